@@ -1,0 +1,137 @@
+/**
+ * The EventStore port. Semantics follow EventStoreDB so that the embedded SQLite adapter and the
+ * EventStoreDB adapter are interchangeable: see libs/event-store/src/contract for the suite both pass.
+ */
+
+export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | number;
+
+export type ActorKind = 'service' | 'agent' | 'system';
+
+export interface Actor {
+  kind: ActorKind;
+  /** The API key id that sent the command. */
+  id: string;
+  /** The agent who acted, where one did. */
+  agentId?: string;
+}
+
+/** Metadata the caller supplies; the store adds prevHash and hash. */
+export interface EventMetadataInput {
+  eventId: string;
+  occurredAt: string;
+  recordedAt: string;
+  actor: Actor;
+  correlationId: string;
+  causationId: string | null;
+  idempotencyKey?: string;
+  schemaVersion: number;
+}
+
+export interface EventMetadata extends EventMetadataInput {
+  prevHash: string;
+  hash: string;
+}
+
+export interface NewEvent {
+  type: string;
+  schemaVersion: number;
+  data: Record<string, unknown>;
+  metadata: EventMetadataInput;
+}
+
+export interface StoredEvent {
+  stream: string;
+  /** 0-based revision within the stream. */
+  revision: number;
+  /** Global commit position: strictly increasing in readAll order; a consistency token. */
+  position: bigint;
+  type: string;
+  schemaVersion: number;
+  data: Record<string, unknown>;
+  metadata: EventMetadata;
+  /** The RFC 8785 canonical bytes that `metadata.hash` is the SHA-256 of, exactly as stored. */
+  canonical: string;
+}
+
+export interface AppendResult {
+  stream: string;
+  /** Revision of the last event of the stream after the append. */
+  nextExpectedRevision: number;
+  /** Global position of the last appended event. */
+  position: bigint;
+}
+
+/**
+ * Written by the embedded adapter in the same transaction as the events, so an acknowledged command
+ * and its idempotency record can never be separated by a crash.
+ */
+export interface IdempotencyWrite {
+  scope: string;
+  requestHash: string;
+  render(result: AppendResult): { status: number; body: string };
+}
+
+export interface AppendOptions {
+  idempotency?: IdempotencyWrite;
+}
+
+export interface ReadStreamOptions {
+  fromRevision?: number | 'start' | 'end';
+  direction?: 'forwards' | 'backwards';
+  maxCount?: number;
+}
+
+export interface ReadAllOptions {
+  /** Inclusive start; omitted = the beginning of the ledger. */
+  fromPosition?: bigint;
+  maxCount?: number;
+}
+
+export interface SubscribeToAllOptions {
+  /** Deliver events strictly after this position; omitted or 'start' = from the beginning. */
+  fromPosition?: bigint | 'start';
+  /** Only events whose stream starts with one of these prefixes. */
+  filter?: { streamPrefixes: string[] };
+}
+
+export interface Subscription extends AsyncIterable<StoredEvent> {
+  unsubscribe(): Promise<void>;
+}
+
+export interface EventStore {
+  append(
+    stream: string,
+    events: NewEvent[],
+    expectedRevision: ExpectedRevision,
+    options?: AppendOptions,
+  ): Promise<AppendResult>;
+  /** Events of one stream; an absent stream reads as an empty list. */
+  readStream(stream: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
+  subscribeToAll(options?: SubscribeToAllOptions): Subscription;
+  /** Position of the last committed event, or -1n for an empty ledger. */
+  headPosition(): Promise<bigint>;
+  close(): Promise<void>;
+}
+
+export const EVENT_STORE = Symbol('EventStore');
+
+export class WrongExpectedRevisionError extends Error {
+  override readonly name = 'WrongExpectedRevisionError';
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedRevision,
+    /** Current revision of the stream, or -1 when it does not exist. */
+    readonly actual: number,
+  ) {
+    super(`Wrong expected revision on ${stream}: expected ${String(expected)}, actual ${actual}`);
+  }
+}
+
+/** The same event ids appended again with a different expected revision or content. */
+export class DuplicateEventIdError extends Error {
+  override readonly name = 'DuplicateEventIdError';
+  constructor(readonly eventId: string) {
+    super(`Event ${eventId} was already appended with other content or at another revision`);
+  }
+}
