@@ -7,7 +7,9 @@ import request from 'supertest';
 
 @Controller()
 class PingController {
-  @Get('ping') ping() { return { ok: true }; }
+  @Get('ping') ping() {
+    return { ok: true };
+  }
 }
 @Module({ imports: [CqrsModule.forRoot()], controllers: [PingController] })
 class M {}

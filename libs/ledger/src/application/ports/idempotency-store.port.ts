@@ -19,3 +19,14 @@ export interface IdempotencyStore {
 }
 
 export const IDEMPOTENCY_STORE = Symbol('IdempotencyStore');
+
+/**
+ * Raised by an append carrying an idempotency record when a record for the scope already exists: the
+ * append is rolled back, so a request raced by its own duplicate never executes twice.
+ */
+export class IdempotencyScopeTakenError extends Error {
+  override readonly name = 'IdempotencyScopeTakenError';
+  constructor(readonly scope: string) {
+    super(`An idempotency record already exists for scope ${scope}`);
+  }
+}

@@ -1,0 +1,22 @@
+import { resolve } from 'node:path';
+
+export interface LedgerConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+}
+
+function integer(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value)) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+  return Number(value);
+}
+
+/** Configuration comes from the environment only; every variable is listed in README.md. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
+  return {
+    port: integer('PORT', env.PORT, 3000),
+    host: env.HOST || '127.0.0.1',
+    dataDir: resolve(env.LEDGER_DATA_DIR || './data'),
+  };
+}

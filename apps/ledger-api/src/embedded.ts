@@ -1,0 +1,32 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { openSqlite, SqliteEventStore, SqliteIdempotencyStore } from '@app/event-store';
+import type { LedgerAdapters } from '@app/ledger';
+import { SqliteApiKeyStore } from '@app/read-store';
+
+export const LEDGER_DB_FILE = 'ledger.db';
+
+export interface EmbeddedLedger {
+  adapters: LedgerAdapters;
+  close(): Promise<void>;
+}
+
+/** The single-machine profile: one SQLite file under the data directory holds events and everything else. */
+export function openEmbeddedLedger(dataDir: string): EmbeddedLedger {
+  mkdirSync(dataDir, { recursive: true });
+  const db = openSqlite(join(dataDir, LEDGER_DB_FILE));
+  const eventStore = new SqliteEventStore(db);
+  const adapters: LedgerAdapters = {
+    eventStore,
+    apiKeys: new SqliteApiKeyStore(db),
+    idempotency: new SqliteIdempotencyStore(db),
+    engines: { events: 'sqlite', readModels: 'sqlite' },
+  };
+  return {
+    adapters,
+    async close() {
+      await eventStore.close();
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,22 @@
+// The `ledger` command: `npm run ledger -- <command> [options]`. Commands, flags and exit codes are in
+// docs/cli.md; `ledger --help` prints the same.
+import { runCli, type Command } from './cli';
+import { events } from './commands/events';
+import { keysCreate, keysList, keysRevoke } from './commands/keys';
+
+const commands: Command[] = [keysCreate, keysList, keysRevoke, events];
+
+runCli(process.argv.slice(2), commands, {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+  cwd: process.cwd(),
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`ledger: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,18 @@
+import 'reflect-metadata';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLedgerApp, generateApiKey } from '@app/ledger';
+import { openEmbeddedLedger } from '../../apps/ledger-api/src/embedded';
+
+// The real ledger, durable (synchronous=FULL, group commit) on a fresh SQLite file.
+async function main() {
+  const dataDir = process.env.LEDGER_DATA_DIR || mkdtempSync(join(tmpdir(), 'ledger-bench-'));
+  const ledger = openEmbeddedLedger(dataDir);
+  const { key } = await generateApiKey(ledger.adapters.apiKeys, { name: 'bench', roles: ['admin'] });
+  const app = await createLedgerApp(ledger.adapters, { logger: false });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address();
+  process.stdout.write(`READY ${typeof address === 'object' && address ? address.port : 0} ${key}\n`);
+}
+void main();

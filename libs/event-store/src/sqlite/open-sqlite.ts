@@ -1,0 +1,29 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+
+/** How long a connection waits for another connection's write lock before SQLITE_BUSY. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Opens (creating directories and file) a SQLite database with the settings every embedded store shares,
+ * so that the event store, read models and API keys in one file behave the same (docs/storage.md):
+ * - journal_mode=WAL: readers (projector, queries) never block the writer, nor it them.
+ * - synchronous=FULL: the WAL is fsynced at every COMMIT, so an acknowledged append survives power loss;
+ *   the event store's group commit pays that fsync once per batch.
+ * - busy_timeout: other processes (the CLI, a projector) waiting for the write lock retry instead of failing.
+ * - foreign_keys=ON: SQLite leaves them off by default, per connection.
+ */
+export function openSqlite(path: string, options: { readonly?: boolean } = {}): Database {
+  const inMemory = path === ':memory:' || path === '';
+  if (!inMemory && !options.readonly) mkdirSync(dirname(path), { recursive: true });
+  const db = new BetterSqlite3(path, {
+    readonly: options.readonly ?? false,
+    fileMustExist: options.readonly ?? false,
+  });
+  db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  if (!options.readonly) db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  return db;
+}

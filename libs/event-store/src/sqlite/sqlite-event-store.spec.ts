@@ -1,0 +1,358 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Database } from 'better-sqlite3';
+import {
+  DuplicateEventIdError,
+  IdempotencyScopeTakenError,
+  verifyStreamChain,
+  WrongExpectedRevisionError,
+  type IdempotencyWrite,
+  type NewEvent,
+  type StoredEvent,
+} from '@app/ledger';
+import { describeEventStoreContract } from '../contract/event-store.contract';
+import { openSqlite } from './open-sqlite';
+import { SqliteEventStore } from './sqlite-event-store';
+import { SqliteIdempotencyStore } from './sqlite-idempotency-store';
+
+const WAIT_MS = 5000;
+
+describeEventStoreContract('SQLite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'event-store-'));
+  const db = openSqlite(join(dir, 'nested', 'ledger.db'));
+  const store = new SqliteEventStore(db);
+  return {
+    store,
+    idempotency: new SqliteIdempotencyStore(db),
+    async cleanup() {
+      await store.close();
+      db.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+function newEvent(data: Record<string, unknown> = {}): NewEvent {
+  return {
+    type: 'ThingHappened',
+    schemaVersion: 1,
+    data,
+    metadata: {
+      eventId: randomUUID(),
+      occurredAt: '2025-06-01T12:00:00.000Z',
+      recordedAt: '2025-06-01T12:00:01.000Z',
+      actor: { kind: 'system', id: 'sqlite-spec' },
+      correlationId: 'corr',
+      causationId: null,
+      schemaVersion: 1,
+    },
+  };
+}
+
+function idempotency(scope: string, render?: IdempotencyWrite['render']): IdempotencyWrite {
+  return {
+    scope,
+    requestHash: `hash-of-${scope}`,
+    render: render ?? ((result) => ({ status: 201, body: `{"position":"${result.position}"}` })),
+  };
+}
+
+async function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Timed out ${what}`)), WAIT_MS);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Writes one event row from another OS process, through its own connection, as a foreign writer would. */
+function appendFromChildProcess(file: string, stream: string): Promise<void> {
+  const script = `
+    const Database = require('better-sqlite3');
+    const db = new Database(process.argv[1]);
+    db.pragma('busy_timeout = 5000');
+    const stream = process.argv[2];
+    db.transaction(() => {
+      const metadata = JSON.stringify({ eventId: 'child-1', prevHash: '0'.repeat(64), hash: 'f'.repeat(64) });
+      const { lastInsertRowid } = db.prepare(
+        "INSERT INTO events (stream, revision, event_id, type, schema_version, data, metadata, canonical, hash, recorded_at) " +
+        "VALUES (?, 0, 'child-1', 'ChildWrote', 1, '{}', ?, '{}', ?, '2025-06-01T00:00:00.000Z')",
+      ).run(stream, metadata, 'f'.repeat(64));
+      db.prepare('INSERT INTO streams (stream, revision, last_hash, last_position) VALUES (?, 0, ?, ?)')
+        .run(stream, 'f'.repeat(64), lastInsertRowid);
+    })();
+    db.close();
+  `;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script, file, stream], {
+      cwd: join(__dirname, '..', '..', '..', '..'),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`child exited ${code}: ${stderr}`)),
+    );
+  });
+}
+
+describe('SqliteEventStore on a file', () => {
+  let dir: string;
+  let file: string;
+  let db: Database;
+  let store: SqliteEventStore;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'event-store-'));
+    file = join(dir, 'ledger.db');
+    db = openSqlite(file);
+    store = new SqliteEventStore(db);
+  });
+
+  afterEach(async () => {
+    await store.close();
+    if (db.open) db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('applies the shared pragmas', () => {
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
+  it('finds everything again after reopening the file, and appends on from there', async () => {
+    await store.append('issue-1', [newEvent({ n: 1 }), newEvent({ n: 2 })], 'no_stream');
+    await store.append('charge-1', [newEvent({ n: 3 })], 'no_stream');
+    await store.close();
+    db.close();
+
+    const reopened = SqliteEventStore.open(file);
+    try {
+      const all = await reopened.readAll();
+      expect(all.map((event) => [event.position, event.stream, event.revision, event.data])).toEqual([
+        [1n, 'issue-1', 0, { n: 1 }],
+        [2n, 'issue-1', 1, { n: 2 }],
+        [3n, 'charge-1', 0, { n: 3 }],
+      ]);
+      expect(verifyStreamChain(all).ok).toBe(true);
+      expect(await reopened.append('issue-1', [newEvent()], 1)).toEqual({
+        stream: 'issue-1',
+        nextExpectedRevision: 2,
+        position: 4n,
+      });
+      expect(verifyStreamChain(await reopened.readStream('issue-1'))).toMatchObject({ ok: true, checked: 3 });
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('stores canonical JSON for data and metadata, so parsed events re-encode to the hashed bytes', async () => {
+    await store.append('issue-1', [newEvent({ z: 1, a: { y: [1.5, 'é'], b: null } })], 'no_stream');
+    const row = db.prepare('SELECT data, metadata, canonical, hash FROM events').get() as Record<
+      string,
+      string
+    >;
+    expect(row.data).toBe('{"a":{"b":null,"y":[1.5,"é"]},"z":1}');
+    expect(JSON.parse(row.metadata).hash).toBe(row.hash);
+    expect(row.canonical).toContain(`"data":${row.data}`);
+  });
+
+  it('keeps positions dense (ledger sequence = position - 1) when appends in a batch fail', async () => {
+    const outcomes = await Promise.allSettled([
+      store.append('a', [newEvent()], 'no_stream'),
+      store.append('a', [newEvent()], 'no_stream'),
+      store.append('b', [newEvent({ bad: Number.NaN })], 'any'),
+      store.append('b', [newEvent(), newEvent()], 'any'),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedRevisionError);
+    expect((outcomes[2] as PromiseRejectedResult).reason).toBeInstanceOf(TypeError);
+    expect((await store.readAll()).map((event) => event.position)).toEqual([1n, 2n, 3n]);
+    expect(await store.headPosition()).toBe(3n);
+  });
+
+  it('group-commits concurrent appends in one transaction and acknowledges only committed events', async () => {
+    const before = store.stats.commits;
+    const reader = openSqlite(file);
+    const visibleAtAck: number[] = [];
+    try {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, index) =>
+          store.append(`stream-${index}`, [newEvent()], 'no_stream').then(() => {
+            const row = reader.prepare('SELECT COUNT(*) AS count FROM events').get() as { count: number };
+            visibleAtAck.push(row.count);
+          }),
+        ),
+      );
+    } finally {
+      reader.close();
+    }
+    expect(store.stats.commits - before).toBe(1);
+    expect(visibleAtAck).toEqual(Array.from({ length: 50 }, () => 50));
+  });
+
+  it('commits queued appends before close() resolves', async () => {
+    const pending = Array.from({ length: 5 }, (_, index) =>
+      store.append(`s-${index}`, [newEvent()], 'no_stream'),
+    );
+    await store.close();
+    expect((await Promise.all(pending)).map((result) => result.position)).toEqual([1n, 2n, 3n, 4n, 5n]);
+    await expect(store.append('late', [newEvent()], 'any')).rejects.toThrow(/closed/);
+    const reopened = SqliteEventStore.open(file);
+    try {
+      expect(await reopened.headPosition()).toBe(5n);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('treats the same ids with other content as a duplicate, not a replay', async () => {
+    const event = newEvent({ amount: 100 });
+    await store.append('charge-1', [event], 'no_stream');
+    const altered = { ...event, data: { amount: 200 } };
+    await expect(store.append('charge-1', [altered], 'no_stream')).rejects.toBeInstanceOf(
+      DuplicateEventIdError,
+    );
+    await expect(store.append('charge-1', [event, event], 'no_stream')).rejects.toBeInstanceOf(
+      DuplicateEventIdError,
+    );
+  });
+
+  describe('idempotency records', () => {
+    let records: SqliteIdempotencyStore;
+    beforeEach(() => {
+      records = new SqliteIdempotencyStore(db);
+    });
+
+    it('writes the record in the append transaction, rendered from its result', async () => {
+      const result = await store.append('issue-1', [newEvent()], 'no_stream', {
+        idempotency: idempotency('s1'),
+      });
+      expect(await records.get('s1')).toEqual({
+        scope: 's1',
+        requestHash: 'hash-of-s1',
+        status: 201,
+        body: `{"position":"${result.position}"}`,
+        createdAt: '2025-06-01T12:00:01.000Z',
+      });
+    });
+
+    it('rolls back the events when the record cannot be written, leaving the rest of the batch', async () => {
+      await records.put({ scope: 'taken', requestHash: 'h', status: 200, body: '{}', createdAt: 'then' });
+      const outcomes = await Promise.allSettled([
+        store.append('a', [newEvent()], 'no_stream', { idempotency: idempotency('fine-a') }),
+        store.append('b', [newEvent()], 'no_stream', { idempotency: idempotency('taken') }),
+        store.append('c', [newEvent()], 'no_stream', {
+          idempotency: idempotency('broken', () => {
+            throw new Error('render failed');
+          }),
+        }),
+        store.append('d', [newEvent()], 'no_stream', { idempotency: idempotency('fine-d') }),
+      ]);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual([
+        'fulfilled',
+        'rejected',
+        'rejected',
+        'fulfilled',
+      ]);
+      expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(IdempotencyScopeTakenError);
+      expect((await store.readAll()).map((event) => event.stream)).toEqual(['a', 'd']);
+      expect(await records.get('taken')).toMatchObject({ requestHash: 'h', body: '{}' });
+      expect(await records.get('broken')).toBeNull();
+      expect(await records.get('fine-d')).toMatchObject({ body: '{"position":"2"}' });
+    });
+
+    it('puts a record only when the scope is free', async () => {
+      const record = { scope: 'x', requestHash: 'h1', status: 404, body: '{"a":1}', createdAt: 't1' };
+      expect(await records.put(record)).toBe(true);
+      expect(await records.put({ ...record, requestHash: 'h2', body: '{}' })).toBe(false);
+      expect(await records.get('x')).toEqual(record);
+      expect(await records.get('absent')).toBeNull();
+    });
+  });
+
+  describe('subscriptions fed by other connections', () => {
+    it('wakes on a commit by another process through PRAGMA data_version', async () => {
+      await store.append('before', [newEvent()], 'no_stream');
+      const subscription = store.subscribeToAll({ fromPosition: 1n });
+      const iterator = subscription[Symbol.asyncIterator]();
+      try {
+        const next = iterator.next();
+        await appendFromChildProcess(file, 'child-stream');
+        const delivered = await within(next, 'waiting for the child process commit');
+        expect(delivered.value).toMatchObject({ stream: 'child-stream', type: 'ChildWrote', position: 2n });
+      } finally {
+        await subscription.unsubscribe();
+      }
+    });
+
+    it('wakes on a commit through a second connection in this process', async () => {
+      const other = SqliteEventStore.open(file, { pollIntervalMs: 20 });
+      const subscription = store.subscribeToAll();
+      const iterator = subscription[Symbol.asyncIterator]();
+      try {
+        const next = iterator.next();
+        const result = await other.append('elsewhere', [newEvent({ from: 'other' })], 'no_stream');
+        const delivered = (await within(next, 'waiting for the other connection')).value as StoredEvent;
+        expect(delivered).toMatchObject({
+          stream: 'elsewhere',
+          data: { from: 'other' },
+          position: result.position,
+        });
+      } finally {
+        await subscription.unsubscribe();
+        await other.close();
+      }
+    });
+
+    it('ends live subscriptions on close()', async () => {
+      const subscription = store.subscribeToAll();
+      const next = subscription[Symbol.asyncIterator]().next();
+      await store.close();
+      expect(await within(next, 'waiting for the end')).toEqual({ done: true, value: undefined });
+    });
+
+    it('pages through a long history, filtered, without skipping or repeating', async () => {
+      const paged = new SqliteEventStore(db, { subscriptionPageSize: 7 });
+      for (let batch = 0; batch < 10; batch++) {
+        await Promise.all([
+          paged.append('keep-1', [newEvent({ batch }), newEvent({ batch })], 'any'),
+          paged.append('drop-1', [newEvent(), newEvent(), newEvent()], 'any'),
+        ]);
+      }
+      const subscription = paged.subscribeToAll({ filter: { streamPrefixes: ['keep-'] } });
+      const iterator = subscription[Symbol.asyncIterator]();
+      const seen: number[] = [];
+      try {
+        while (seen.length < 20) {
+          const { value } = await within(iterator.next(), 'paging');
+          seen.push((value as StoredEvent).revision);
+        }
+        const next = iterator.next();
+        await paged.append('keep-1', [newEvent()], 19);
+        expect(((await within(next, 'live after paging')).value as StoredEvent).revision).toBe(20);
+      } finally {
+        await subscription.unsubscribe();
+        await paged.close();
+      }
+      expect(seen).toEqual(Array.from({ length: 20 }, (_, index) => index));
+    });
+  });
+});

@@ -1,0 +1,81 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { StoredEvent, Subscription } from '@app/ledger';
+import type { CommitNotifier } from './commit-notifier';
+import { toStoredEvent, type EventRow } from './event-row';
+
+export interface SqliteSubscriptionOptions {
+  db: Database;
+  notifier: CommitNotifier;
+  /** Deliver events with a position strictly greater than this. */
+  after: number;
+  streamPrefixes?: string[];
+  pageSize: number;
+  onEnd(subscription: SqliteSubscription): void;
+}
+
+/**
+ * Catch-up subscription: reads pages of history up to the head seen before each query, then waits for the
+ * next commit (see CommitNotifier) and reads on. One consumer; unsubscribe() ends its iteration.
+ */
+export class SqliteSubscription implements Subscription {
+  private readonly selectPage: Statement<unknown[], EventRow>;
+  private readonly selectHead: Statement<[], { head: number | null }>;
+  private readonly iterator: AsyncGenerator<StoredEvent, void, undefined>;
+  private ended = false;
+  private cancelWait: (() => void) | undefined;
+
+  constructor(private readonly options: SqliteSubscriptionOptions) {
+    const prefixes = options.streamPrefixes;
+    // substr() instead of LIKE: prefixes may hold %, _ or the escape character.
+    const filter =
+      prefixes === undefined
+        ? ''
+        : `AND (${prefixes.length === 0 ? '0' : prefixes.map(() => 'substr(stream, 1, ?) = ?').join(' OR ')})`;
+    this.selectPage = options.db.prepare(
+      `SELECT * FROM events WHERE position > ? AND position <= ? ${filter} ORDER BY position LIMIT ?`,
+    );
+    this.selectHead = options.db.prepare('SELECT MAX(position) AS head FROM events');
+    this.iterator = this.run();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<StoredEvent> {
+    return this.iterator;
+  }
+
+  async unsubscribe(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.cancelWait?.();
+    this.options.onEnd(this);
+  }
+
+  private async *run(): AsyncGenerator<StoredEvent, void, undefined> {
+    const { notifier, pageSize } = this.options;
+    const prefixParams = (this.options.streamPrefixes ?? []).flatMap((prefix) => [prefix.length, prefix]);
+    let after = this.options.after;
+    try {
+      while (!this.ended) {
+        // Read data_version first: a foreign commit after this point is seen by the wait below.
+        const version = notifier.dataVersion();
+        const head = this.selectHead.get()!.head ?? 0;
+        if (head > after) {
+          const rows = this.selectPage.all(after, head, ...prefixParams, pageSize);
+          // A short page means every row up to head was scanned, matching the filter or not.
+          const scannedTo = rows.length < pageSize ? head : rows[rows.length - 1].position;
+          for (const row of rows) {
+            if (this.ended) return;
+            yield toStoredEvent(row);
+          }
+          after = scannedTo;
+          continue;
+        }
+        const wait = notifier.wait(version);
+        this.cancelWait = wait.cancel;
+        await wait.promise;
+        this.cancelWait = undefined;
+      }
+    } finally {
+      await this.unsubscribe();
+    }
+  }
+}

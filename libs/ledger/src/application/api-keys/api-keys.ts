@@ -1,0 +1,110 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { ROLES, type ApiKeyRecord, type ApiKeyStore, type Role } from '../ports/api-key-store.port';
+
+export interface ApiKeyRequest {
+  name: string;
+  roles: readonly string[];
+}
+
+/** Injected so tests can fix time and randomness; production uses the defaults. */
+export interface ApiKeyDeps {
+  now: () => Date;
+  random: (size: number) => Buffer;
+}
+
+export interface GeneratedApiKey {
+  record: ApiKeyRecord;
+  /** The whole key; shown to its owner once, never stored. */
+  key: string;
+}
+
+/** The request names no role, an unknown role, or no name. */
+export class InvalidApiKeyRequestError extends Error {
+  override readonly name = 'InvalidApiKeyRequestError';
+}
+
+const defaultDeps: ApiKeyDeps = { now: () => new Date(), random: randomBytes };
+
+const KEY_PREFIX = 'pil_';
+const ID_LENGTH = 12;
+const SECRET_BYTES = 32;
+// 32 symbols, so every random byte maps to one without bias; no `_`, so the key splits unambiguously.
+const ID_ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+const KEY_PATTERN = /^pil_[0-9a-z]{12}_[A-Za-z0-9_-]{43}$/;
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+function isRole(role: string): role is Role {
+  return (ROLES as readonly string[]).includes(role);
+}
+
+function validRequest(request: ApiKeyRequest): { name: string; roles: Role[] } {
+  const name = request.name.trim();
+  if (!name) throw new InvalidApiKeyRequestError('An API key needs a name');
+  if (request.roles.length === 0) throw new InvalidApiKeyRequestError('An API key needs at least one role');
+  const unknown = request.roles.filter((role) => !isRole(role));
+  if (unknown.length > 0) {
+    throw new InvalidApiKeyRequestError(
+      `Unknown role(s) ${unknown.join(', ')}; expected one of ${ROLES.join(', ')}`,
+    );
+  }
+  return { name, roles: [...new Set(request.roles as Role[])] };
+}
+
+function newKeyId(random: ApiKeyDeps['random']): string {
+  return Array.from(random(ID_LENGTH), (byte) => ID_ALPHABET[byte % ID_ALPHABET.length]).join('');
+}
+
+/** Creates and stores a key; only the SHA-256 of the returned key is kept. */
+export async function generateApiKey(
+  store: ApiKeyStore,
+  request: ApiKeyRequest,
+  deps: Partial<ApiKeyDeps> = {},
+): Promise<GeneratedApiKey> {
+  const { now, random } = { ...defaultDeps, ...deps };
+  const { name, roles } = validRequest(request);
+  const id = newKeyId(random);
+  const key = `${KEY_PREFIX}${id}_${random(SECRET_BYTES).toString('base64url')}`;
+  const record: ApiKeyRecord = {
+    id,
+    name,
+    roles,
+    secretHash: hashApiKey(key),
+    createdAt: now().toISOString(),
+    revokedAt: null,
+  };
+  await store.insert(record);
+  return { record, key };
+}
+
+/** The live key record for a presented key, or null for a malformed, unknown or revoked key. */
+export async function authenticate(store: ApiKeyStore, presentedKey: string): Promise<ApiKeyRecord | null> {
+  if (!KEY_PATTERN.test(presentedKey)) return null;
+  const record = await store.findBySecretHash(hashApiKey(presentedKey));
+  if (!record || record.revokedAt !== null) return null;
+  // The id is part of the key; a mismatch means a corrupted row, not a valid key.
+  return record.id === presentedKey.slice(KEY_PREFIX.length, KEY_PREFIX.length + ID_LENGTH) ? record : null;
+}
+
+/** Returns false when no such key exists or it was already revoked. */
+export function revokeApiKey(
+  store: ApiKeyStore,
+  id: string,
+  deps: Partial<ApiKeyDeps> = {},
+): Promise<boolean> {
+  return store.revoke(id, (deps.now ?? defaultDeps.now)().toISOString());
+}
+
+/**
+ * Creates the first `admin` key on an empty store so a fresh install can be administered; the caller
+ * prints it once. Returns null when any key, even a revoked one, already exists.
+ */
+export async function ensureBootstrapAdminKey(
+  store: ApiKeyStore,
+  deps: Partial<ApiKeyDeps> = {},
+): Promise<GeneratedApiKey | null> {
+  if ((await store.count()) > 0) return null;
+  return generateApiKey(store, { name: 'admin', roles: ['admin'] }, deps);
+}

@@ -1,0 +1,134 @@
+import type { CommandContext, Decider, DomainEvent } from '../../domain/shared/decider';
+import { fold } from '../../domain/shared/decider';
+import type { Clock } from '../ports/clock.port';
+import type { EventStore, NewEvent, StoredEvent } from '../ports/event-store.port';
+import { WrongExpectedRevisionError } from '../ports/event-store.port';
+import type { IdGenerator } from '../ids';
+import type { CommandMeta, CommandResponseBody, CommandResult } from './command-meta';
+
+/** How often a command without If-Match re-reads and re-decides after losing a race. */
+export const MAX_DECISION_ATTEMPTS = 5;
+
+export class PreconditionFailedError extends Error {
+  override readonly name = 'PreconditionFailedError';
+  constructor(
+    readonly stream: string,
+    readonly expectedRevision: number,
+    readonly currentRevision: number,
+  ) {
+    super(`${stream} is at revision ${currentRevision}, not ${expectedRevision}`);
+  }
+}
+
+export class ConcurrentModificationError extends Error {
+  override readonly name = 'ConcurrentModificationError';
+  constructor(
+    readonly stream: string,
+    readonly attempts: number,
+  ) {
+    super(`${stream} changed during each of ${attempts} attempts`);
+  }
+}
+
+export interface StreamCommand<State, Command, Event extends DomainEvent> {
+  stream: string;
+  decider: Decider<State, Command, Event>;
+  build(context: CommandContext): Command;
+  meta: CommandMeta;
+  /** Fields added to the answer, e.g. the issueId of a created issue. */
+  extraBody?: Record<string, unknown>;
+  schemaVersionOf(type: string): number;
+}
+
+export function toDomainEvent<Event extends DomainEvent>(stored: StoredEvent): Event {
+  return { type: stored.type, data: stored.data } as Event;
+}
+
+export function responseBody(
+  stream: string,
+  revision: number,
+  position: bigint,
+  extra: Record<string, unknown> | undefined,
+  changed: boolean,
+): CommandResponseBody {
+  return {
+    stream,
+    revision,
+    position: position.toString(),
+    ...extra,
+    ...(changed ? {} : { changed: false as const }),
+  };
+}
+
+/**
+ * Load, fold, decide, append at the loaded revision. Losing a race re-runs the decision, since the winner
+ * may have changed what the rules allow; with If-Match the caller decided on a revision, so a race is 412.
+ */
+export class StreamCommandRunner {
+  constructor(
+    private readonly eventStore: EventStore,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  async run<State, Command, Event extends DomainEvent>(
+    command: StreamCommand<State, Command, Event>,
+  ): Promise<CommandResult> {
+    const { stream, decider, meta } = command;
+    for (let attempt = 1; attempt <= MAX_DECISION_ATTEMPTS; attempt++) {
+      const history = await this.eventStore.readStream(stream);
+      const revision = history.length === 0 ? -1 : history[history.length - 1].revision;
+      if (meta.expectedRevision !== undefined && meta.expectedRevision !== revision) {
+        throw new PreconditionFailedError(stream, meta.expectedRevision, revision);
+      }
+      const state = fold(decider, history.map((e) => toDomainEvent<Event>(e)));
+      const now = this.clock.now().toISOString();
+      const decided = decider.decide(command.build({ occurredAt: meta.occurredAt, now, actor: meta.actor }), state);
+      if (decided.length === 0) {
+        const position = history.length === 0 ? -1n : history[history.length - 1].position;
+        return { status: 200, body: responseBody(stream, revision, position, command.extraBody, false) };
+      }
+      const events = decided.map((event) => this.toNewEvent(event, meta, now, command.schemaVersionOf(event.type)));
+      try {
+        const result = await this.eventStore.append(stream, events, revision === -1 ? 'no_stream' : revision, {
+          idempotency: meta.idempotency && {
+            scope: meta.idempotency.scope,
+            requestHash: meta.idempotency.requestHash,
+            render: (r) => ({
+              status: 201,
+              body: JSON.stringify(responseBody(stream, r.nextExpectedRevision, r.position, command.extraBody, true)),
+            }),
+          },
+        });
+        return {
+          status: 201,
+          body: responseBody(stream, result.nextExpectedRevision, result.position, command.extraBody, true),
+        };
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError)) throw error;
+        if (meta.expectedRevision !== undefined) {
+          throw new PreconditionFailedError(stream, meta.expectedRevision, error.actual);
+        }
+      }
+    }
+    throw new ConcurrentModificationError(stream, MAX_DECISION_ATTEMPTS);
+  }
+
+  private toNewEvent(event: DomainEvent, meta: CommandMeta, now: string, schemaVersion: number): NewEvent {
+    return {
+      type: event.type,
+      schemaVersion,
+      data: event.data as Record<string, unknown>,
+      metadata: {
+        eventId: this.ids.next(),
+        occurredAt: meta.occurredAt,
+        recordedAt: now,
+        actor: meta.actor,
+        correlationId: meta.correlationId,
+        causationId: meta.causationId,
+        ...(meta.idempotency ? { idempotencyKey: meta.idempotency.key } : {}),
+        schemaVersion,
+      },
+    };
+  }
+}

@@ -1,0 +1,52 @@
+import { Controller, DefaultValuePipe, Get, Inject, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { EVENT_STORE, type EventStore, type StoredEvent } from '../application/ports/event-store.port';
+import { Roles } from './auth/roles.decorator';
+import { ProblemError } from './problem';
+
+export const STREAM_NAME_PATTERN = /^(charge|issue|customer|accesslog)-[A-Za-z0-9_-]{1,64}$/;
+const MAX_LIMIT = 1000;
+
+function badParam(field: string, message: string): ProblemError {
+  return ProblemError.of('validation-failed', `${field} ${message}`, { errors: [{ field, message }] });
+}
+
+export function storedEventView(event: StoredEvent) {
+  return {
+    stream: event.stream,
+    revision: event.revision,
+    position: event.position.toString(),
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    data: event.data,
+    metadata: event.metadata,
+    prevHash: event.metadata.prevHash,
+    hash: event.metadata.hash,
+    canonical: event.canonical,
+  };
+}
+
+@ApiTags('audit')
+@ApiBearerAuth()
+@Controller('audit')
+export class AuditEventsController {
+  constructor(@Inject(EVENT_STORE) private readonly eventStore: EventStore) {}
+
+  /** The stored events, unmodified, with the canonical bytes their hashes cover. */
+  @Get('streams/:stream/events')
+  @Roles('auditor')
+  async events(
+    @Param('stream') stream: string,
+    @Query('fromRevision', new DefaultValuePipe('0')) fromRevision: string,
+    @Query('limit', new DefaultValuePipe(String(MAX_LIMIT))) limit: string,
+  ) {
+    if (!STREAM_NAME_PATTERN.test(stream)) throw badParam('stream', 'must be a ledger stream name such as charge-ch_1');
+    if (!/^\d{1,15}$/.test(fromRevision)) throw badParam('fromRevision', 'must be a non-negative integer');
+    if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIMIT) {
+      throw badParam('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
+    }
+    const events = await this.eventStore.readStream(stream, { fromRevision: Number(fromRevision), maxCount: Number(limit) });
+    const next = events.length === Number(limit) ? events[events.length - 1].revision + 1 : null;
+    return { stream, items: events.map(storedEventView), nextFromRevision: next };
+  }
+}

@@ -1,0 +1,43 @@
+import { containsCardNumber, findCardData, findCardDataInJson, passesLuhn } from './card-data';
+
+describe('card-data guard', () => {
+  it('applies the Luhn check', () => {
+    expect(passesLuhn('4111111111111111')).toBe(true);
+    expect(passesLuhn('4111111111111112')).toBe(false);
+    expect(passesLuhn('79927398713')).toBe(true);
+  });
+
+  it.each([
+    ['4111111111111111', true],
+    ['card 4111 1111 1111 1111 please', true],
+    ['4111-1111-1111-1111', true],
+    ['5555555555554444', true],
+    ['378282246310005', true],
+    ['4111  1111 1111 1111', false], // double space breaks the run
+    ['4111111111111112', false], // fails Luhn
+    ['411111111111', false], // 12 digits
+    ['order-2026-03-01', false],
+    ['ch_1234567890', false],
+  ])('%s -> %s', (text, expected) => {
+    expect(containsCardNumber(text)).toBe(expected);
+  });
+
+  it('finds card data at any depth, in keys and in numbers', () => {
+    expect(findCardData({ a: { b: ['x', 'pay 4242424242424242'] } })).toBe('/a/b/1');
+    expect(findCardData({ nested: { '4242424242424242': true } })).toBe('/nested/4242424242424242');
+    expect(findCardData({ amount: 4242424242424242 })).toBe('/amount');
+    expect(findCardData({ amount: 1000, note: 'fine' })).toBeNull();
+  });
+
+  it.each(['pan', 'cardNumber', 'card_number', 'CVV', 'cvc', 'securityCode'])('refuses a field named %s', (key) => {
+    expect(findCardData({ [key]: 'x' })).toBe(`/${key}`);
+  });
+
+  it('checks numbers as sent, before JSON.parse rounds them', () => {
+    const raw = '{"n": 4000056655665556}';
+    expect(findCardDataInJson(raw, JSON.parse(raw))).not.toBeNull();
+    const big = '{"n": 6011000990139424}';
+    expect(findCardDataInJson(big, JSON.parse(big))).not.toBeNull();
+    expect(findCardDataInJson('{"n": 12}', { n: 12 })).toBeNull();
+  });
+});

@@ -1,0 +1,176 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import type { FastifyReply } from 'fastify';
+import { canonicalize } from '../audit/canonical-json';
+import type { CommandMeta, CommandResult } from '../application/commands/command-meta';
+import { CLOCK, type Clock } from '../application/ports/clock.port';
+import { IDEMPOTENCY_STORE, type IdempotencyStore } from '../application/ports/idempotency-store.port';
+import { ID_GENERATOR, type IdGenerator } from '../application/ids';
+import type { AuthenticatedRequest } from './auth/api-key.guard';
+import { PROBLEM_CONTENT_TYPE, ProblemError } from './problem';
+import { toProblem } from './to-problem';
+
+/** How far in the future a caller's occurredAt may be, to absorb clock skew between services. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** Domain answers are part of what the command did, so a retry must see them again; transient ones are not. */
+function isStoredAnswer(status: number, type: string): boolean {
+  return (status === 404 || status === 409 || status === 412) && !type.endsWith('/concurrent-modification');
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+export interface CommandBodyCommon {
+  occurredAt?: string;
+  correlationId?: string;
+}
+
+export interface ExecuteOptions {
+  request: AuthenticatedRequest;
+  reply: FastifyReply;
+  body: CommandBodyCommon | undefined;
+  /** The agent who acted, when the body names one (contacts, notes); else the X-Agent-Id header. */
+  actingAgentId?: string;
+  run(meta: CommandMeta): Promise<CommandResult>;
+}
+
+/**
+ * The HTTP side of every command: business time, correlation, If-Match, and durable idempotency
+ * (DESIGN.md's normative rules). The command itself runs through the CommandBus inside `run`.
+ */
+@Injectable()
+export class CommandGateway {
+  private readonly inFlight = new Set<string>();
+
+  constructor(
+    @Inject(IDEMPOTENCY_STORE) private readonly idempotency: IdempotencyStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ID_GENERATOR) private readonly ids: IdGenerator,
+  ) {}
+
+  /** The Idempotency-Key of a request, validated; undefined when absent. */
+  idempotencyKeyOf(request: AuthenticatedRequest): string | undefined {
+    const value = request.headers['idempotency-key'];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || value.length === 0 || value.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(value)) {
+      throw ProblemError.of('validation-failed', 'Idempotency-Key must be 1–128 visible ASCII characters', {
+        errors: [{ field: 'Idempotency-Key', message: 'must be 1–128 visible ASCII characters' }],
+      });
+    }
+    return value;
+  }
+
+  async execute({ request, reply, body, actingAgentId, run }: ExecuteOptions): Promise<string> {
+    const apiKey = request.apiKey;
+    if (!apiKey) throw ProblemError.of('unauthorized', 'Not authenticated');
+    const meta = this.metaOf(request, body, actingAgentId);
+    const key = this.idempotencyKeyOf(request);
+    if (key === undefined) return this.send(reply, await run(meta));
+
+    const route = request.routeOptions.url ?? request.url;
+    const scope = sha256(canonicalize([apiKey.id, request.method, route, key]));
+    const requestHash = sha256(canonicalize(request.body ?? null));
+    if (this.inFlight.has(scope)) {
+      throw ProblemError.of('idempotency-key-in-use', 'A request with this Idempotency-Key is still being processed');
+    }
+    this.inFlight.add(scope);
+    try {
+      const stored = await this.idempotency.get(scope);
+      if (stored) {
+        if (stored.requestHash !== requestHash) {
+          throw ProblemError.of('idempotency-key-reused', 'This Idempotency-Key was first used with a different body');
+        }
+        reply
+          .status(stored.status)
+          .header('content-type', stored.status < 300 ? JSON_CONTENT_TYPE : PROBLEM_CONTENT_TYPE)
+          .header('idempotent-replay', 'true');
+        return stored.body;
+      }
+      const keyed: CommandMeta = { ...meta, idempotency: { key, scope, requestHash } };
+      let result: CommandResult;
+      try {
+        result = await run(keyed);
+      } catch (error) {
+        const problem = toProblem(error);
+        if (isStoredAnswer(problem.status, problem.type)) {
+          await this.idempotency.put({
+            scope,
+            requestHash,
+            status: problem.status,
+            body: JSON.stringify(problem),
+            createdAt: this.clock.now().toISOString(),
+          });
+          throw new ProblemError(problem);
+        }
+        throw error;
+      }
+      // A 201 wrote its record in the append's transaction; an answer that appended nothing is kept here.
+      if (result.status !== 201) {
+        await this.idempotency.put({
+          scope,
+          requestHash,
+          status: result.status,
+          body: JSON.stringify(result.body),
+          createdAt: this.clock.now().toISOString(),
+        });
+      }
+      return this.send(reply, result);
+    } finally {
+      this.inFlight.delete(scope);
+    }
+  }
+
+  private send(reply: FastifyReply, result: CommandResult): string {
+    reply.status(result.status).header('content-type', JSON_CONTENT_TYPE).header('etag', `"${result.body.revision}"`);
+    return JSON.stringify(result.body);
+  }
+
+  private metaOf(request: AuthenticatedRequest, body: CommandBodyCommon | undefined, actingAgentId?: string): CommandMeta {
+    const apiKey = request.apiKey!;
+    const now = this.clock.now();
+    let occurredAt = now.toISOString();
+    if (body?.occurredAt !== undefined) {
+      const at = new Date(body.occurredAt);
+      if (at.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
+        throw ProblemError.of('validation-failed', 'occurredAt is in the future', {
+          errors: [{ field: 'occurredAt', message: 'must not be in the future (5 minutes of clock skew allowed)' }],
+        });
+      }
+      occurredAt = at.toISOString();
+    }
+    const agentId = actingAgentId ?? this.headerId(request, 'x-agent-id');
+    return {
+      actor: {
+        kind: apiKey.roles.includes('agent') && !apiKey.roles.includes('service') ? 'agent' : 'service',
+        id: apiKey.id,
+        ...(agentId ? { agentId } : {}),
+      },
+      occurredAt,
+      correlationId: body?.correlationId ?? this.headerId(request, 'x-correlation-id') ?? this.ids.next(),
+      causationId: this.headerId(request, 'x-causation-id') ?? null,
+      expectedRevision: this.ifMatchOf(request),
+    };
+  }
+
+  private headerId(request: AuthenticatedRequest, name: string): string | undefined {
+    const value = request.headers[name];
+    return typeof value === 'string' && /^[A-Za-z0-9_.:-]{1,128}$/.test(value) ? value : undefined;
+  }
+
+  private ifMatchOf(request: AuthenticatedRequest): number | undefined {
+    const value = request.headers['if-match'];
+    if (value === undefined) return undefined;
+    const match = typeof value === 'string' ? /^(?:W\/)?"?(-1|\d{1,15})"?$/.exec(value.trim()) : null;
+    if (!match) {
+      throw ProblemError.of('validation-failed', 'If-Match must be a revision ETag such as "3"', {
+        errors: [{ field: 'If-Match', message: 'must be a quoted revision, e.g. "3"' }],
+      });
+    }
+    return Number(match[1]);
+  }
+}

@@ -1,0 +1,36 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { BODY_LIMIT_BYTES, configureFastify } from './fastify-setup';
+import { type LedgerAdapters, LedgerModule } from './ledger.module';
+
+export interface CreateAppOptions {
+  logger?: boolean;
+}
+
+/** Builds the HTTP application around the given adapters: the same code path for `npm start` and tests. */
+export async function createLedgerApp(
+  adapters: LedgerAdapters,
+  options: CreateAppOptions = {},
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });
+  configureFastify(adapter.getInstance());
+  const app = await NestFactory.create<NestFastifyApplication>(LedgerModule.forRoot(adapters), adapter, {
+    logger: options.logger === false ? false : ['error', 'warn', 'log'],
+    abortOnError: false,
+  });
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Payment-Issue Ledger')
+      .setDescription('Event-sourced system of record for payment problems. See API.md for the contract.')
+      .setVersion('0.1.0')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document);
+  app.enableShutdownHooks();
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return app;
+}

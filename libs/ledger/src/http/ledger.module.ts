@@ -1,0 +1,66 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { COMMAND_HANDLERS } from '../application/commands/aggregate-commands';
+import { StreamCommandRunner } from '../application/commands/stream-command-runner';
+import { ID_GENERATOR, type IdGenerator, uuidv7Generator } from '../application/ids';
+import { API_KEY_STORE, type ApiKeyStore } from '../application/ports/api-key-store.port';
+import { CLOCK, type Clock, systemClock } from '../application/ports/clock.port';
+import { EVENT_STORE, type EventStore } from '../application/ports/event-store.port';
+import { IDEMPOTENCY_STORE, type IdempotencyStore } from '../application/ports/idempotency-store.port';
+import { StreamStateReader } from '../application/queries/stream-state';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { AuditEventsController } from './audit-events.controller';
+import { ChargesController } from './charges.controller';
+import { CommandGateway } from './command-gateway';
+import { CustomersController } from './customers.controller';
+import { HealthController, STORAGE_ENGINES } from './health.controller';
+import { IssuesController } from './issues.controller';
+import { ProblemFilter } from './problem.filter';
+import { SummariesController } from './summaries.controller';
+import { ledgerValidationPipe } from './validation';
+
+/** The adapters the composition root chooses (embedded SQLite, or EventStoreDB + MongoDB). */
+export interface LedgerAdapters {
+  eventStore: EventStore;
+  apiKeys: ApiKeyStore;
+  idempotency: IdempotencyStore;
+  engines: { events: string; readModels: string };
+  clock?: Clock;
+  ids?: IdGenerator;
+}
+
+@Module({})
+export class LedgerModule {
+  static forRoot(adapters: LedgerAdapters): DynamicModule {
+    const clock = adapters.clock ?? systemClock;
+    const ids = adapters.ids ?? uuidv7Generator;
+    return {
+      module: LedgerModule,
+      imports: [CqrsModule.forRoot()],
+      controllers: [
+        ChargesController,
+        IssuesController,
+        CustomersController,
+        SummariesController,
+        AuditEventsController,
+        HealthController,
+      ],
+      providers: [
+        { provide: EVENT_STORE, useValue: adapters.eventStore },
+        { provide: API_KEY_STORE, useValue: adapters.apiKeys },
+        { provide: IDEMPOTENCY_STORE, useValue: adapters.idempotency },
+        { provide: STORAGE_ENGINES, useValue: adapters.engines },
+        { provide: CLOCK, useValue: clock },
+        { provide: ID_GENERATOR, useValue: ids },
+        { provide: StreamCommandRunner, useFactory: () => new StreamCommandRunner(adapters.eventStore, clock, ids) },
+        ...COMMAND_HANDLERS,
+        CommandGateway,
+        StreamStateReader,
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        { provide: APP_PIPE, useFactory: ledgerValidationPipe },
+      ],
+    };
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * RFC 9457 problem details. Every `type` the API can answer is registered here (and in docs/errors.md);
+ * a test checks the two lists agree.
+ */
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+export const PROBLEM_TYPE_BASE = '/errors/';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: FieldError[];
+  [extension: string]: unknown;
+}
+
+/** Problems raised by the HTTP edge and the command mechanics (domain rules come from DOMAIN_ERROR_TYPES). */
+export const EDGE_PROBLEM_TYPES = {
+  'validation-failed': { status: 400, title: 'The request is not valid' },
+  'malformed-json': { status: 400, title: 'The body is not valid JSON' },
+  'unauthorized': { status: 401, title: 'Missing or unknown API key' },
+  'forbidden': { status: 403, title: 'The API key lacks the role this route needs' },
+  'route-not-found': { status: 404, title: 'No such route' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  'concurrent-modification': { status: 409, title: 'The stream kept changing; retry the command' },
+  'idempotency-key-in-use': { status: 409, title: 'A request with this Idempotency-Key is still in flight' },
+  'precondition-failed': { status: 412, title: 'If-Match does not match the current revision' },
+  'payload-too-large': { status: 413, title: 'The body is too large' },
+  'unsupported-media-type': { status: 415, title: 'Send application/json' },
+  'card-data-refused': { status: 422, title: 'Card data is never accepted' },
+  'idempotency-key-reused': { status: 422, title: 'This Idempotency-Key was used with a different request' },
+  'service-unavailable': { status: 503, title: 'Not ready yet; retry shortly' },
+  'internal-error': { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type EdgeProblemType = keyof typeof EDGE_PROBLEM_TYPES;
+
+export function problemTypeUri(slug: string): string {
+  return `${PROBLEM_TYPE_BASE}${slug}`;
+}
+
+export function edgeProblem(slug: EdgeProblemType, detail: string, extra: Record<string, unknown> = {}): Problem {
+  const { status, title } = EDGE_PROBLEM_TYPES[slug];
+  return { type: problemTypeUri(slug), title, status, detail, ...extra };
+}
+
+/** An error that already knows its problem document; thrown anywhere in the HTTP and application layers. */
+export class ProblemError extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail);
+  }
+
+  static of(slug: EdgeProblemType, detail: string, extra: Record<string, unknown> = {}): ProblemError {
+    return new ProblemError(edgeProblem(slug, detail, extra));
+  }
+}

@@ -1,0 +1,62 @@
+import { HttpException } from '@nestjs/common';
+import { DomainError } from '../domain/shared/domain-error';
+import { DOMAIN_ERROR_TYPES } from '../domain/shared/error-types';
+import { ConcurrentModificationError, PreconditionFailedError } from '../application/commands/stream-command-runner';
+import { edgeProblem, type Problem, ProblemError, problemTypeUri } from './problem';
+
+interface FastifyLikeError {
+  code?: string;
+  statusCode?: number;
+  message: string;
+}
+
+function isFastifyError(error: unknown): error is FastifyLikeError {
+  return error instanceof Error && typeof (error as FastifyLikeError).code === 'string' && 'statusCode' in error;
+}
+
+/** One mapping from anything thrown to the problem document answered; used by the filter and idempotency. */
+export function toProblem(error: unknown): Problem {
+  if (error instanceof ProblemError) return error.problem;
+  if (error instanceof DomainError) {
+    const registered = (DOMAIN_ERROR_TYPES as Record<string, { status: number; title: string }>)[error.type];
+    const status = registered?.status ?? (error.kind === 'not-found' ? 404 : 409);
+    return {
+      type: problemTypeUri(error.type),
+      title: registered?.title ?? error.message,
+      status,
+      detail: error.message,
+      ...error.details,
+    };
+  }
+  if (error instanceof PreconditionFailedError) {
+    return edgeProblem('precondition-failed', error.message, {
+      stream: error.stream,
+      currentRevision: error.currentRevision,
+    });
+  }
+  if (error instanceof ConcurrentModificationError) {
+    return edgeProblem('concurrent-modification', error.message, { stream: error.stream });
+  }
+  if (isFastifyError(error)) {
+    switch (error.code) {
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return edgeProblem('malformed-json', error.message);
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return edgeProblem('payload-too-large', error.message);
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return edgeProblem('unsupported-media-type', error.message);
+    }
+    if (error instanceof SyntaxError) return edgeProblem('malformed-json', error.message);
+  }
+  if (error instanceof SyntaxError) return edgeProblem('malformed-json', 'The body is not valid JSON');
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    if (status === 404) return edgeProblem('route-not-found', error.message);
+    if (status === 405) return edgeProblem('method-not-allowed', error.message);
+    if (status === 413) return edgeProblem('payload-too-large', error.message);
+    if (status === 415) return edgeProblem('unsupported-media-type', error.message);
+    if (status >= 400 && status < 500) return edgeProblem('validation-failed', error.message);
+  }
+  return edgeProblem('internal-error', 'The ledger could not complete the request; it has been logged');
+}

@@ -1,0 +1,10 @@
+export * from './application/ports/event-store.port';
+export * from './application/ports/api-key-store.port';
+export * from './application/ports/idempotency-store.port';
+export * from './application/ports/clock.port';
+export * from './application/ids';
+export * from './application/commands/command-meta';
+export { createLedgerApp } from './http/create-app';
+export { LedgerModule, type LedgerAdapters } from './http/ledger.module';
+export * from './application/api-keys/api-keys';
+export * from './audit';

@@ -1,0 +1,1 @@
+export * from './sqlite/sqlite-api-key-store';

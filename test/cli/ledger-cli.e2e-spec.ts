@@ -1,0 +1,224 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteEventStore } from '@app/event-store';
+import type { NewEvent } from '@app/ledger';
+
+const repoRoot = join(__dirname, '..', '..');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `npm run ledger -- <args>` the way a user does, minus npm. */
+function ledger(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const { LEDGER_DATA_DIR: _ignored, ...env } = process.env;
+    execFile(
+      process.execPath,
+      [join(repoRoot, 'scripts/ledger.mjs'), ...args],
+      { cwd: repoRoot, env, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe('ledger CLI', () => {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'ledger-cli-'));
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('creates, lists and revokes keys (--json round trip)', async () => {
+    const created = await ledger(
+      'keys',
+      'create',
+      '--name',
+      'gateway',
+      '--role',
+      'service,agent',
+      '--json',
+      '--data-dir',
+      dataDir,
+    );
+    expect(created).toMatchObject({ code: 0 });
+    const key = JSON.parse(created.stdout);
+    expect(key).toEqual({
+      id: expect.stringMatching(/^[0-9a-z]{12}$/),
+      name: 'gateway',
+      roles: ['service', 'agent'],
+      createdAt: expect.any(String),
+      revokedAt: null,
+      key: expect.stringMatching(/^pil_[0-9a-z]{12}_[A-Za-z0-9_-]{43}$/),
+    });
+    expect(key.key.slice(4, 16)).toBe(key.id);
+
+    const listed = await ledger('--data-dir', dataDir, 'keys', 'list', '--json');
+    expect(listed.code).toBe(0);
+    const { key: _secret, ...publicView } = key;
+    expect(JSON.parse(listed.stdout)).toEqual([publicView]);
+    expect(listed.stdout).not.toContain(key.key);
+
+    const revoked = await ledger('keys', 'revoke', key.id, '--json', '--data-dir', dataDir);
+    expect(revoked.code).toBe(0);
+    expect(JSON.parse(revoked.stdout)).toMatchObject({
+      id: key.id,
+      revokedAt: expect.any(String),
+      alreadyRevoked: false,
+    });
+
+    const again = await ledger('keys', 'revoke', key.id, '--json', '--data-dir', dataDir);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ alreadyRevoked: true });
+
+    const missing = await ledger('keys', 'revoke', 'nosuchkey000', '--data-dir', dataDir);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('No API key with id "nosuchkey000"');
+  });
+
+  it('prints only the key on stdout without --json', async () => {
+    const created = await ledger(
+      'keys',
+      'create',
+      '--name',
+      'desk',
+      '--role',
+      'agent',
+      '--role',
+      'auditor',
+      '--data-dir',
+      dataDir,
+    );
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/^pil_[0-9a-z]{12}_[A-Za-z0-9_-]{43}\n$/);
+    expect(created.stderr).toContain('shown only now');
+    const listed = await ledger('keys', 'list', '--data-dir', dataDir);
+    expect(listed.stdout).toContain('desk');
+    expect(listed.stdout).toContain('agent,auditor');
+  });
+
+  it('reads the environment data directory when --data-dir is absent', async () => {
+    const result = await new Promise<Run>((resolve) => {
+      execFile(
+        process.execPath,
+        [join(repoRoot, 'scripts/ledger.mjs'), 'keys', 'list'],
+        {
+          cwd: repoRoot,
+          env: { ...process.env, LEDGER_DATA_DIR: join(dataDir, 'absent') },
+          encoding: 'utf8',
+        },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+      );
+    });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(join(dataDir, 'absent', 'ledger.db'));
+  });
+
+  it.each([
+    [['keys', 'create', '--name', 'x'], '--role is required'],
+    [['keys', 'create', '--role', 'agent'], '--name is required'],
+    [['keys', 'create', '--name', 'x', '--role', 'wizard'], 'Unknown role(s) wizard'],
+    [['keys', 'list', '--limit', '3'], 'Unknown option --limit for "ledger keys list"'],
+    [['keys', 'revoke'], 'takes <id>, got none'],
+    [['keys', 'list', '--bogus'], "Unknown option '--bogus'"],
+    [['events', 'charge-1', '--from', 'x'], '--from must be a non-negative integer'],
+    [['keys'], '"ledger keys" needs a subcommand'],
+    [[], 'No command given'],
+  ])('exits 2 on a usage error: %j', async (args, message) => {
+    const result = await ledger(...args, '--data-dir', dataDir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stdout).toBe('');
+  });
+
+  it('answers an unknown command with the list of commands', async () => {
+    const result = await ledger('frobnicate', '--data-dir', dataDir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Unknown command "frobnicate"');
+    for (const command of ['keys create', 'keys list', 'keys revoke <id>', 'events <stream>']) {
+      expect(result.stderr).toContain(command);
+    }
+  });
+
+  it('prints help with an example per command', async () => {
+    const general = await ledger('--help');
+    expect(general.code).toBe(0);
+    expect(general.stdout).toContain('Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found.');
+    const create = await ledger('keys', 'create', '--help');
+    expect(create.code).toBe(0);
+    expect(create.stdout).toContain(
+      'Usage: ledger keys create --name <name> --role <role>[,<role>...] [options]',
+    );
+    expect(create.stdout).toContain('Example:\n  ledger keys create --name billing-gateway --role service');
+    expect((await ledger('help', 'events')).stdout).toContain('Usage: ledger events <stream>');
+  });
+
+  describe('events', () => {
+    const newEvent = (index: number): NewEvent => ({
+      type: index === 0 ? 'ChargeRecorded' : 'RefundRequested',
+      schemaVersion: 1,
+      data: { chargeId: 'ch_1', index },
+      metadata: {
+        eventId: `00000000-0000-7000-8000-00000000000${index}`,
+        occurredAt: '2025-06-01T12:00:00.000Z',
+        recordedAt: '2025-06-01T12:00:00.000Z',
+        actor: { kind: 'service', id: 'key000000001' },
+        correlationId: 'corr-1',
+        causationId: null,
+        schemaVersion: 1,
+      },
+    });
+
+    beforeEach(async () => {
+      const store = SqliteEventStore.open(join(dataDir, 'ledger.db'));
+      await store.append('charge-ch_1', [0, 1, 2].map(newEvent), 'no_stream');
+      await store.close();
+    });
+
+    it('prints the stored events of a stream', async () => {
+      const result = await ledger('events', 'charge-ch_1', '--json', '--data-dir', dataDir);
+      expect(result.code).toBe(0);
+      const events = JSON.parse(result.stdout);
+      expect(events.map((event: { revision: number; type: string }) => [event.revision, event.type])).toEqual(
+        [
+          [0, 'ChargeRecorded'],
+          [1, 'RefundRequested'],
+          [2, 'RefundRequested'],
+        ],
+      );
+      expect(events[0]).toMatchObject({ stream: 'charge-ch_1', data: { chargeId: 'ch_1', index: 0 } });
+      expect(typeof events[0].position).toBe('string');
+      expect(events[0].metadata.hash).toMatch(/^[0-9a-f]{64}$/);
+    });
+
+    it('honours --from and --limit', async () => {
+      const result = await ledger(
+        'events',
+        'charge-ch_1',
+        '--from',
+        '1',
+        '--limit',
+        '1',
+        '--json',
+        '--data-dir',
+        dataDir,
+      );
+      expect(JSON.parse(result.stdout).map((event: { revision: number }) => event.revision)).toEqual([1]);
+      const human = await ledger('events', 'charge-ch_1', '--data-dir', dataDir);
+      expect(human.stdout).toContain('#0 ChargeRecorded v1');
+    });
+
+    it('exits 3 for an unknown stream', async () => {
+      const result = await ledger('events', 'charge-nope', '--data-dir', dataDir);
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain('No stream "charge-nope"');
+    });
+  });
+});

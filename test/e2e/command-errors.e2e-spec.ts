@@ -1,0 +1,260 @@
+import request from 'supertest';
+import { startLedger, type LedgerHarness } from '../support/ledger-harness';
+import { given, post, uniqueIds } from '../support/http';
+
+const PROBLEM = /^application\/problem\+json/;
+
+describe('command errors', () => {
+  let h: LedgerHarness;
+  beforeAll(async () => {
+    h = await startLedger();
+  });
+  afterAll(() => h.close(true));
+
+  async function expectNothingAppended<T>(action: () => Promise<T>): Promise<T> {
+    const before = await h.eventStore.headPosition();
+    const result = await action();
+    expect(await h.eventStore.headPosition()).toBe(before);
+    return result;
+  }
+
+  describe('invalid input is 400 with field errors and appends nothing', () => {
+    const valid = () => ({ chargeId: uniqueIds().charge, customerId: 'cu_1', amount: 100, currency: 'EUR', outcome: 'succeeded' });
+    it.each([
+      ['missing field', () => ({ ...valid(), amount: undefined }), 'amount'],
+      ['unknown field', () => ({ ...valid(), color: 'blue' }), 'color'],
+      ['wrong type', () => ({ ...valid(), amount: '100' }), 'amount'],
+      ['bad id', () => ({ ...valid(), chargeId: 'has space' }), 'chargeId'],
+      ['negative amount', () => ({ ...valid(), amount: -5 }), 'amount'],
+      ['fractional amount', () => ({ ...valid(), amount: 10.5 }), 'amount'],
+      ['unknown enum value', () => ({ ...valid(), outcome: 'maybe' }), 'outcome'],
+      ['unknown currency', () => ({ ...valid(), currency: 'EURO' }), 'currency'],
+      ['occurredAt in the future', () => ({ ...valid(), occurredAt: '2999-01-01T00:00:00Z' }), 'occurredAt'],
+      ['occurredAt not a date', () => ({ ...valid(), occurredAt: 'yesterday' }), 'occurredAt'],
+    ])('%s', async (_name, body, field) => {
+      const res = await expectNothingAppended(() => post(h, 'service', '/charges', body()));
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(PROBLEM);
+      expect(res.body).toEqual(
+        expect.objectContaining({ type: '/errors/validation-failed', status: 400, title: expect.any(String), detail: expect.any(String) }),
+      );
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+    });
+
+    it('malformed JSON', async () => {
+      const res = await expectNothingAppended(() =>
+        request(h.server).post('/charges').set(h.auth('service')).set('content-type', 'application/json').send('{"chargeId": '),
+      );
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(PROBLEM);
+      expect(res.body.type).toBe('/errors/malformed-json');
+    });
+
+    it('bad id in the path', async () => {
+      const res = await expectNothingAppended(() =>
+        post(h, 'agent', '/charges/bad%20id/refunds', { refundId: 'r1', amount: 1, reason: 'duplicate' }),
+      );
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual([expect.objectContaining({ field: 'chargeId' })]);
+    });
+
+    it('oversized body is 413', async () => {
+      const res = await expectNothingAppended(() =>
+        post(h, 'agent', '/issues', { customerId: 'c', category: 'other', channel: 'email', summary: 'x'.repeat(70_000) }),
+      );
+      expect(res.status).toBe(413);
+      expect(res.body.type).toBe('/errors/payload-too-large');
+    });
+
+    it('a non-JSON body is 415', async () => {
+      const res = await expectNothingAppended(() =>
+        request(h.server).post('/charges').set(h.auth('service')).set('content-type', 'text/plain').send('hello'),
+      );
+      expect(res.status).toBe(415);
+      expect(res.headers['content-type']).toMatch(PROBLEM);
+    });
+  });
+
+  describe('card data is 422 and nothing is stored', () => {
+    it.each([
+      ['a string field', { summary: 'my card is 4111 1111 1111 1111' }],
+      ['a nested unknown field', { extra: { deep: ['5555-5555-5555-4444'] } }],
+      ['a key', { '4242424242424242': 1 }],
+      ['a number', { amount: 4242424242424242 }],
+      ['a card-named field', { cvv: '123' }],
+    ])('in %s', async (_name, extra) => {
+      const res = await expectNothingAppended(() =>
+        post(h, 'agent', '/issues', { customerId: 'c1', category: 'other', channel: 'email', ...extra }),
+      );
+      expect(res.status).toBe(422);
+      expect(res.headers['content-type']).toMatch(PROBLEM);
+      expect(res.body.type).toBe('/errors/card-data-refused');
+      expect(JSON.stringify(res.body)).not.toMatch(/4111|5555|4242/);
+    });
+
+    it('in a query value and in the Idempotency-Key', async () => {
+      const q = await request(h.server).get('/charges/ch_1?note=4111111111111111').set(h.auth('service'));
+      expect(q.status).toBe(422);
+      const k = await expectNothingAppended(() =>
+        post(h, 'agent', '/issues', { customerId: 'c1', category: 'other', channel: 'email' }, { 'Idempotency-Key': '4111111111111111' }),
+      );
+      expect(k.status).toBe(422);
+    });
+  });
+
+  describe('authentication and roles', () => {
+    it('missing key is 401', async () => {
+      const res = await request(h.server).post('/charges').send({});
+      expect(res.status).toBe(401);
+      expect(res.headers['content-type']).toMatch(PROBLEM);
+    });
+    it('unknown key is 401', async () => {
+      const res = await request(h.server).post('/charges').set('Authorization', 'Bearer pil_nope_nope').send({});
+      expect(res.status).toBe(401);
+    });
+    it('wrong role is 403 and appends nothing', async () => {
+      const ids = uniqueIds();
+      const res = await expectNothingAppended(() =>
+        post(h, 'analyst', '/charges', { chargeId: ids.charge, customerId: 'c', amount: 1, currency: 'EUR', outcome: 'succeeded' }),
+      );
+      expect(res.status).toBe(403);
+      expect(res.body.type).toBe('/errors/forbidden');
+    });
+  });
+
+  describe('domain answers', () => {
+    it('a broken rule is 409 with a stable type', async () => {
+      const ids = uniqueIds();
+      await given.charge(h, ids);
+      const res = await expectNothingAppended(() =>
+        post(h, 'agent', `/charges/${ids.charge}/refunds`, { refundId: ids.refund, amount: 10001, reason: 'duplicate' }),
+      );
+      expect(res.status).toBe(409);
+      expect(res.body.type).toBe('/errors/refund-exceeds-refundable');
+    });
+
+    it('resolving a closed issue is 409', async () => {
+      const ids = uniqueIds();
+      await given.closedIssue(h, ids);
+      const res = await post(h, 'agent', `/issues/${ids.issue}/resolve`, { resolution: 'explained' });
+      expect(res.status).toBe(409);
+      expect(res.body.type).toBe('/errors/issue-closed');
+    });
+
+    it.each([
+      ['charge', (ids: ReturnType<typeof uniqueIds>) => `/charges/${ids.charge}/refunds`, { refundId: 'r1', amount: 1, reason: 'duplicate' }, 'charge-not-found'],
+      ['issue', (ids: ReturnType<typeof uniqueIds>) => `/issues/${ids.issue}/notes`, { text: 'hi' }, 'issue-not-found'],
+    ])('an unknown %s is 404', async (_kind, path, body, type) => {
+      const res = await expectNothingAppended(() => post(h, 'agent', path(uniqueIds()), body));
+      expect(res.status).toBe(404);
+      expect(res.body.type).toBe(`/errors/${type}`);
+    });
+
+    it('an unknown refund is 404', async () => {
+      const ids = uniqueIds();
+      await given.charge(h, ids);
+      const res = await post(h, 'service', `/charges/${ids.charge}/refunds/nope/succeed`, {});
+      expect(res.status).toBe(404);
+      expect(res.body.type).toBe('/errors/refund-not-found');
+    });
+
+    it('linking an unknown charge is 404', async () => {
+      const ids = uniqueIds();
+      await given.issue(h, ids);
+      const res = await post(h, 'agent', `/issues/${ids.issue}/charges`, { chargeId: 'ch_missing' });
+      expect(res.status).toBe(404);
+      expect(res.body.type).toBe('/errors/charge-not-found');
+    });
+
+    it('a repeated provider fact is 200 with changed: false; other content under the same id is 409', async () => {
+      const ids = uniqueIds();
+      const first = await given.charge(h, ids);
+      const again = await expectNothingAppended(() =>
+        post(h, 'service', '/charges', { chargeId: ids.charge, customerId: ids.customer, amount: 10000, currency: 'EUR', outcome: 'succeeded' }),
+      );
+      expect(again.status).toBe(200);
+      expect(again.body).toEqual({ ...first.body, changed: false });
+      const other = await post(h, 'service', '/charges', {
+        chargeId: ids.charge,
+        customerId: ids.customer,
+        amount: 999,
+        currency: 'EUR',
+        outcome: 'succeeded',
+      });
+      expect(other.status).toBe(409);
+    });
+  });
+
+  describe('optimistic concurrency', () => {
+    it('a stale If-Match is 412 with the current revision; a matching one succeeds', async () => {
+      const ids = uniqueIds();
+      await given.issue(h, ids);
+      const stale = await expectNothingAppended(() =>
+        post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'x' }, { 'If-Match': '"5"' }),
+      );
+      expect(stale.status).toBe(412);
+      expect(stale.body).toEqual(expect.objectContaining({ type: '/errors/precondition-failed', currentRevision: 0 }));
+      const current = await request(h.server).get(`/issues/${ids.issue}`).set(h.auth('agent'));
+      expect(current.headers.etag).toBe('"0"');
+      const ok = await post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'x' }, { 'If-Match': current.headers.etag });
+      expect(ok.status).toBe(201);
+      expect(ok.body.revision).toBe(1);
+    });
+
+    it('If-Match "-1" creates a customer stream only when it does not exist', async () => {
+      const ids = uniqueIds();
+      const res = await post(h, 'service', `/customers/${ids.customer}/churn`, {}, { 'If-Match': '"-1"' });
+      expect(res.status).toBe(201);
+      const again = await post(h, 'service', `/customers/${ids.customer}/reactivate`, {}, { 'If-Match': '"-1"' });
+      expect(again.status).toBe(412);
+    });
+  });
+
+  describe('idempotency', () => {
+    it('a retry with the same key and body returns the first response byte for byte and appends nothing', async () => {
+      const ids = uniqueIds();
+      const body = { customerId: ids.customer, category: 'payment_failed', channel: 'web_form' };
+      const first = await post(h, 'agent', '/issues', body, { 'Idempotency-Key': `k-${ids.issue}` });
+      expect(first.status).toBe(201);
+      expect(first.body.issueId).toEqual(expect.any(String));
+      const retry = await expectNothingAppended(() => post(h, 'agent', '/issues', body, { 'Idempotency-Key': `k-${ids.issue}` }));
+      expect(retry.status).toBe(201);
+      expect(retry.text).toBe(first.text);
+    });
+
+    it('the same key with another body is 422', async () => {
+      const ids = uniqueIds();
+      await given.issue(h, ids);
+      const key = { 'Idempotency-Key': `note-${ids.issue}` };
+      expect((await post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'a' }, key)).status).toBe(201);
+      const res = await expectNothingAppended(() => post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'b' }, key));
+      expect(res.status).toBe(422);
+      expect(res.body.type).toBe('/errors/idempotency-key-reused');
+    });
+
+    it('a domain answer is replayed; a validation failure is not stored', async () => {
+      const ids = uniqueIds();
+      const key = { 'Idempotency-Key': `miss-${ids.issue}` };
+      const first = await post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'a' }, key);
+      expect(first.status).toBe(404);
+      await given.issue(h, ids);
+      const replay = await post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'a' }, key);
+      expect(replay.status).toBe(404);
+      expect(replay.text).toBe(first.text);
+
+      const key2 = { 'Idempotency-Key': `fix-${ids.issue}` };
+      expect((await post(h, 'agent', `/issues/${ids.issue}/notes`, { text: '' }, key2)).status).toBe(400);
+      expect((await post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'fixed' }, key2)).status).toBe(201);
+    });
+
+    it('keys are scoped per API key', async () => {
+      const ids = uniqueIds();
+      await given.issue(h, ids);
+      const key = { 'Idempotency-Key': `scope-${ids.issue}` };
+      expect((await post(h, 'agent', `/issues/${ids.issue}/close`, {}, key)).status).toBe(201);
+      const other = await post(h, 'service', `/issues/${ids.issue}/close`, {}, key);
+      expect(other.status).toBe(200);
+      expect(other.body.changed).toBe(false);
+    });
+  });
+});

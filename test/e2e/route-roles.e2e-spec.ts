@@ -1,0 +1,108 @@
+import { RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { ModulesContainer } from '@nestjs/core';
+import request from 'supertest';
+import type { Role } from '@app/ledger';
+import { PUBLIC_KEY, ROLES_KEY } from '../../libs/ledger/src/http/auth/roles.decorator';
+import { startLedger, type LedgerHarness } from '../support/ledger-harness';
+
+interface Route {
+  method: string;
+  path: string;
+  roles: Role[] | undefined;
+  isPublic: boolean;
+}
+
+/** Every route the app serves, read from Nest's own metadata, so a new route cannot escape this test. */
+function enumerateRoutes(h: LedgerHarness): Route[] {
+  const routes: Route[] = [];
+  for (const module of h.app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const controller = wrapper.metatype as (new (...args: unknown[]) => unknown) | null;
+      if (!controller) continue;
+      const prefix = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
+      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
+        const handler = (controller.prototype as Record<string, unknown>)[name];
+        if (typeof handler !== 'function' || name === 'constructor') continue;
+        const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+        if (method === undefined) continue;
+        const path = `/${[prefix, String(Reflect.getMetadata(PATH_METADATA, handler) ?? '')].filter(Boolean).join('/')}`
+          .replace(/\/+/g, '/')
+          .replace(/\/$/, '');
+        routes.push({
+          method: RequestMethod[method],
+          path: path || '/',
+          roles: Reflect.getMetadata(ROLES_KEY, handler) ?? Reflect.getMetadata(ROLES_KEY, controller),
+          isPublic: Boolean(Reflect.getMetadata(PUBLIC_KEY, handler) ?? Reflect.getMetadata(PUBLIC_KEY, controller)),
+        });
+      }
+    }
+  }
+  return routes;
+}
+
+const ROLES: Role[] = ['service', 'agent', 'auditor', 'analyst', 'admin'];
+
+function concrete(path: string): string {
+  return path.replace(/:stream/g, 'issue-x1').replace(/:[A-Za-z]+/g, 'x1');
+}
+
+describe('every route x every role', () => {
+  let h: LedgerHarness;
+  let routes: Route[];
+  beforeAll(async () => {
+    h = await startLedger();
+    routes = enumerateRoutes(h);
+  });
+  afterAll(() => h.close(true));
+
+  it('finds the routes of API.md', () => {
+    const names = routes.map((r) => `${r.method} ${r.path}`);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'POST /charges',
+        'POST /charges/:chargeId/refunds/:refundId/approve',
+        'POST /issues',
+        'POST /issues/:issueId/follow-up',
+        'POST /customers/:customerId/churn',
+        'GET /issues/:issueId',
+        'GET /audit/streams/:stream/events',
+        'GET /health',
+      ]),
+    );
+    expect(routes.length).toBeGreaterThanOrEqual(29);
+  });
+
+  it('every route declares its roles or is explicitly public', () => {
+    const undeclared = routes.filter((r) => !r.isPublic && (!r.roles || r.roles.length === 0));
+    expect(undeclared).toEqual([]);
+  });
+
+  it('answers 401 without a key, 403 to a role not listed, and lets every listed role (and admin) through', async () => {
+    const failures: string[] = [];
+    for (const route of routes) {
+      const path = concrete(route.path);
+      const call = (role?: Role) => {
+        const method = route.method.toLowerCase() as 'get' | 'post' | 'delete';
+        const req = request(h.server)[method](path);
+        if (role) req.set(h.auth(role));
+        return route.method === 'GET' ? req : req.send({});
+      };
+      const anonymous = await call();
+      if (route.isPublic) {
+        if (anonymous.status === 401 || anonymous.status === 403) failures.push(`${route.method} ${route.path} public but ${anonymous.status}`);
+        continue;
+      }
+      if (anonymous.status !== 401) failures.push(`${route.method} ${route.path} anonymous -> ${anonymous.status}`);
+      for (const role of ROLES) {
+        const res = await call(role);
+        const allowed = role === 'admin' || route.roles!.includes(role);
+        if (allowed && (res.status === 401 || res.status === 403 || res.status >= 500)) {
+          failures.push(`${route.method} ${route.path} ${role} should pass, got ${res.status}`);
+        }
+        if (!allowed && res.status !== 403) failures.push(`${route.method} ${route.path} ${role} should be 403, got ${res.status}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+});
