@@ -32,10 +32,14 @@ function pin(cpu: number, pid: number) {
 }
 
 function startServer(script: string): Promise<Server> {
-  const child = spawn('taskset', ['-c', '0', process.execPath, join(ROOT, 'scripts/run-ts.mjs'), join(ROOT, script)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
+  const child = spawn(
+    'taskset',
+    ['-c', '0', process.execPath, join(ROOT, 'scripts/run-ts.mjs'), join(ROOT, script)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_ENV: 'production' },
+    },
+  );
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
@@ -72,12 +76,23 @@ function nextRequest(): { path: string; body: Record<string, unknown> } {
   if (slot < 10) {
     return {
       path: '/issues',
-      body: { issueId: `is-${id}`, customerId: `cu-${n % 5000}`, category: 'delayed_refund', channel: 'email', priority: 'normal', summary: 'Refund not received after 10 days' },
+      body: {
+        issueId: `is-${id}`,
+        customerId: `cu-${n % 5000}`,
+        category: 'delayed_refund',
+        channel: 'email',
+        priority: 'normal',
+        summary: 'Refund not received after 10 days',
+      },
     };
   }
-  if (slot < 15) return { path: `/issues/${pick()}/notes`, body: { text: `Checked with the provider, reference ${id}` } };
+  if (slot < 15)
+    return { path: `/issues/${pick()}/notes`, body: { text: `Checked with the provider, reference ${id}` } };
   if (slot < 18) {
-    return { path: `/issues/${pick()}/contacts`, body: { direction: 'outbound', channel: 'phone', agentId: `a-${n % 40}` } };
+    return {
+      path: `/issues/${pick()}/contacts`,
+      body: { direction: 'outbound', channel: 'phone', agentId: `a-${n % 40}` },
+    };
   }
   return { path: `/issues/${pick()}/assign`, body: { agentId: `a-${n % 40}` } };
 }
@@ -143,10 +158,17 @@ async function main() {
   const ledger = await measure('ledger (durable commands)', 'bench/servers/ledger.ts', true);
   const rows = [bare, nest, ledger];
   const fmt = (n: number, d = 0) => n.toFixed(d).padStart(9);
-  console.log(`\n${'target'.padEnd(32)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'non-2xx'.padStart(9)}${'errors'.padStart(9)}`);
-  for (const r of rows) console.log(`${r.name.padEnd(32)}${fmt(r.rps)}${fmt(r.p50, 1)}${fmt(r.p99, 1)}${fmt(r.non2xx)}${fmt(r.errors)}`);
-  console.log(`\nledger / framework baseline: ${(ledger.rps / nest.rps * 100).toFixed(1)}% (target >= 50%)`);
-  console.log(`ledger / bare ceiling:       ${(ledger.rps / bare.rps * 100).toFixed(1)}%`);
+  console.log(
+    `\n${'target'.padEnd(32)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'non-2xx'.padStart(9)}${'errors'.padStart(9)}`,
+  );
+  for (const r of rows)
+    console.log(
+      `${r.name.padEnd(32)}${fmt(r.rps)}${fmt(r.p50, 1)}${fmt(r.p99, 1)}${fmt(r.non2xx)}${fmt(r.errors)}`,
+    );
+  console.log(
+    `\nledger / framework baseline: ${((ledger.rps / nest.rps) * 100).toFixed(1)}% (target >= 50%)`,
+  );
+  console.log(`ledger / bare ceiling:       ${((ledger.rps / bare.rps) * 100).toFixed(1)}%`);
   console.log(`ledger p99: ${ledger.p99} ms (target < 30 ms); non-2xx: ${ledger.non2xx} (target 0)`);
 }
 

@@ -7,7 +7,12 @@ import { BODY_LIMIT_BYTES, configureFastify } from '../../libs/ledger/src/http/f
 import { ProblemFilter } from '../../libs/ledger/src/http/problem.filter';
 import { ledgerValidationPipe } from '../../libs/ledger/src/http/validation';
 import { RecordChargeDto } from '../../libs/ledger/src/http/dto/charge.dto';
-import { AddNoteDto, AssignIssueDto, OpenIssueDto, RecordContactDto } from '../../libs/ledger/src/http/dto/issue.dto';
+import {
+  AddNoteDto,
+  AssignIssueDto,
+  OpenIssueDto,
+  RecordContactDto,
+} from '../../libs/ledger/src/http/dto/issue.dto';
 
 // The framework's own cost: the same Fastify hooks, DTOs, validation and CommandBus, but no storage.
 class Noop {

@@ -19,7 +19,13 @@ describe('command errors', () => {
   }
 
   describe('invalid input is 400 with field errors and appends nothing', () => {
-    const valid = () => ({ chargeId: uniqueIds().charge, customerId: 'cu_1', amount: 100, currency: 'EUR', outcome: 'succeeded' });
+    const valid = () => ({
+      chargeId: uniqueIds().charge,
+      customerId: 'cu_1',
+      amount: 100,
+      currency: 'EUR',
+      outcome: 'succeeded',
+    });
     it.each([
       ['missing field', () => ({ ...valid(), amount: undefined }), 'amount'],
       ['unknown field', () => ({ ...valid(), color: 'blue' }), 'color'],
@@ -36,14 +42,23 @@ describe('command errors', () => {
       expect(res.status).toBe(400);
       expect(res.headers['content-type']).toMatch(PROBLEM);
       expect(res.body).toEqual(
-        expect.objectContaining({ type: '/errors/validation-failed', status: 400, title: expect.any(String), detail: expect.any(String) }),
+        expect.objectContaining({
+          type: '/errors/validation-failed',
+          status: 400,
+          title: expect.any(String),
+          detail: expect.any(String),
+        }),
       );
       expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
     });
 
     it('malformed JSON', async () => {
       const res = await expectNothingAppended(() =>
-        request(h.server).post('/charges').set(h.auth('service')).set('content-type', 'application/json').send('{"chargeId": '),
+        request(h.server)
+          .post('/charges')
+          .set(h.auth('service'))
+          .set('content-type', 'application/json')
+          .send('{"chargeId": '),
       );
       expect(res.status).toBe(400);
       expect(res.headers['content-type']).toMatch(PROBLEM);
@@ -60,7 +75,12 @@ describe('command errors', () => {
 
     it('oversized body is 413', async () => {
       const res = await expectNothingAppended(() =>
-        post(h, 'agent', '/issues', { customerId: 'c', category: 'other', channel: 'email', summary: 'x'.repeat(70_000) }),
+        post(h, 'agent', '/issues', {
+          customerId: 'c',
+          category: 'other',
+          channel: 'email',
+          summary: 'x'.repeat(70_000),
+        }),
       );
       expect(res.status).toBe(413);
       expect(res.body.type).toBe('/errors/payload-too-large');
@@ -68,7 +88,11 @@ describe('command errors', () => {
 
     it('a non-JSON body is 415', async () => {
       const res = await expectNothingAppended(() =>
-        request(h.server).post('/charges').set(h.auth('service')).set('content-type', 'text/plain').send('hello'),
+        request(h.server)
+          .post('/charges')
+          .set(h.auth('service'))
+          .set('content-type', 'text/plain')
+          .send('hello'),
       );
       expect(res.status).toBe(415);
       expect(res.headers['content-type']).toMatch(PROBLEM);
@@ -96,7 +120,13 @@ describe('command errors', () => {
       const q = await request(h.server).get('/charges/ch_1?note=4111111111111111').set(h.auth('service'));
       expect(q.status).toBe(422);
       const k = await expectNothingAppended(() =>
-        post(h, 'agent', '/issues', { customerId: 'c1', category: 'other', channel: 'email' }, { 'Idempotency-Key': '4111111111111111' }),
+        post(
+          h,
+          'agent',
+          '/issues',
+          { customerId: 'c1', category: 'other', channel: 'email' },
+          { 'Idempotency-Key': '4111111111111111' },
+        ),
       );
       expect(k.status).toBe(422);
     });
@@ -109,13 +139,22 @@ describe('command errors', () => {
       expect(res.headers['content-type']).toMatch(PROBLEM);
     });
     it('unknown key is 401', async () => {
-      const res = await request(h.server).post('/charges').set('Authorization', 'Bearer pil_nope_nope').send({});
+      const res = await request(h.server)
+        .post('/charges')
+        .set('Authorization', 'Bearer pil_nope_nope')
+        .send({});
       expect(res.status).toBe(401);
     });
     it('wrong role is 403 and appends nothing', async () => {
       const ids = uniqueIds();
       const res = await expectNothingAppended(() =>
-        post(h, 'analyst', '/charges', { chargeId: ids.charge, customerId: 'c', amount: 1, currency: 'EUR', outcome: 'succeeded' }),
+        post(h, 'analyst', '/charges', {
+          chargeId: ids.charge,
+          customerId: 'c',
+          amount: 1,
+          currency: 'EUR',
+          outcome: 'succeeded',
+        }),
       );
       expect(res.status).toBe(403);
       expect(res.body.type).toBe('/errors/forbidden');
@@ -127,7 +166,11 @@ describe('command errors', () => {
       const ids = uniqueIds();
       await given.charge(h, ids);
       const res = await expectNothingAppended(() =>
-        post(h, 'agent', `/charges/${ids.charge}/refunds`, { refundId: ids.refund, amount: 10001, reason: 'duplicate' }),
+        post(h, 'agent', `/charges/${ids.charge}/refunds`, {
+          refundId: ids.refund,
+          amount: 10001,
+          reason: 'duplicate',
+        }),
       );
       expect(res.status).toBe(409);
       expect(res.body.type).toBe('/errors/refund-exceeds-refundable');
@@ -142,8 +185,18 @@ describe('command errors', () => {
     });
 
     it.each([
-      ['charge', (ids: ReturnType<typeof uniqueIds>) => `/charges/${ids.charge}/refunds`, { refundId: 'r1', amount: 1, reason: 'duplicate' }, 'charge-not-found'],
-      ['issue', (ids: ReturnType<typeof uniqueIds>) => `/issues/${ids.issue}/notes`, { text: 'hi' }, 'issue-not-found'],
+      [
+        'charge',
+        (ids: ReturnType<typeof uniqueIds>) => `/charges/${ids.charge}/refunds`,
+        { refundId: 'r1', amount: 1, reason: 'duplicate' },
+        'charge-not-found',
+      ],
+      [
+        'issue',
+        (ids: ReturnType<typeof uniqueIds>) => `/issues/${ids.issue}/notes`,
+        { text: 'hi' },
+        'issue-not-found',
+      ],
     ])('an unknown %s is 404', async (_kind, path, body, type) => {
       const res = await expectNothingAppended(() => post(h, 'agent', path(uniqueIds()), body));
       expect(res.status).toBe(404);
@@ -170,7 +223,13 @@ describe('command errors', () => {
       const ids = uniqueIds();
       const first = await given.charge(h, ids);
       const again = await expectNothingAppended(() =>
-        post(h, 'service', '/charges', { chargeId: ids.charge, customerId: ids.customer, amount: 10000, currency: 'EUR', outcome: 'succeeded' }),
+        post(h, 'service', '/charges', {
+          chargeId: ids.charge,
+          customerId: ids.customer,
+          amount: 10000,
+          currency: 'EUR',
+          outcome: 'succeeded',
+        }),
       );
       expect(again.status).toBe(200);
       expect(again.body).toEqual({ ...first.body, changed: false });
@@ -193,10 +252,18 @@ describe('command errors', () => {
         post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'x' }, { 'If-Match': '"5"' }),
       );
       expect(stale.status).toBe(412);
-      expect(stale.body).toEqual(expect.objectContaining({ type: '/errors/precondition-failed', currentRevision: 0 }));
+      expect(stale.body).toEqual(
+        expect.objectContaining({ type: '/errors/precondition-failed', currentRevision: 0 }),
+      );
       const current = await request(h.server).get(`/issues/${ids.issue}`).set(h.auth('agent'));
       expect(current.headers.etag).toBe('"0"');
-      const ok = await post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'x' }, { 'If-Match': current.headers.etag });
+      const ok = await post(
+        h,
+        'agent',
+        `/issues/${ids.issue}/notes`,
+        { text: 'x' },
+        { 'If-Match': current.headers.etag },
+      );
       expect(ok.status).toBe(201);
       expect(ok.body.revision).toBe(1);
     });
@@ -205,7 +272,13 @@ describe('command errors', () => {
       const ids = uniqueIds();
       const res = await post(h, 'service', `/customers/${ids.customer}/churn`, {}, { 'If-Match': '"-1"' });
       expect(res.status).toBe(201);
-      const again = await post(h, 'service', `/customers/${ids.customer}/reactivate`, {}, { 'If-Match': '"-1"' });
+      const again = await post(
+        h,
+        'service',
+        `/customers/${ids.customer}/reactivate`,
+        {},
+        { 'If-Match': '"-1"' },
+      );
       expect(again.status).toBe(412);
     });
   });
@@ -217,7 +290,9 @@ describe('command errors', () => {
       const first = await post(h, 'agent', '/issues', body, { 'Idempotency-Key': `k-${ids.issue}` });
       expect(first.status).toBe(201);
       expect(first.body.issueId).toEqual(expect.any(String));
-      const retry = await expectNothingAppended(() => post(h, 'agent', '/issues', body, { 'Idempotency-Key': `k-${ids.issue}` }));
+      const retry = await expectNothingAppended(() =>
+        post(h, 'agent', '/issues', body, { 'Idempotency-Key': `k-${ids.issue}` }),
+      );
       expect(retry.status).toBe(201);
       expect(retry.text).toBe(first.text);
     });
@@ -227,7 +302,9 @@ describe('command errors', () => {
       await given.issue(h, ids);
       const key = { 'Idempotency-Key': `note-${ids.issue}` };
       expect((await post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'a' }, key)).status).toBe(201);
-      const res = await expectNothingAppended(() => post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'b' }, key));
+      const res = await expectNothingAppended(() =>
+        post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'b' }, key),
+      );
       expect(res.status).toBe(422);
       expect(res.body.type).toBe('/errors/idempotency-key-reused');
     });
@@ -244,7 +321,9 @@ describe('command errors', () => {
 
       const key2 = { 'Idempotency-Key': `fix-${ids.issue}` };
       expect((await post(h, 'agent', `/issues/${ids.issue}/notes`, { text: '' }, key2)).status).toBe(400);
-      expect((await post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'fixed' }, key2)).status).toBe(201);
+      expect((await post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'fixed' }, key2)).status).toBe(
+        201,
+      );
     });
 
     it('keys are scoped per API key', async () => {

@@ -60,7 +60,13 @@ const cases: CommandCase[] = [
     }),
     stream: (ids) => `charge-${ids.charge}`,
     type: 'ChargeDeclined',
-    data: (ids) => ({ chargeId: ids.charge, customerId: ids.customer, amount: 1200, currency: 'USD', declineCode: 'do_not_honor' }),
+    data: (ids) => ({
+      chargeId: ids.charge,
+      customerId: ids.customer,
+      amount: 1200,
+      currency: 'USD',
+      declineCode: 'do_not_honor',
+    }),
   },
   {
     name: 'POST /charges (failed)',
@@ -90,7 +96,12 @@ const cases: CommandCase[] = [
     role: 'agent',
     setup: given.charge,
     path: (ids) => `/charges/${ids.charge}/refunds`,
-    body: (ids) => ({ refundId: ids.refund, amount: 3000, reason: 'duplicate', dueBy: '2026-03-10T00:00:00.000Z' }),
+    body: (ids) => ({
+      refundId: ids.refund,
+      amount: 3000,
+      reason: 'duplicate',
+      dueBy: '2026-03-10T00:00:00.000Z',
+    }),
     stream: (ids) => `charge-${ids.charge}`,
     type: 'RefundRequested',
     data: (ids) => ({
@@ -151,7 +162,11 @@ const cases: CommandCase[] = [
     body: () => ({ failureReason: 'expired_or_canceled_card' }),
     stream: (ids) => `charge-${ids.charge}`,
     type: 'RefundFailed',
-    data: (ids) => ({ chargeId: ids.charge, refundId: ids.refund, failureReason: 'expired_or_canceled_card' }),
+    data: (ids) => ({
+      chargeId: ids.charge,
+      refundId: ids.refund,
+      failureReason: 'expired_or_canceled_card',
+    }),
   },
   {
     name: 'POST /charges/:id/refunds/:id/cancel',
@@ -215,23 +230,31 @@ const cases: CommandCase[] = [
     body: () => ({ summary: 'Delivery confirmation attached' }),
     stream: (ids) => `charge-${ids.charge}`,
     type: 'DisputeEvidenceSubmitted',
-    data: (ids) => ({ chargeId: ids.charge, disputeId: ids.dispute, summary: 'Delivery confirmation attached' }),
-  },
-  ...(['won', 'lost', 'accepted'] as const).map(
-    (outcome): CommandCase => ({
-      name: `POST /charges/:id/disputes/:id/close (${outcome})`,
-      role: 'service',
-      setup: async (h, ids) => {
-        await given.charge(h, ids);
-        await given.dispute(h, ids);
-      },
-      path: (ids) => `/charges/${ids.charge}/disputes/${ids.dispute}/close`,
-      body: () => ({ outcome }),
-      stream: (ids) => `charge-${ids.charge}`,
-      type: { won: 'DisputeWon', lost: 'DisputeLost', accepted: 'DisputeAccepted' }[outcome],
-      data: (ids) => ({ chargeId: ids.charge, disputeId: ids.dispute }),
+    data: (ids) => ({
+      chargeId: ids.charge,
+      disputeId: ids.dispute,
+      summary: 'Delivery confirmation attached',
     }),
-  ),
+  },
+  ...(['won', 'lost', 'accepted'] as const).map((outcome): CommandCase => ({
+    name: `POST /charges/:id/disputes/:id/close (${outcome})`,
+    role: 'service',
+    setup: async (h, ids) => {
+      await given.charge(h, ids);
+      await given.dispute(h, ids);
+      // DESIGN.md: a dispute is won only after evidence was submitted; accepted only while still open.
+      if (outcome === 'won') {
+        await post(h, 'agent', `/charges/${ids.charge}/disputes/${ids.dispute}/evidence`, {
+          summary: 'Proof',
+        });
+      }
+    },
+    path: (ids) => `/charges/${ids.charge}/disputes/${ids.dispute}/close`,
+    body: () => ({ outcome }),
+    stream: (ids) => `charge-${ids.charge}`,
+    type: { won: 'DisputeWon', lost: 'DisputeLost', accepted: 'DisputeAccepted' }[outcome],
+    data: (ids) => ({ chargeId: ids.charge, disputeId: ids.dispute }),
+  })),
   {
     name: 'POST /issues',
     role: 'service',
@@ -276,7 +299,13 @@ const cases: CommandCase[] = [
     body: () => ({ direction: 'outbound', channel: 'phone', agentId: 'a-17', summary: 'Called back' }),
     stream: (ids) => `issue-${ids.issue}`,
     type: 'CustomerContacted',
-    data: (ids) => ({ issueId: ids.issue, direction: 'outbound', channel: 'phone', agentId: 'a-17', summary: 'Called back' }),
+    data: (ids) => ({
+      issueId: ids.issue,
+      direction: 'outbound',
+      channel: 'phone',
+      agentId: 'a-17',
+      summary: 'Called back',
+    }),
   },
   {
     name: 'POST /issues/:id/notes',
@@ -309,7 +338,12 @@ const cases: CommandCase[] = [
     body: () => ({ to: 'payment_provider', reference: 'PSP-123', reason: 'Settlement missing' }),
     stream: (ids) => `issue-${ids.issue}`,
     type: 'IssueEscalated',
-    data: (ids) => ({ issueId: ids.issue, to: 'payment_provider', reference: 'PSP-123', reason: 'Settlement missing' }),
+    data: (ids) => ({
+      issueId: ids.issue,
+      to: 'payment_provider',
+      reference: 'PSP-123',
+      reason: 'Settlement missing',
+    }),
   },
   {
     name: 'POST /issues/:id/resolve',
@@ -394,14 +428,22 @@ describe('command routes append exactly the expected event', () => {
     const ids = uniqueIds();
     await c.setup(h, ids);
     const before = await h.eventStore.headPosition();
-    const res = await post(h, c.role, c.path(ids), { ...c.body(ids), occurredAt: OCCURRED_AT, correlationId: 'corr-1' });
+    const res = await post(h, c.role, c.path(ids), {
+      ...c.body(ids),
+      occurredAt: OCCURRED_AT,
+      correlationId: 'corr-1',
+    });
     expect(res.status).toBe(201);
 
     const appended = await h.eventStore.readAll({ fromPosition: before + 1n });
     expect(appended).toHaveLength(1);
     const [event] = appended;
     expect(res.body).toEqual(
-      expect.objectContaining({ stream: c.stream(ids), revision: event.revision, position: event.position.toString() }),
+      expect.objectContaining({
+        stream: c.stream(ids),
+        revision: event.revision,
+        position: event.position.toString(),
+      }),
     );
     expect(res.headers.etag).toBe(`"${event.revision}"`);
     expect(event.stream).toBe(c.stream(ids));
@@ -413,13 +455,17 @@ describe('command routes append exactly the expected event', () => {
     expect(m.occurredAt).toBe(OCCURRED_AT);
     expect(m.correlationId).toBe('corr-1');
     expect(m.causationId).toBeNull();
-    expect(m.actor).toEqual(expect.objectContaining({ id: h.keyIds[c.role], kind: c.role === 'agent' ? 'agent' : 'service' }));
+    expect(m.actor).toEqual(
+      expect.objectContaining({ id: h.keyIds[c.role], kind: c.role === 'agent' ? 'agent' : 'service' }),
+    );
     expect(m.eventId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(Date.parse(m.recordedAt)).toBeGreaterThan(Date.parse(OCCURRED_AT));
     expect(m.schemaVersion).toBe(1);
     expect(m.hash).toBe(createHash('sha256').update(event.canonical, 'utf8').digest('hex'));
     const previous = await h.eventStore.readStream(event.stream, { fromRevision: 0 });
-    expect(m.prevHash).toBe(event.revision === 0 ? '0'.repeat(64) : previous[event.revision - 1].metadata.hash);
+    expect(m.prevHash).toBe(
+      event.revision === 0 ? '0'.repeat(64) : previous[event.revision - 1].metadata.hash,
+    );
   });
 
   it('covers every command route of the API', () => {

@@ -42,7 +42,9 @@ describe('durability and concurrency', () => {
       const ids = uniqueIds();
       await given.issue(h, ids);
       const responses = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => post(h, 'agent', `/issues/${ids.issue}/notes`, { text: `note ${i}` })),
+        Array.from({ length: 20 }, (_, i) =>
+          post(h, 'agent', `/issues/${ids.issue}/notes`, { text: `note ${i}` }),
+        ),
       );
       for (const res of responses) {
         expect([201, 409]).toContain(res.status);
@@ -53,7 +55,10 @@ describe('durability and concurrency', () => {
       const events = await h.eventStore.readStream(`issue-${ids.issue}`);
       expect(events.map((e) => e.revision)).toEqual(events.map((_, i) => i));
       expect(events).toHaveLength(1 + succeeded.length);
-      const texts = events.slice(1).map((e) => e.data.text).sort();
+      const texts = events
+        .slice(1)
+        .map((e) => e.data.text)
+        .sort();
       expect(texts).toEqual(succeededTexts);
       expect(new Set(succeeded.map((r) => r.body.revision)).size).toBe(succeeded.length);
       expect(verifyStreamChain(events).ok).toBe(true);

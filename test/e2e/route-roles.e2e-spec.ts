@@ -26,14 +26,17 @@ function enumerateRoutes(h: LedgerHarness): Route[] {
         if (typeof handler !== 'function' || name === 'constructor') continue;
         const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
         if (method === undefined) continue;
-        const path = `/${[prefix, String(Reflect.getMetadata(PATH_METADATA, handler) ?? '')].filter(Boolean).join('/')}`
-          .replace(/\/+/g, '/')
-          .replace(/\/$/, '');
+        const path =
+          `/${[prefix, String(Reflect.getMetadata(PATH_METADATA, handler) ?? '')].filter(Boolean).join('/')}`
+            .replace(/\/+/g, '/')
+            .replace(/\/$/, '');
         routes.push({
           method: RequestMethod[method],
           path: path || '/',
           roles: Reflect.getMetadata(ROLES_KEY, handler) ?? Reflect.getMetadata(ROLES_KEY, controller),
-          isPublic: Boolean(Reflect.getMetadata(PUBLIC_KEY, handler) ?? Reflect.getMetadata(PUBLIC_KEY, controller)),
+          isPublic: Boolean(
+            Reflect.getMetadata(PUBLIC_KEY, handler) ?? Reflect.getMetadata(PUBLIC_KEY, controller),
+          ),
         });
       }
     }
@@ -90,17 +93,20 @@ describe('every route x every role', () => {
       };
       const anonymous = await call();
       if (route.isPublic) {
-        if (anonymous.status === 401 || anonymous.status === 403) failures.push(`${route.method} ${route.path} public but ${anonymous.status}`);
+        if (anonymous.status === 401 || anonymous.status === 403)
+          failures.push(`${route.method} ${route.path} public but ${anonymous.status}`);
         continue;
       }
-      if (anonymous.status !== 401) failures.push(`${route.method} ${route.path} anonymous -> ${anonymous.status}`);
+      if (anonymous.status !== 401)
+        failures.push(`${route.method} ${route.path} anonymous -> ${anonymous.status}`);
       for (const role of ROLES) {
         const res = await call(role);
         const allowed = role === 'admin' || route.roles!.includes(role);
         if (allowed && (res.status === 401 || res.status === 403 || res.status >= 500)) {
           failures.push(`${route.method} ${route.path} ${role} should pass, got ${res.status}`);
         }
-        if (!allowed && res.status !== 403) failures.push(`${route.method} ${route.path} ${role} should be 403, got ${res.status}`);
+        if (!allowed && res.status !== 403)
+          failures.push(`${route.method} ${route.path} ${role} should be 403, got ${res.status}`);
       }
     }
     expect(failures).toEqual([]);

@@ -15,7 +15,13 @@ export function uniqueIds() {
 }
 export type Ids = ReturnType<typeof uniqueIds>;
 
-export function post(h: LedgerHarness, role: Role, path: string, body?: unknown, headers: Record<string, string> = {}) {
+export function post(
+  h: LedgerHarness,
+  role: Role,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const req = request(h.server).post(path).set(h.auth(role)).set(headers);
   return body === undefined ? req : req.send(body as object);
 }

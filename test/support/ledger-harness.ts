@@ -25,7 +25,10 @@ export function tempDataDir(): string {
 }
 
 /** A real ledger on a real SQLite file in a temp dir, with one API key per role. */
-export async function startLedger(dataDir = tempDataDir(), existingKeys?: Record<Role, string>): Promise<LedgerHarness> {
+export async function startLedger(
+  dataDir = tempDataDir(),
+  existingKeys?: Record<Role, string>,
+): Promise<LedgerHarness> {
   const ledger = openEmbeddedLedger(dataDir);
   const keys = {} as Record<Role, string>;
   const keyIds = {} as Record<Role, string>;
@@ -33,7 +36,10 @@ export async function startLedger(dataDir = tempDataDir(), existingKeys?: Record
   if (existingKeys) Object.assign(keys, existingKeys);
   else {
     for (const role of roles) {
-      const { key, record } = await generateApiKey(ledger.adapters.apiKeys, { name: `test-${role}`, roles: [role] });
+      const { key, record } = await generateApiKey(ledger.adapters.apiKeys, {
+        name: `test-${role}`,
+        roles: [role],
+      });
       keys[role] = key;
       keyIds[role] = record.id;
     }

@@ -17,14 +17,21 @@ async function main(): Promise<void> {
     );
   }
   const app = await createLedgerApp(ledger.adapters);
-  app.getHttpAdapter().getInstance().addHook('onClose', async () => {
-    await ledger.close();
-  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onClose', async () => {
+      await ledger.close();
+    });
   await app.listen({ port: config.port, host: config.host });
-  logger.log(`Ledger listening on http://${config.host}:${config.port} (data: ${config.dataDir}; docs: /docs)`);
+  logger.log(
+    `Ledger listening on http://${config.host}:${config.port} (data: ${config.dataDir}; docs: /docs)`,
+  );
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`ledger-api failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.stderr.write(
+    `ledger-api failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
+  );
   process.exit(1);
 });

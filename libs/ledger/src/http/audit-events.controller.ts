@@ -40,12 +40,16 @@ export class AuditEventsController {
     @Query('fromRevision', new DefaultValuePipe('0')) fromRevision: string,
     @Query('limit', new DefaultValuePipe(String(MAX_LIMIT))) limit: string,
   ) {
-    if (!STREAM_NAME_PATTERN.test(stream)) throw badParam('stream', 'must be a ledger stream name such as charge-ch_1');
+    if (!STREAM_NAME_PATTERN.test(stream))
+      throw badParam('stream', 'must be a ledger stream name such as charge-ch_1');
     if (!/^\d{1,15}$/.test(fromRevision)) throw badParam('fromRevision', 'must be a non-negative integer');
     if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIMIT) {
       throw badParam('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
     }
-    const events = await this.eventStore.readStream(stream, { fromRevision: Number(fromRevision), maxCount: Number(limit) });
+    const events = await this.eventStore.readStream(stream, {
+      fromRevision: Number(fromRevision),
+      maxCount: Number(limit),
+    });
     const next = events.length === Number(limit) ? events[events.length - 1].revision + 1 : null;
     return { stream, items: events.map(storedEventView), nextFromRevision: next };
   }

@@ -37,6 +37,9 @@ function isCardFieldName(key: string): boolean {
   return CARD_FIELD_NAMES.has(key.replace(/[^a-z]/gi, '').toLowerCase());
 }
 
+/** Stands in for a key that is itself a card number, so that the answer never echoes it. */
+const REDACTED_SEGMENT = '[card number]';
+
 /** Where in a parsed JSON value card data sits (a JSON-pointer-like path), or null. */
 export function findCardData(value: unknown, path = ''): string | null {
   if (typeof value === 'string') return containsCardNumber(value) ? path || '/' : null;
@@ -52,8 +55,9 @@ export function findCardData(value: unknown, path = ''): string | null {
   }
   if (value !== null && typeof value === 'object') {
     for (const [key, child] of Object.entries(value)) {
+      if (containsCardNumber(key)) return `${path}/${REDACTED_SEGMENT}`;
       const childPath = `${path}/${key}`;
-      if (isCardFieldName(key) || containsCardNumber(key)) return childPath;
+      if (isCardFieldName(key)) return childPath;
       const found = findCardData(child, childPath);
       if (found) return found;
     }
@@ -66,5 +70,5 @@ export function findCardData(value: unknown, path = ''): string | null {
  * JSON.parse, so the digits as sent are checked on the raw text, and escaped strings on the parsed value.
  */
 export function findCardDataInJson(raw: string, parsed: unknown): string | null {
-  return containsCardNumber(raw) ? findCardData(parsed) ?? '/' : findCardData(parsed);
+  return containsCardNumber(raw) ? (findCardData(parsed) ?? '/') : findCardData(parsed);
 }

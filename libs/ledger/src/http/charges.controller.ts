@@ -40,13 +40,18 @@ export class ChargesController {
       request,
       reply,
       body,
-      run: (meta) => this.commandBus.execute<ExecuteChargeCommand, CommandResult>(new ExecuteChargeCommand(command, meta)),
+      run: (meta) =>
+        this.commandBus.execute<ExecuteChargeCommand, CommandResult>(new ExecuteChargeCommand(command, meta)),
     });
   }
 
   @Post()
   @Roles('service')
-  record(@Body() dto: RecordChargeDto, @Req() req: AuthenticatedRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  record(
+    @Body() dto: RecordChargeDto,
+    @Req() req: AuthenticatedRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     return this.send(req, reply, dto, { type: 'RecordCharge', ...commandFields(dto) });
   }
 
@@ -106,7 +111,12 @@ export class ChargesController {
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return this.send(req, reply, dto, { type: 'MarkRefundFailed', chargeId, refundId, ...commandFields(dto) });
+    return this.send(req, reply, dto, {
+      type: 'MarkRefundFailed',
+      chargeId,
+      refundId,
+      ...commandFields(dto),
+    });
   }
 
   @Post(':chargeId/refunds/:refundId/cancel')
@@ -141,7 +151,12 @@ export class ChargesController {
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return this.send(req, reply, dto, { type: 'EscalateDispute', chargeId, disputeId, ...commandFields(dto) });
+    return this.send(req, reply, dto, {
+      type: 'EscalateDispute',
+      chargeId,
+      disputeId,
+      ...commandFields(dto),
+    });
   }
 
   @Post(':chargeId/disputes/:disputeId/evidence')
@@ -153,7 +168,12 @@ export class ChargesController {
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return this.send(req, reply, dto, { type: 'SubmitDisputeEvidence', chargeId, disputeId, ...commandFields(dto) });
+    return this.send(req, reply, dto, {
+      type: 'SubmitDisputeEvidence',
+      chargeId,
+      disputeId,
+      ...commandFields(dto),
+    });
   }
 
   @Post(':chargeId/disputes/:disputeId/close')

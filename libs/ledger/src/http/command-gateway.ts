@@ -57,7 +57,12 @@ export class CommandGateway {
   idempotencyKeyOf(request: AuthenticatedRequest): string | undefined {
     const value = request.headers['idempotency-key'];
     if (value === undefined) return undefined;
-    if (typeof value !== 'string' || value.length === 0 || value.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(value)) {
+    if (
+      typeof value !== 'string' ||
+      value.length === 0 ||
+      value.length > MAX_IDEMPOTENCY_KEY_LENGTH ||
+      !/^[\x21-\x7e]+$/.test(value)
+    ) {
       throw ProblemError.of('validation-failed', 'Idempotency-Key must be 1–128 visible ASCII characters', {
         errors: [{ field: 'Idempotency-Key', message: 'must be 1–128 visible ASCII characters' }],
       });
@@ -76,14 +81,20 @@ export class CommandGateway {
     const scope = sha256(canonicalize([apiKey.id, request.method, route, key]));
     const requestHash = sha256(canonicalize(request.body ?? null));
     if (this.inFlight.has(scope)) {
-      throw ProblemError.of('idempotency-key-in-use', 'A request with this Idempotency-Key is still being processed');
+      throw ProblemError.of(
+        'idempotency-key-in-use',
+        'A request with this Idempotency-Key is still being processed',
+      );
     }
     this.inFlight.add(scope);
     try {
       const stored = await this.idempotency.get(scope);
       if (stored) {
         if (stored.requestHash !== requestHash) {
-          throw ProblemError.of('idempotency-key-reused', 'This Idempotency-Key was first used with a different body');
+          throw ProblemError.of(
+            'idempotency-key-reused',
+            'This Idempotency-Key was first used with a different body',
+          );
         }
         reply
           .status(stored.status)
@@ -126,11 +137,18 @@ export class CommandGateway {
   }
 
   private send(reply: FastifyReply, result: CommandResult): string {
-    reply.status(result.status).header('content-type', JSON_CONTENT_TYPE).header('etag', `"${result.body.revision}"`);
+    reply
+      .status(result.status)
+      .header('content-type', JSON_CONTENT_TYPE)
+      .header('etag', `"${result.body.revision}"`);
     return JSON.stringify(result.body);
   }
 
-  private metaOf(request: AuthenticatedRequest, body: CommandBodyCommon | undefined, actingAgentId?: string): CommandMeta {
+  private metaOf(
+    request: AuthenticatedRequest,
+    body: CommandBodyCommon | undefined,
+    actingAgentId?: string,
+  ): CommandMeta {
     const apiKey = request.apiKey!;
     const now = this.clock.now();
     let occurredAt = now.toISOString();
@@ -138,7 +156,9 @@ export class CommandGateway {
       const at = new Date(body.occurredAt);
       if (at.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
         throw ProblemError.of('validation-failed', 'occurredAt is in the future', {
-          errors: [{ field: 'occurredAt', message: 'must not be in the future (5 minutes of clock skew allowed)' }],
+          errors: [
+            { field: 'occurredAt', message: 'must not be in the future (5 minutes of clock skew allowed)' },
+          ],
         });
       }
       occurredAt = at.toISOString();

@@ -18,6 +18,8 @@ export async function createLedgerApp(
   const app = await NestFactory.create<NestFastifyApplication>(LedgerModule.forRoot(adapters), adapter, {
     logger: options.logger === false ? false : ['error', 'warn', 'log'],
     abortOnError: false,
+    // Our own JSON parser (configureFastify) applies the card-data guard before anything is parsed into a DTO.
+    bodyParser: false,
   });
   const document = SwaggerModule.createDocument(
     app,

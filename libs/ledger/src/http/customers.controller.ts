@@ -2,7 +2,10 @@ import { Body, Controller, Param, Post, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ExecuteCustomerCommand, type CustomerCommandInput } from '../application/commands/aggregate-commands';
+import {
+  ExecuteCustomerCommand,
+  type CustomerCommandInput,
+} from '../application/commands/aggregate-commands';
 import type { CommandResult } from '../application/commands/command-meta';
 import type { AuthenticatedRequest } from './auth/api-key.guard';
 import { Roles } from './auth/roles.decorator';
@@ -31,7 +34,9 @@ export class CustomersController {
       reply,
       body,
       run: (meta) =>
-        this.commandBus.execute<ExecuteCustomerCommand, CommandResult>(new ExecuteCustomerCommand(command, meta)),
+        this.commandBus.execute<ExecuteCustomerCommand, CommandResult>(
+          new ExecuteCustomerCommand(command, meta),
+        ),
     });
   }
 
@@ -44,7 +49,12 @@ export class CustomersController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const fields = commandFields(dto);
-    return this.send(req, reply, dto, { type: 'ChurnCustomer', customerId, ...fields, kind: fields.kind ?? 'voluntary' });
+    return this.send(req, reply, dto, {
+      type: 'ChurnCustomer',
+      customerId,
+      ...fields,
+      kind: fields.kind ?? 'voluntary',
+    });
   }
 
   @Post(':customerId/reactivate')

@@ -45,16 +45,22 @@ export class IssuesController {
       reply,
       body,
       actingAgentId,
-      run: (meta) => this.commandBus.execute<ExecuteIssueCommand, CommandResult>(new ExecuteIssueCommand(command, meta)),
+      run: (meta) =>
+        this.commandBus.execute<ExecuteIssueCommand, CommandResult>(new ExecuteIssueCommand(command, meta)),
     });
   }
 
   @Post()
   @Roles('service', 'agent')
-  open(@Body() dto: OpenIssueDto, @Req() req: AuthenticatedRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  open(
+    @Body() dto: OpenIssueDto,
+    @Req() req: AuthenticatedRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     // A retried creation with the same Idempotency-Key must land on the same stream, on any engine.
     const key = this.gateway.idempotencyKeyOf(req);
-    const issueId = dto.issueId ?? (key !== undefined && req.apiKey ? idempotentId(req.apiKey.id, key) : this.ids.next());
+    const issueId =
+      dto.issueId ?? (key !== undefined && req.apiKey ? idempotentId(req.apiKey.id, key) : this.ids.next());
     const fields = commandFields(dto);
     return this.send(req, reply, dto, {
       type: 'OpenIssue',

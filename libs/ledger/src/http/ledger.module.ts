@@ -53,7 +53,10 @@ export class LedgerModule {
         { provide: STORAGE_ENGINES, useValue: adapters.engines },
         { provide: CLOCK, useValue: clock },
         { provide: ID_GENERATOR, useValue: ids },
-        { provide: StreamCommandRunner, useFactory: () => new StreamCommandRunner(adapters.eventStore, clock, ids) },
+        {
+          provide: StreamCommandRunner,
+          useFactory: () => new StreamCommandRunner(adapters.eventStore, clock, ids),
+        },
         ...COMMAND_HANDLERS,
         CommandGateway,
         StreamStateReader,

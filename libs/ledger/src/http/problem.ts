@@ -24,8 +24,8 @@ export interface Problem {
 export const EDGE_PROBLEM_TYPES = {
   'validation-failed': { status: 400, title: 'The request is not valid' },
   'malformed-json': { status: 400, title: 'The body is not valid JSON' },
-  'unauthorized': { status: 401, title: 'Missing or unknown API key' },
-  'forbidden': { status: 403, title: 'The API key lacks the role this route needs' },
+  unauthorized: { status: 401, title: 'Missing or unknown API key' },
+  forbidden: { status: 403, title: 'The API key lacks the role this route needs' },
   'route-not-found': { status: 404, title: 'No such route' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'concurrent-modification': { status: 409, title: 'The stream kept changing; retry the command' },
@@ -45,7 +45,11 @@ export function problemTypeUri(slug: string): string {
   return `${PROBLEM_TYPE_BASE}${slug}`;
 }
 
-export function edgeProblem(slug: EdgeProblemType, detail: string, extra: Record<string, unknown> = {}): Problem {
+export function edgeProblem(
+  slug: EdgeProblemType,
+  detail: string,
+  extra: Record<string, unknown> = {},
+): Problem {
   const { status, title } = EDGE_PROBLEM_TYPES[slug];
   return { type: problemTypeUri(slug), title, status, detail, ...extra };
 }

@@ -1,7 +1,10 @@
 import { HttpException } from '@nestjs/common';
 import { DomainError } from '../domain/shared/domain-error';
 import { DOMAIN_ERROR_TYPES } from '../domain/shared/error-types';
-import { ConcurrentModificationError, PreconditionFailedError } from '../application/commands/stream-command-runner';
+import {
+  ConcurrentModificationError,
+  PreconditionFailedError,
+} from '../application/commands/stream-command-runner';
 import { edgeProblem, type Problem, ProblemError, problemTypeUri } from './problem';
 
 interface FastifyLikeError {
@@ -11,7 +14,9 @@ interface FastifyLikeError {
 }
 
 function isFastifyError(error: unknown): error is FastifyLikeError {
-  return error instanceof Error && typeof (error as FastifyLikeError).code === 'string' && 'statusCode' in error;
+  return (
+    error instanceof Error && typeof (error as FastifyLikeError).code === 'string' && 'statusCode' in error
+  );
 }
 
 /** One mapping from anything thrown to the problem document answered; used by the filter and idempotency. */
@@ -48,6 +53,10 @@ export function toProblem(error: unknown): Problem {
         return edgeProblem('unsupported-media-type', error.message);
     }
     if (error instanceof SyntaxError) return edgeProblem('malformed-json', error.message);
+    const status = error.statusCode ?? 500;
+    if (status === 413) return edgeProblem('payload-too-large', error.message);
+    if (status === 415) return edgeProblem('unsupported-media-type', error.message);
+    if (status >= 400 && status < 500) return edgeProblem('validation-failed', error.message);
   }
   if (error instanceof SyntaxError) return edgeProblem('malformed-json', 'The body is not valid JSON');
   if (error instanceof HttpException) {

@@ -24,9 +24,13 @@ export function ledgerValidationPipe(): ValidationPipe {
     validationError: { target: false, value: false },
     exceptionFactory: (errors) => {
       const fieldErrors = flatten(errors);
-      return ProblemError.of('validation-failed', fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; '), {
-        errors: fieldErrors,
-      });
+      return ProblemError.of(
+        'validation-failed',
+        fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; '),
+        {
+          errors: fieldErrors,
+        },
+      );
     },
   });
 }

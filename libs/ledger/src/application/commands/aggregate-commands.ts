@@ -71,7 +71,12 @@ export class IssueCommandHandler implements ICommandHandler<ExecuteIssueCommand,
 
   async execute({ command, meta }: ExecuteIssueCommand): Promise<CommandResult> {
     // Linking is a cross-aggregate reference: the issue decider cannot see charges, so it is checked here.
-    const linked = command.type === 'OpenIssue' ? (command.chargeIds ?? []) : command.type === 'LinkCharge' ? [command.chargeId] : [];
+    const linked =
+      command.type === 'OpenIssue'
+        ? (command.chargeIds ?? [])
+        : command.type === 'LinkCharge'
+          ? [command.chargeId]
+          : [];
     for (const chargeId of linked) await this.assertChargeExists(chargeId);
     return this.runner.run({
       stream: issueStream(command.issueId),
@@ -84,7 +89,10 @@ export class IssueCommandHandler implements ICommandHandler<ExecuteIssueCommand,
   }
 
   private async assertChargeExists(chargeId: string): Promise<void> {
-    const head = await this.eventStore.readStream(chargeStream(chargeId), { direction: 'backwards', maxCount: 1 });
+    const head = await this.eventStore.readStream(chargeStream(chargeId), {
+      direction: 'backwards',
+      maxCount: 1,
+    });
     if (head.length === 0) {
       throw new NotFoundError('charge-not-found', `Charge ${chargeId} does not exist`, { chargeId });
     }

@@ -81,25 +81,40 @@ export class StreamCommandRunner {
       if (meta.expectedRevision !== undefined && meta.expectedRevision !== revision) {
         throw new PreconditionFailedError(stream, meta.expectedRevision, revision);
       }
-      const state = fold(decider, history.map((e) => toDomainEvent<Event>(e)));
+      const state = fold(
+        decider,
+        history.map((e) => toDomainEvent<Event>(e)),
+      );
       const now = this.clock.now().toISOString();
-      const decided = decider.decide(command.build({ occurredAt: meta.occurredAt, now, actor: meta.actor }), state);
+      const decided = decider.decide(
+        command.build({ occurredAt: meta.occurredAt, now, actor: meta.actor }),
+        state,
+      );
       if (decided.length === 0) {
         const position = history.length === 0 ? -1n : history[history.length - 1].position;
         return { status: 200, body: responseBody(stream, revision, position, command.extraBody, false) };
       }
-      const events = decided.map((event) => this.toNewEvent(event, meta, now, command.schemaVersionOf(event.type)));
+      const events = decided.map((event) =>
+        this.toNewEvent(event, meta, now, command.schemaVersionOf(event.type)),
+      );
       try {
-        const result = await this.eventStore.append(stream, events, revision === -1 ? 'no_stream' : revision, {
-          idempotency: meta.idempotency && {
-            scope: meta.idempotency.scope,
-            requestHash: meta.idempotency.requestHash,
-            render: (r) => ({
-              status: 201,
-              body: JSON.stringify(responseBody(stream, r.nextExpectedRevision, r.position, command.extraBody, true)),
-            }),
+        const result = await this.eventStore.append(
+          stream,
+          events,
+          revision === -1 ? 'no_stream' : revision,
+          {
+            idempotency: meta.idempotency && {
+              scope: meta.idempotency.scope,
+              requestHash: meta.idempotency.requestHash,
+              render: (r) => ({
+                status: 201,
+                body: JSON.stringify(
+                  responseBody(stream, r.nextExpectedRevision, r.position, command.extraBody, true),
+                ),
+              }),
+            },
           },
-        });
+        );
         return {
           status: 201,
           body: responseBody(stream, result.nextExpectedRevision, result.position, command.extraBody, true),

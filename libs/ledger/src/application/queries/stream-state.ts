@@ -28,7 +28,10 @@ export class StreamStateReader {
     const last = events.at(-1);
     return {
       stream,
-      state: fold(decider, events.map((e) => toDomainEvent<Event>(e))),
+      state: fold(
+        decider,
+        events.map((e) => toDomainEvent<Event>(e)),
+      ),
       revision: last ? last.revision : -1,
       position: last ? last.position.toString() : null,
     };

@@ -2,7 +2,12 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { authenticate } from '../../application/api-keys/api-keys';
-import { API_KEY_STORE, type ApiKeyRecord, type ApiKeyStore, type Role } from '../../application/ports/api-key-store.port';
+import {
+  API_KEY_STORE,
+  type ApiKeyRecord,
+  type ApiKeyStore,
+  type Role,
+} from '../../application/ports/api-key-store.port';
 import { ProblemError } from '../problem';
 import { PUBLIC_KEY, ROLES_KEY } from './roles.decorator';
 
@@ -28,6 +33,9 @@ export class ApiKeyGuard implements CanActivate {
     request.apiKey = apiKey;
     const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? [];
     if (apiKey.roles.includes('admin') || apiKey.roles.some((role) => allowed.includes(role))) return true;
-    throw ProblemError.of('forbidden', `This route needs one of the roles: ${['admin', ...allowed].join(', ')}`);
+    throw ProblemError.of(
+      'forbidden',
+      `This route needs one of the roles: ${['admin', ...allowed].join(', ')}`,
+    );
   }
 }

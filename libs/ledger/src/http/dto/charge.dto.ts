@@ -1,5 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, MaxLength, Min, MinLength } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
 import { CommandBodyDto, ID_MESSAGE, ID_PATTERN } from './common.dto';
 import { IsCurrencyCode } from './currency';
 import {
@@ -16,25 +26,39 @@ const MAX_TEXT = 4000;
 const MAX_CODE = 64;
 
 export class RecordChargeDto extends CommandBodyDto {
-  @ApiProperty({ pattern: ID_PATTERN.source }) @Matches(ID_PATTERN, { message: `chargeId ${ID_MESSAGE}` })
+  @ApiProperty({ pattern: ID_PATTERN.source })
+  @Matches(ID_PATTERN, { message: `chargeId ${ID_MESSAGE}` })
   chargeId!: string;
 
-  @ApiProperty({ pattern: ID_PATTERN.source }) @Matches(ID_PATTERN, { message: `customerId ${ID_MESSAGE}` })
+  @ApiProperty({ pattern: ID_PATTERN.source })
+  @Matches(ID_PATTERN, { message: `customerId ${ID_MESSAGE}` })
   customerId!: string;
 
-  @ApiProperty({ description: 'Integer minor units', minimum: 1 }) @IsInt() @Min(1)
+  @ApiProperty({ description: 'Integer minor units', minimum: 1 })
+  @IsInt()
+  @Min(1)
   amount!: number;
 
-  @ApiProperty({ example: 'EUR' }) @IsCurrencyCode()
+  @ApiProperty({ example: 'EUR' })
+  @IsCurrencyCode()
   currency!: string;
 
-  @ApiProperty({ enum: CHARGE_OUTCOMES }) @IsIn(CHARGE_OUTCOMES)
+  @ApiProperty({ enum: CHARGE_OUTCOMES })
+  @IsIn(CHARGE_OUTCOMES)
   outcome!: (typeof CHARGE_OUTCOMES)[number];
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(MAX_CODE)
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_CODE)
   method?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(MAX_CODE)
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_CODE)
   provider?: string;
 
   @ApiPropertyOptional({ pattern: ID_PATTERN.source })
@@ -49,52 +73,74 @@ export class RecordChargeDto extends CommandBodyDto {
   @MaxLength(MAX_CODE)
   declineCode?: string;
 
-  @ApiPropertyOptional({ enum: FAILURE_CATEGORIES }) @IsOptional() @IsIn(FAILURE_CATEGORIES)
+  @ApiPropertyOptional({ enum: FAILURE_CATEGORIES })
+  @IsOptional()
+  @IsIn(FAILURE_CATEGORIES)
   failureCategory?: (typeof FAILURE_CATEGORIES)[number];
 }
 
 export class RequestRefundDto extends CommandBodyDto {
-  @ApiProperty({ pattern: ID_PATTERN.source }) @Matches(ID_PATTERN, { message: `refundId ${ID_MESSAGE}` })
+  @ApiProperty({ pattern: ID_PATTERN.source })
+  @Matches(ID_PATTERN, { message: `refundId ${ID_MESSAGE}` })
   refundId!: string;
 
-  @ApiProperty({ minimum: 1 }) @IsInt() @Min(1)
+  @ApiProperty({ minimum: 1 })
+  @IsInt()
+  @Min(1)
   amount!: number;
 
-  @ApiProperty({ enum: REFUND_REASONS }) @IsIn(REFUND_REASONS)
+  @ApiProperty({ enum: REFUND_REASONS })
+  @IsIn(REFUND_REASONS)
   reason!: (typeof REFUND_REASONS)[number];
 
-  @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true, strictSeparator: true })
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
   dueBy?: string;
 }
 
 export class EmptyCommandDto extends CommandBodyDto {}
 
 export class RejectRefundDto extends CommandBodyDto {
-  @ApiProperty() @IsString() @MinLength(1) @MaxLength(MAX_TEXT)
+  @ApiProperty()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_TEXT)
   reason!: string;
 }
 
 export class FailRefundDto extends CommandBodyDto {
-  @ApiProperty({ enum: REFUND_FAILURE_REASONS }) @IsIn(REFUND_FAILURE_REASONS)
+  @ApiProperty({ enum: REFUND_FAILURE_REASONS })
+  @IsIn(REFUND_FAILURE_REASONS)
   failureReason!: (typeof REFUND_FAILURE_REASONS)[number];
 }
 
 export class CancelRefundDto extends CommandBodyDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(MAX_TEXT)
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_TEXT)
   reason?: string;
 }
 
 export class OpenDisputeDto extends CommandBodyDto {
-  @ApiProperty({ pattern: ID_PATTERN.source }) @Matches(ID_PATTERN, { message: `disputeId ${ID_MESSAGE}` })
+  @ApiProperty({ pattern: ID_PATTERN.source })
+  @Matches(ID_PATTERN, { message: `disputeId ${ID_MESSAGE}` })
   disputeId!: string;
 
-  @ApiProperty({ minimum: 1 }) @IsInt() @Min(1)
+  @ApiProperty({ minimum: 1 })
+  @IsInt()
+  @Min(1)
   amount!: number;
 
-  @ApiProperty({ enum: DISPUTE_REASONS }) @IsIn(DISPUTE_REASONS)
+  @ApiProperty({ enum: DISPUTE_REASONS })
+  @IsIn(DISPUTE_REASONS)
   reason!: (typeof DISPUTE_REASONS)[number];
 
-  @ApiPropertyOptional({ enum: DISPUTE_KINDS }) @IsOptional() @IsIn(DISPUTE_KINDS)
+  @ApiPropertyOptional({ enum: DISPUTE_KINDS })
+  @IsOptional()
+  @IsIn(DISPUTE_KINDS)
   kind?: (typeof DISPUTE_KINDS)[number];
 
   @ApiPropertyOptional({ description: "The card network's raw reason code" })
@@ -104,24 +150,36 @@ export class OpenDisputeDto extends CommandBodyDto {
   @MaxLength(MAX_CODE)
   networkReasonCode?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true, strictSeparator: true })
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
   evidenceDueBy?: string;
 }
 
 export class EscalateDisputeDto extends CommandBodyDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(MAX_CODE)
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_CODE)
   networkReasonCode?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true, strictSeparator: true })
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
   evidenceDueBy?: string;
 }
 
 export class SubmitEvidenceDto extends CommandBodyDto {
-  @ApiProperty() @IsString() @MinLength(1) @MaxLength(MAX_TEXT)
+  @ApiProperty()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_TEXT)
   summary!: string;
 }
 
 export class CloseDisputeDto extends CommandBodyDto {
-  @ApiProperty({ enum: DISPUTE_CLOSE_OUTCOMES }) @IsIn(DISPUTE_CLOSE_OUTCOMES)
+  @ApiProperty({ enum: DISPUTE_CLOSE_OUTCOMES })
+  @IsIn(DISPUTE_CLOSE_OUTCOMES)
   outcome!: (typeof DISPUTE_CLOSE_OUTCOMES)[number];
 }

@@ -6,7 +6,9 @@ export const ID_MESSAGE = 'must match ^[A-Za-z0-9_-]{1,64}$';
 
 /** Fields every command body may carry (API.md). */
 export class CommandBodyDto {
-  @ApiPropertyOptional({ description: 'Business time of the fact (ISO-8601); default now; not in the future' })
+  @ApiPropertyOptional({
+    description: 'Business time of the fact (ISO-8601); default now; not in the future',
+  })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true })
   occurredAt?: string;
