@@ -66,4 +66,34 @@ describe('durability and concurrency', () => {
       await h.close(true);
     }
   });
+
+  it('the same Idempotency-Key sent at once to two ledgers on one file executes once; every answer is the first', async () => {
+    const dataDir = tempDataDir();
+    const a = await startLedger(dataDir);
+    const b = await startLedger(dataDir, a.keys);
+    try {
+      const ids = uniqueIds();
+      await given.issue(a, ids);
+      const headers = { 'Idempotency-Key': `race-${ids.issue}` };
+      const body = { text: 'sent twice by a retrying client' };
+      const responses = await Promise.all(
+        Array.from({ length: 16 }, (_, i) =>
+          post(i % 2 ? b : a, 'agent', `/issues/${ids.issue}/notes`, body, headers),
+        ),
+      );
+      // In-flight duplicates in one process may be told to retry (409); nothing may be a 5xx or a second event.
+      for (const res of responses) expect([201, 409]).toContain(res.status);
+      const created = responses.filter((r) => r.status === 201);
+      expect(created.length).toBeGreaterThan(0);
+      expect(new Set(created.map((r) => r.text)).size).toBe(1);
+      for (const res of responses.filter((r) => r.status === 409)) {
+        expect(res.body.type).toBe('/errors/idempotency-key-in-use');
+      }
+      const events = await a.eventStore.readStream(`issue-${ids.issue}`);
+      expect(events.map((e) => e.type)).toEqual(['IssueOpened', 'NoteAdded']);
+    } finally {
+      await b.close();
+      await a.close(true);
+    }
+  });
 });

@@ -16,17 +16,27 @@ async function main(): Promise<void> {
         `Create more with: npm run ledger -- keys create --name <name> --role <role>\n\n`,
     );
   }
-  const app = await createLedgerApp(ledger.adapters);
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onClose', async () => {
-      await ledger.close();
-    });
+  const app = await createLedgerApp(ledger.adapters, { onClose: () => ledger.close() });
+  // Graceful shutdown: stop accepting connections, let in-flight commands finish, close the store, exit 0.
+  const shutdown = (signal: NodeJS.Signals) => {
+    logger.log(`${signal}: finishing in-flight requests, then closing the store`);
+    app.close().then(
+      () => {
+        logger.log('Ledger stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error(`shutdown failed: ${error instanceof Error ? error.stack : String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
   await app.listen({ port: config.port, host: config.host });
-  logger.log(
-    `Ledger listening on http://${config.host}:${config.port} (data: ${config.dataDir}; docs: /docs)`,
-  );
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.log(`Ledger listening on http://${config.host}:${port} (data: ${config.dataDir}; docs: /docs)`);
 }
 
 main().catch((error: unknown) => {

@@ -4,7 +4,12 @@ import type { FastifyReply } from 'fastify';
 import { canonicalize } from '../audit/canonical-json';
 import type { CommandMeta, CommandResult } from '../application/commands/command-meta';
 import { CLOCK, type Clock } from '../application/ports/clock.port';
-import { IDEMPOTENCY_STORE, type IdempotencyStore } from '../application/ports/idempotency-store.port';
+import {
+  IDEMPOTENCY_STORE,
+  IdempotencyScopeTakenError,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+} from '../application/ports/idempotency-store.port';
 import { ID_GENERATOR, type IdGenerator } from '../application/ids';
 import type { AuthenticatedRequest } from './auth/api-key.guard';
 import { PROBLEM_CONTENT_TYPE, ProblemError } from './problem';
@@ -89,51 +94,56 @@ export class CommandGateway {
     this.inFlight.add(scope);
     try {
       const stored = await this.idempotency.get(scope);
-      if (stored) {
-        if (stored.requestHash !== requestHash) {
-          throw ProblemError.of(
-            'idempotency-key-reused',
-            'This Idempotency-Key was first used with a different body',
-          );
-        }
-        reply
-          .status(stored.status)
-          .header('content-type', stored.status < 300 ? JSON_CONTENT_TYPE : PROBLEM_CONTENT_TYPE)
-          .header('idempotent-replay', 'true');
-        return stored.body;
-      }
+      if (stored) return this.replay(reply, stored, requestHash);
       const keyed: CommandMeta = { ...meta, idempotency: { key, scope, requestHash } };
       let result: CommandResult;
       try {
         result = await run(keyed);
       } catch (error) {
+        // Another process answered the same key first: its append rolled ours back; answer what it stored.
+        if (error instanceof IdempotencyScopeTakenError) return this.replayStored(reply, scope, requestHash);
         const problem = toProblem(error);
         if (isStoredAnswer(problem.status, problem.type)) {
-          await this.idempotency.put({
-            scope,
-            requestHash,
-            status: problem.status,
-            body: JSON.stringify(problem),
-            createdAt: this.clock.now().toISOString(),
-          });
+          const record = this.record(scope, requestHash, problem.status, JSON.stringify(problem));
+          if (!(await this.idempotency.put(record))) return this.replayStored(reply, scope, requestHash);
           throw new ProblemError(problem);
         }
         throw error;
       }
       // A 201 wrote its record in the append's transaction; an answer that appended nothing is kept here.
       if (result.status !== 201) {
-        await this.idempotency.put({
-          scope,
-          requestHash,
-          status: result.status,
-          body: JSON.stringify(result.body),
-          createdAt: this.clock.now().toISOString(),
-        });
+        const record = this.record(scope, requestHash, result.status, JSON.stringify(result.body));
+        if (!(await this.idempotency.put(record))) return this.replayStored(reply, scope, requestHash);
       }
       return this.send(reply, result);
     } finally {
       this.inFlight.delete(scope);
     }
+  }
+
+  private record(scope: string, requestHash: string, status: number, body: string): IdempotencyRecord {
+    return { scope, requestHash, status, body, createdAt: this.clock.now().toISOString() };
+  }
+
+  private async replayStored(reply: FastifyReply, scope: string, requestHash: string): Promise<string> {
+    const stored = await this.idempotency.get(scope);
+    if (!stored) throw new Error(`idempotency record for scope ${scope} vanished`);
+    return this.replay(reply, stored, requestHash);
+  }
+
+  /** The first answer to this key, byte for byte; the same key with another body is refused. */
+  private replay(reply: FastifyReply, stored: IdempotencyRecord, requestHash: string): string {
+    if (stored.requestHash !== requestHash) {
+      throw ProblemError.of(
+        'idempotency-key-reused',
+        'This Idempotency-Key was first used with a different body',
+      );
+    }
+    reply
+      .status(stored.status)
+      .header('content-type', stored.status < 300 ? JSON_CONTENT_TYPE : PROBLEM_CONTENT_TYPE)
+      .header('idempotent-replay', 'true');
+    return stored.body;
   }
 
   private send(reply: FastifyReply, result: CommandResult): string {

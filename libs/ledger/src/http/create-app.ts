@@ -6,6 +6,8 @@ import { type LedgerAdapters, LedgerModule } from './ledger.module';
 
 export interface CreateAppOptions {
   logger?: boolean;
+  /** Runs after the server stopped taking requests and in-flight ones finished (close the stores here). */
+  onClose?: () => Promise<void>;
 }
 
 /** Builds the HTTP application around the given adapters: the same code path for `npm start` and tests. */
@@ -15,6 +17,8 @@ export async function createLedgerApp(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });
   configureFastify(adapter.getInstance());
+  const { onClose } = options;
+  if (onClose) adapter.getInstance().addHook('onClose', onClose);
   const app = await NestFactory.create<NestFastifyApplication>(LedgerModule.forRoot(adapters), adapter, {
     logger: options.logger === false ? false : ['error', 'warn', 'log'],
     abortOnError: false,
@@ -31,7 +35,6 @@ export async function createLedgerApp(
       .build(),
   );
   SwaggerModule.setup('docs', app, document);
-  app.enableShutdownHooks();
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;
