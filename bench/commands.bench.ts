@@ -3,16 +3,19 @@
  * measured in the same run on the same bodies: a bare node:http server (the ceiling) and a Nest route with
  * the same Fastify hooks, DTO validation and CommandBus but no storage (the framework's own cost).
  * Servers run pinned to CPU 0, the load generator (autocannon, 50 connections) to CPU 1.
- *   BENCH_DURATION=10 BENCH_CONNECTIONS=50 npm run bench:commands
+ * Rounds interleave the three targets and medians are printed, since this machine is noisy.
+ *   BENCH_DURATION=10 BENCH_ROUNDS=3 BENCH_CONNECTIONS=50 npm run bench:commands
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const POOL = 500;
 const ROOT = join(__dirname, '..');
 
@@ -34,7 +37,15 @@ function pin(cpu: number, pid: number) {
 function startServer(script: string): Promise<Server> {
   const child = spawn(
     'taskset',
-    ['-c', '0', process.execPath, join(ROOT, 'scripts/run-ts.mjs'), join(ROOT, script)],
+    [
+      '-c',
+      '0',
+      process.execPath,
+      // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the servers.
+      ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      join(ROOT, 'scripts/run-ts.mjs'),
+      join(ROOT, script),
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, NODE_ENV: 'production' },
@@ -138,33 +149,109 @@ async function load(server: Server, seconds: number) {
   };
 }
 
-async function measure(name: string, script: string, seed: boolean) {
-  const server = await startServer(script);
+/** CPU seconds (user + system, every thread) the process has used, from /proc; null where unavailable. */
+function cpuSeconds(pid: number): number | null {
   try {
-    if (seed) await seedPool(server);
-    process.stderr.write(`${name}: warm-up ${WARMUP}s, then ${DURATION}s at ${CONNECTIONS} connections...\n`);
-    await load(server, WARMUP);
-    return { name, ...(await load(server, DURATION)) };
-  } finally {
-    server.child.kill('SIGTERM');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
   }
 }
+
+interface Target {
+  name: string;
+  script: string;
+  seed: boolean;
+  server?: Server;
+  runs: Array<Awaited<ReturnType<typeof load>> & { cpuPerRequestUs: number | null; cpuShare: number | null }>;
+}
+
+async function measureOnce(target: Target) {
+  const server = target.server!;
+  const cpuBefore = cpuSeconds(server.child.pid!);
+  const started = process.hrtime.bigint();
+  const result = await load(server, DURATION);
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpuAfter = cpuSeconds(server.child.pid!);
+  const cpu = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
+  target.runs.push({
+    ...result,
+    cpuPerRequestUs: cpu === null ? null : (cpu / result.total) * 1e6,
+    cpuShare: cpu === null ? null : cpu / wall,
+  });
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
 
 async function main() {
   const pinned = pin(1, process.pid);
   if (!pinned) process.stderr.write('taskset unavailable: server and load generator share cores\n');
-  const bare = await measure('bare node:http (ceiling)', 'bench/servers/bare-http.ts', false);
-  const nest = await measure('Nest + validation, no storage', 'bench/servers/nest-baseline.ts', false);
-  const ledger = await measure('ledger (durable commands)', 'bench/servers/ledger.ts', true);
-  const rows = [bare, nest, ledger];
+  const all: Target[] = [
+    { name: 'bare node:http (ceiling)', script: 'bench/servers/bare-http.ts', seed: false, runs: [] },
+    {
+      name: 'Nest + validation, no storage',
+      script: 'bench/servers/nest-baseline.ts',
+      seed: false,
+      runs: [],
+    },
+    { name: 'ledger (durable commands)', script: 'bench/servers/ledger.ts', seed: true, runs: [] },
+  ];
+  // BENCH_ONLY=ledger: the ledger alone, e.g. with BENCH_NODE_ARGS="--cpu-prof" to profile it.
+  const targets = process.env.BENCH_ONLY
+    ? all.filter((t) => t.script.includes(process.env.BENCH_ONLY!))
+    : all;
+  try {
+    for (const target of targets) {
+      target.server = await startServer(target.script);
+      if (target.seed) await seedPool(target.server);
+      process.stderr.write(`${target.name}: warm-up ${WARMUP}s\n`);
+      await load(target.server, WARMUP);
+    }
+    // Rounds interleave the targets, so that the machine's noise falls on all of them alike; medians reported.
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const target of targets) {
+        process.stderr.write(
+          `round ${round}/${ROUNDS}: ${target.name}, ${DURATION}s at ${CONNECTIONS} connections\n`,
+        );
+        await measureOnce(target);
+      }
+    }
+  } finally {
+    for (const target of targets) target.server?.child.kill('SIGTERM');
+  }
+
+  const rows = targets.map((t) => ({
+    name: t.name,
+    rps: median(t.runs.map((r) => r.rps)),
+    p50: median(t.runs.map((r) => r.p50)),
+    p99: median(t.runs.map((r) => r.p99)),
+    non2xx: t.runs.reduce((sum, r) => sum + r.non2xx, 0),
+    errors: t.runs.reduce((sum, r) => sum + r.errors, 0),
+    cpuUs: t.runs.every((r) => r.cpuPerRequestUs !== null)
+      ? median(t.runs.map((r) => r.cpuPerRequestUs!))
+      : NaN,
+    cpuShare: t.runs.every((r) => r.cpuShare !== null) ? median(t.runs.map((r) => r.cpuShare!)) : NaN,
+    all: t.runs.map((r) => Math.round(r.rps)).join(' / '),
+  }));
   const fmt = (n: number, d = 0) => n.toFixed(d).padStart(9);
+  console.log(`\nmedians of ${ROUNDS} interleaved rounds of ${DURATION}s, ${CONNECTIONS} connections`);
   console.log(
-    `\n${'target'.padEnd(32)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'non-2xx'.padStart(9)}${'errors'.padStart(9)}`,
+    `${'target'.padEnd(32)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}` +
+      `${'non-2xx'.padStart(9)}${'errors'.padStart(9)}${'CPU µs/req'.padStart(12)}${'CPU use'.padStart(9)}   req/s per round`,
   );
-  for (const r of rows)
+  for (const r of rows) {
     console.log(
-      `${r.name.padEnd(32)}${fmt(r.rps)}${fmt(r.p50, 1)}${fmt(r.p99, 1)}${fmt(r.non2xx)}${fmt(r.errors)}`,
+      `${r.name.padEnd(32)}${fmt(r.rps)}${fmt(r.p50, 1)}${fmt(r.p99, 1)}${fmt(r.non2xx)}${fmt(r.errors)}` +
+        `${fmt(r.cpuUs).padStart(12)}${`${(r.cpuShare * 100).toFixed(0)}%`.padStart(9)}   ${r.all}`,
     );
+  }
+  const [bare, nest, ledger] = rows;
+  if (!ledger) return;
   console.log(
     `\nledger / framework baseline: ${((ledger.rps / nest.rps) * 100).toFixed(1)}% (target >= 50%)`,
   );

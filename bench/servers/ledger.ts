@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SqliteEventStore } from '@app/event-store';
 import { createLedgerApp, generateApiKey } from '@app/ledger';
 import { openEmbeddedLedger } from '../../apps/ledger-api/src/embedded';
 
@@ -13,6 +14,11 @@ async function main() {
   const app = await createLedgerApp(ledger.adapters, { logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
+  process.once('SIGTERM', () => {
+    const { commits, appends } = (ledger.adapters.eventStore as SqliteEventStore).stats;
+    process.stderr.write(`ledger: ${appends} appends in ${commits} commits\n`);
+    void app.close().then(() => process.exit(0));
+  });
   process.stdout.write(`READY ${typeof address === 'object' && address ? address.port : 0} ${key}\n`);
 }
 void main();

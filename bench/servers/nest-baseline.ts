@@ -60,7 +60,11 @@ class BaselineModule {}
 async function main() {
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES });
   configureFastify(adapter.getInstance());
-  const app = await NestFactory.create<NestFastifyApplication>(BaselineModule, adapter, { logger: false });
+  // Same options as createLedgerApp: configureFastify's JSON parser (with the card guard) is the only parser.
+  const app = await NestFactory.create<NestFastifyApplication>(BaselineModule, adapter, {
+    logger: false,
+    bodyParser: false,
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
   process.stdout.write(`READY ${typeof address === 'object' && address ? address.port : 0} none\n`);

@@ -1,5 +1,6 @@
 import { verifyStreamChain } from '@app/ledger';
 import { startLedger, tempDataDir } from '../support/ledger-harness';
+import request from 'supertest';
 import { given, post, uniqueIds } from '../support/http';
 
 describe('durability and concurrency', () => {
@@ -91,6 +92,34 @@ describe('durability and concurrency', () => {
       }
       const events = await a.eventStore.readStream(`issue-${ids.issue}`);
       expect(events.map((e) => e.type)).toEqual(['IssueOpened', 'NoteAdded']);
+    } finally {
+      await b.close();
+      await a.close(true);
+    }
+  });
+
+  it('two ledgers on one file each decide on what the other appended (no stale state)', async () => {
+    const dataDir = tempDataDir();
+    const a = await startLedger(dataDir);
+    const b = await startLedger(dataDir, a.keys);
+    try {
+      const ids = uniqueIds();
+      const path = `/issues/${ids.issue}`;
+      await given.issue(a, ids);
+      expect((await post(a, 'agent', `${path}/notes`, { text: 'A has folded the issue' })).status).toBe(201);
+      expect((await post(b, 'agent', `${path}/resolve`, { resolution: 'refunded' })).status).toBe(201);
+      // A last saw the issue open: reopening only works if it reads what B appended.
+      const reopened = await post(a, 'agent', `${path}/reopen`, { reason: 'still charged twice' });
+      expect(reopened.status).toBe(201);
+      expect(reopened.body.revision).toBe(3);
+      expect((await post(b, 'agent', `${path}/resolve`, { resolution: 'refunded' })).status).toBe(201);
+      expect((await post(b, 'service', `${path}/close`)).status).toBe(201);
+      const late = await post(a, 'agent', `${path}/notes`, { text: 'A still thinks it is resolved' });
+      expect(late.status).toBe(409);
+      expect(late.body.type).toBe('/errors/issue-closed');
+      const summary = await request(a.server).get(path).set(a.auth('agent'));
+      expect(summary.status).toBe(200);
+      expect(summary.headers.etag).toBe('"5"');
     } finally {
       await b.close();
       await a.close(true);

@@ -10,6 +10,8 @@ import { EVENT_STORE, type EventStore } from '../application/ports/event-store.p
 import { IDEMPOTENCY_STORE, type IdempotencyStore } from '../application/ports/idempotency-store.port';
 import { StreamStateReader } from '../application/queries/stream-state';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { ApiKeyAuthenticator } from '../application/api-keys/api-keys';
+import { AggregateStateCache } from '../application/aggregate-state-cache';
 import { AuditEventsController } from './audit-events.controller';
 import { ChargesController } from './charges.controller';
 import { CommandGateway } from './command-gateway';
@@ -53,10 +55,14 @@ export class LedgerModule {
         { provide: STORAGE_ENGINES, useValue: adapters.engines },
         { provide: CLOCK, useValue: clock },
         { provide: ID_GENERATOR, useValue: ids },
+        { provide: AggregateStateCache, useFactory: () => new AggregateStateCache() },
         {
           provide: StreamCommandRunner,
-          useFactory: () => new StreamCommandRunner(adapters.eventStore, clock, ids),
+          useFactory: (cache: AggregateStateCache) =>
+            new StreamCommandRunner(adapters.eventStore, clock, ids, cache),
+          inject: [AggregateStateCache],
         },
+        { provide: ApiKeyAuthenticator, useFactory: () => new ApiKeyAuthenticator(adapters.apiKeys) },
         ...COMMAND_HANDLERS,
         CommandGateway,
         StreamStateReader,

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { SqliteApiKeyStore } from '@app/read-store';
 import {
+  ApiKeyAuthenticator,
   authenticate,
   ensureBootstrapAdminKey,
   generateApiKey,
@@ -91,6 +92,31 @@ describe('API keys', () => {
       for (const presented of [altered, '', 'pil_', key.toUpperCase(), `${key}x`, `Bearer ${key}`]) {
         expect(await authenticate(store, presented)).toBeNull();
       }
+    });
+  });
+
+  describe('ApiKeyAuthenticator (cached)', () => {
+    it('reuses a successful lookup within the TTL and sees a revocation once it has passed', async () => {
+      let clock = 1_000;
+      const authenticator = new ApiKeyAuthenticator(store, 1000, () => clock);
+      const { key, record } = await generateApiKey(store, { name: 'n', roles: ['service'] });
+      expect(await authenticator.authenticate(key)).toEqual(record);
+      await revokeApiKey(store, record.id, { now });
+      clock += 999;
+      expect(await authenticator.authenticate(key)).toEqual(record);
+      clock += 1;
+      expect(await authenticator.authenticate(key)).toBeNull();
+      // Once refused, it stays refused: failures are not cached, and the record is now revoked.
+      expect(await authenticator.authenticate(key)).toBeNull();
+    });
+
+    it('does not cache unknown keys: a key created later authenticates at once', async () => {
+      const authenticator = new ApiKeyAuthenticator(store, 60_000, () => 0);
+      const { key } = await generateApiKey(store, { name: 'n', roles: ['agent'] });
+      const altered = key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
+      expect(await authenticator.authenticate(altered)).toBeNull();
+      expect(await authenticator.authenticate(key)).not.toBeNull();
+      expect(await authenticator.authenticate('not-a-key')).toBeNull();
     });
   });
 

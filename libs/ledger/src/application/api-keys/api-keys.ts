@@ -108,3 +108,36 @@ export async function ensureBootstrapAdminKey(
   if ((await store.count()) > 0) return null;
   return generateApiKey(store, { name: 'admin', roles: ['admin'] }, deps);
 }
+
+/** How long a successful authentication is reused before the store is asked again. */
+export const AUTHENTICATION_CACHE_TTL_MS = 1000;
+const AUTHENTICATION_CACHE_MAX_ENTRIES = 10_000;
+
+/**
+ * `authenticate` with a short-lived cache of successful lookups, keyed by the key's SHA-256 (the key itself
+ * is never kept). A revocation takes effect within the TTL (README, Configuration); unknown keys are never
+ * cached, so guessing cannot fill the cache.
+ */
+export class ApiKeyAuthenticator {
+  private readonly cache = new Map<string, { record: ApiKeyRecord; until: number }>();
+
+  constructor(
+    private readonly store: ApiKeyStore,
+    private readonly ttlMs: number = AUTHENTICATION_CACHE_TTL_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async authenticate(presentedKey: string): Promise<ApiKeyRecord | null> {
+    if (!KEY_PATTERN.test(presentedKey)) return null;
+    const hash = hashApiKey(presentedKey);
+    const cached = this.cache.get(hash);
+    if (cached && cached.until > this.now()) return cached.record;
+    this.cache.delete(hash);
+    const record = await authenticate(this.store, presentedKey);
+    if (record && this.ttlMs > 0) {
+      if (this.cache.size >= AUTHENTICATION_CACHE_MAX_ENTRIES) this.cache.clear();
+      this.cache.set(hash, { record, until: this.now() + this.ttlMs });
+    }
+    return record;
+  }
+}

@@ -1,7 +1,7 @@
 import type { CommandContext, Decider, DomainEvent } from '../../domain/shared/decider';
-import { fold } from '../../domain/shared/decider';
+import { AggregateStateCache } from '../aggregate-state-cache';
 import type { Clock } from '../ports/clock.port';
-import type { EventStore, NewEvent, StoredEvent } from '../ports/event-store.port';
+import type { EventStore, NewEvent } from '../ports/event-store.port';
 import { WrongExpectedRevisionError } from '../ports/event-store.port';
 import type { IdGenerator } from '../ids';
 import type { CommandMeta, CommandResponseBody, CommandResult } from './command-meta';
@@ -40,10 +40,6 @@ export interface StreamCommand<State, Command, Event extends DomainEvent> {
   schemaVersionOf(type: string): number;
 }
 
-export function toDomainEvent<Event extends DomainEvent>(stored: StoredEvent): Event {
-  return { type: stored.type, data: stored.data } as Event;
-}
-
 export function responseBody(
   stream: string,
   revision: number,
@@ -69,6 +65,7 @@ export class StreamCommandRunner {
     private readonly eventStore: EventStore,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    private readonly states: AggregateStateCache = new AggregateStateCache(),
   ) {}
 
   async run<State, Command, Event extends DomainEvent>(
@@ -76,22 +73,16 @@ export class StreamCommandRunner {
   ): Promise<CommandResult> {
     const { stream, decider, meta } = command;
     for (let attempt = 1; attempt <= MAX_DECISION_ATTEMPTS; attempt++) {
-      const history = await this.eventStore.readStream(stream);
-      const revision = history.length === 0 ? -1 : history[history.length - 1].revision;
+      const { state, revision, position } = await this.states.load(this.eventStore, stream, decider);
       if (meta.expectedRevision !== undefined && meta.expectedRevision !== revision) {
         throw new PreconditionFailedError(stream, meta.expectedRevision, revision);
       }
-      const state = fold(
-        decider,
-        history.map((e) => toDomainEvent<Event>(e)),
-      );
       const now = this.clock.now().toISOString();
       const decided = decider.decide(
         command.build({ occurredAt: meta.occurredAt, now, actor: meta.actor }),
         state,
       );
       if (decided.length === 0) {
-        const position = history.length === 0 ? -1n : history[history.length - 1].position;
         return { status: 200, body: responseBody(stream, revision, position, command.extraBody, false) };
       }
       const events = decided.map((event) =>

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Decider, DomainEvent } from '../../domain/shared/decider';
-import { fold } from '../../domain/shared/decider';
+import { AggregateStateCache } from '../aggregate-state-cache';
 import { EVENT_STORE, type EventStore } from '../ports/event-store.port';
-import { toDomainEvent } from '../commands/stream-command-runner';
 
 export interface StreamState<State> {
   stream: string;
@@ -18,22 +17,16 @@ export interface StreamState<State> {
  */
 @Injectable()
 export class StreamStateReader {
-  constructor(@Inject(EVENT_STORE) private readonly eventStore: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly eventStore: EventStore,
+    private readonly states: AggregateStateCache,
+  ) {}
 
   async read<State, Event extends DomainEvent>(
     stream: string,
     decider: Pick<Decider<State, unknown, Event>, 'initialState' | 'evolve'>,
   ): Promise<StreamState<State>> {
-    const events = await this.eventStore.readStream(stream);
-    const last = events.at(-1);
-    return {
-      stream,
-      state: fold(
-        decider,
-        events.map((e) => toDomainEvent<Event>(e)),
-      ),
-      revision: last ? last.revision : -1,
-      position: last ? last.position.toString() : null,
-    };
+    const { state, revision, position } = await this.states.load(this.eventStore, stream, decider);
+    return { stream, state, revision, position: revision === -1 ? null : position.toString() };
   }
 }

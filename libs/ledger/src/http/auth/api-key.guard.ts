@@ -1,13 +1,8 @@
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { authenticate } from '../../application/api-keys/api-keys';
-import {
-  API_KEY_STORE,
-  type ApiKeyRecord,
-  type ApiKeyStore,
-  type Role,
-} from '../../application/ports/api-key-store.port';
+import { ApiKeyAuthenticator } from '../../application/api-keys/api-keys';
+import type { ApiKeyRecord, Role } from '../../application/ports/api-key-store.port';
 import { ProblemError } from '../problem';
 import { PUBLIC_KEY, ROLES_KEY } from './roles.decorator';
 
@@ -18,7 +13,7 @@ export type AuthenticatedRequest = FastifyRequest & { apiKey?: ApiKeyRecord };
 export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    @Inject(API_KEY_STORE) private readonly apiKeys: ApiKeyStore,
+    private readonly authenticator: ApiKeyAuthenticator,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -28,7 +23,7 @@ export class ApiKeyGuard implements CanActivate {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match) throw ProblemError.of('unauthorized', 'Send Authorization: Bearer <api key>');
-    const apiKey = await authenticate(this.apiKeys, match[1]);
+    const apiKey = await this.authenticator.authenticate(match[1]);
     if (!apiKey) throw ProblemError.of('unauthorized', 'The API key is unknown or revoked');
     request.apiKey = apiKey;
     const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? [];
