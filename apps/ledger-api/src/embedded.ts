@@ -11,11 +11,16 @@ export interface EmbeddedLedger {
   close(): Promise<void>;
 }
 
-/** The single-machine profile: one SQLite file under the data directory holds events and everything else. */
+/**
+ * The single-machine profile: one SQLite file under the data directory holds events and everything else.
+ * The event store has a connection of its own, so that its group fsync of the WAL (docs/storage.md) covers
+ * exactly its commits; API keys and idempotency answers share a second one that syncs at each COMMIT.
+ */
 export function openEmbeddedLedger(dataDir: string): EmbeddedLedger {
   mkdirSync(dataDir, { recursive: true });
-  const db = openSqlite(join(dataDir, LEDGER_DB_FILE));
-  const eventStore = new SqliteEventStore(db);
+  const file = join(dataDir, LEDGER_DB_FILE);
+  const eventStore = SqliteEventStore.open(file);
+  const db = openSqlite(file);
   const adapters: LedgerAdapters = {
     eventStore,
     apiKeys: new SqliteApiKeyStore(db),

@@ -20,6 +20,7 @@ import {
 } from '@app/ledger';
 import { commitNotifierFor, DEFAULT_POLL_INTERVAL_MS, type CommitNotifier } from './commit-notifier';
 import { openSqlite } from './open-sqlite';
+import { WalSyncer } from './wal-syncer';
 import { ensureEventStoreSchema } from './schema';
 import { SqliteSubscription } from './sqlite-subscription';
 import { toStoredEvent, type EventRow } from './event-row';
@@ -41,6 +42,14 @@ export interface SqliteEventStoreOptions {
   subscriptionPageSize?: number;
   /** Close the database handle in close(); set by open(), whose handle nobody else holds. */
   closeDatabase?: boolean;
+  /**
+   * When an append is acknowledged as durable (docs/storage.md):
+   * - `commit`: COMMIT waits for the fsync (`synchronous=FULL`); the thread is blocked meanwhile.
+   * - `wal-fsync`: COMMIT with `synchronous=NORMAL`, then a group fsync of the WAL on the thread pool
+   *   before any append of the batch settles. The connection must be this store's own: others writing
+   *   through it would not wait for that fsync. The default of open(); `commit` for a shared handle.
+   */
+  durability?: 'commit' | 'wal-fsync';
 }
 
 interface PendingAppend {
@@ -72,9 +81,17 @@ export class SqliteEventStore implements EventStore {
   private readonly queue: PendingAppend[] = [];
   private scheduled: NodeJS.Immediate | undefined;
   private closed = false;
+  /** An fsync of the WAL failed: what was committed may not be on disk, so nothing more is accepted. */
+  private failure: Error | undefined;
+  private readonly walSyncer: WalSyncer | undefined;
   private readonly subscriptions = new Set<SqliteSubscription>();
   /** Transactions committed and appends acknowledged, for benchmarks and the group-commit tests. */
-  readonly stats = { commits: 0, appends: 0 };
+  readonly stats = {
+    commits: 0,
+    appends: 0,
+    /** fsyncs of the WAL made by this store (durability `wal-fsync`). */
+    walSyncs: 0,
+  };
 
   private readonly selectStream: Statement<[string], StreamRow>;
   private readonly selectByEventId: Statement<[string], ExistingEventRow>;
@@ -88,7 +105,11 @@ export class SqliteEventStore implements EventStore {
   private readonly commitBatch: (batch: PendingAppend[]) => Outcome[];
 
   static open(path: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
-    return new SqliteEventStore(openSqlite(path), { closeDatabase: true, ...options });
+    return new SqliteEventStore(openSqlite(path), {
+      closeDatabase: true,
+      durability: 'wal-fsync',
+      ...options,
+    });
   }
 
   constructor(
@@ -100,6 +121,11 @@ export class SqliteEventStore implements EventStore {
     this.maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
     this.pageSize = options.subscriptionPageSize ?? DEFAULT_PAGE_SIZE;
     this.closeDatabase = options.closeDatabase ?? false;
+    const walMode = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
+    if (options.durability === 'wal-fsync' && walMode) {
+      db.pragma('synchronous = NORMAL');
+      this.walSyncer = new WalSyncer(`${db.name}-wal`);
+    }
 
     this.selectStream = db.prepare('SELECT revision, last_hash, last_position FROM streams WHERE stream = ?');
     this.selectByEventId = db.prepare(
@@ -151,6 +177,7 @@ export class SqliteEventStore implements EventStore {
     options?: AppendOptions,
   ): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error('SqliteEventStore is closed'));
+    if (this.failure) return Promise.reject(this.failure);
     return new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ stream, events: [...events], expected: expectedRevision, options, resolve, reject });
       this.schedule();
@@ -219,6 +246,10 @@ export class SqliteEventStore implements EventStore {
     this.closed = true;
     if (this.scheduled) clearImmediate(this.scheduled);
     while (this.queue.length > 0) this.flush();
+    if (this.walSyncer) {
+      await this.walSyncer.drained();
+      this.walSyncer.close();
+    }
     await Promise.all([...this.subscriptions].map((subscription) => subscription.unsubscribe()));
     if (this.closeDatabase && this.db.open) this.db.close();
   }
@@ -247,11 +278,25 @@ export class SqliteEventStore implements EventStore {
     }
     this.stats.commits++;
     this.stats.appends += batch.length;
-    if (outcomes.some((outcome) => outcome.ok && outcome.wrote)) this.notifier.notify();
-    batch.forEach((pending, index) => {
-      const outcome = outcomes[index];
-      if (outcome.ok) pending.resolve(outcome.result);
-      else pending.reject(outcome.error);
+    const wrote = outcomes.some((outcome) => outcome.ok && outcome.wrote);
+    const settle = () => {
+      if (wrote) this.notifier.notify();
+      batch.forEach((pending, index) => {
+        const outcome = outcomes[index];
+        if (outcome.ok) pending.resolve(outcome.result);
+        else pending.reject(outcome.error);
+      });
+    };
+    if (!this.walSyncer) return settle();
+    // Nothing of the batch settles before the WAL is on disk, replays included: what they answer with may
+    // have been committed by an earlier batch whose fsync is still running.
+    this.walSyncer.afterSync((error) => {
+      if (!error) {
+        this.stats.walSyncs++;
+        return settle();
+      }
+      this.failure ??= new Error(`fsync of the event log failed; restart the ledger: ${error.message}`);
+      for (const pending of batch) pending.reject(this.failure);
     });
   }
 

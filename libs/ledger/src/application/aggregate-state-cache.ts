@@ -22,8 +22,9 @@ export function toDomainEvent<Event extends DomainEvent>(stored: StoredEvent): E
 /**
  * Per-process memory of folded aggregate states. Loading a stream reads only the events after the
  * remembered revision (usually none) from the store, so it stays correct when other processes append:
- * the store, never this cache, says what the stream holds. Entries are only ever built by folding stored
- * events, evicted least-recently-used beyond `maxStreams`. Deciders' states are immutable values, so a
+ * the store, never this cache, says what the stream holds. Entries are folded from stored events or from
+ * the very events this process appended (plain JSON, stored as given), evicted least-recently-used beyond
+ * `maxStreams`. Deciders' states are immutable values, so a
  * cached state is never changed by a decision that was then refused.
  */
 export class AggregateStateCache {
@@ -56,6 +57,31 @@ export class AggregateStateCache {
       if (this.entries.size > this.maxStreams) this.entries.delete(this.entries.keys().next().value!);
     }
     return folded;
+  }
+
+  /**
+   * Records what this process just appended after deciding on `from`: the same events, evolved in memory,
+   * so that the next command on the stream finds nothing new to read. Ignored unless the entry is still the
+   * state the decision was made on (another command may have moved it on meanwhile).
+   */
+  advance<State, Event extends DomainEvent>(
+    stream: string,
+    decider: Pick<Decider<State, unknown, Event>, 'initialState' | 'evolve'>,
+    from: FoldedState<State>,
+    appended: readonly Event[],
+    position: bigint,
+  ): void {
+    const entry = this.entries.get(stream);
+    const current = entry?.evolve === decider.evolve ? entry.folded : undefined;
+    if (from.revision !== (current?.revision ?? -1)) return;
+    let state = from.state;
+    for (const event of appended) state = decider.evolve(state, event);
+    this.entries.delete(stream);
+    this.entries.set(stream, {
+      evolve: decider.evolve,
+      folded: { state, revision: from.revision + appended.length, position },
+    });
+    if (this.entries.size > this.maxStreams) this.entries.delete(this.entries.keys().next().value!);
   }
 
   get size(): number {

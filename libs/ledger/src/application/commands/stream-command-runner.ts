@@ -73,7 +73,8 @@ export class StreamCommandRunner {
   ): Promise<CommandResult> {
     const { stream, decider, meta } = command;
     for (let attempt = 1; attempt <= MAX_DECISION_ATTEMPTS; attempt++) {
-      const { state, revision, position } = await this.states.load(this.eventStore, stream, decider);
+      const loaded = await this.states.load(this.eventStore, stream, decider);
+      const { state, revision, position } = loaded;
       if (meta.expectedRevision !== undefined && meta.expectedRevision !== revision) {
         throw new PreconditionFailedError(stream, meta.expectedRevision, revision);
       }
@@ -106,6 +107,9 @@ export class StreamCommandRunner {
             },
           },
         );
+        if (result.nextExpectedRevision === revision + decided.length) {
+          this.states.advance(stream, decider, loaded, decided, result.position);
+        }
         return {
           status: 201,
           body: responseBody(stream, result.nextExpectedRevision, result.position, command.extraBody, true),
