@@ -2,6 +2,8 @@ export * from './application/ports/event-store.port';
 export * from './application/ports/api-key-store.port';
 export * from './application/ports/idempotency-store.port';
 export * from './application/ports/clock.port';
+export * from './application/ports/read-model-store.port';
+export type { Projection, DocumentLookup } from './read-models/projection';
 export * from './application/ids';
 export * from './application/commands/command-meta';
 export { createLedgerApp } from './http/create-app';

@@ -1,0 +1,34 @@
+import type {
+  CollectionSpec,
+  DocumentChange,
+  DocumentKey,
+  ReadDocument,
+} from '../application/ports/read-model-store.port';
+import type { StoredEvent } from '../application/ports/event-store.port';
+
+/** The current documents an event's application may read: exactly those its `keysFor` named. */
+export interface DocumentLookup {
+  /** null when the document does not exist (yet). Throws for a key that was not declared. */
+  get(collection: string, id: string): ReadDocument | null;
+}
+
+/**
+ * A projection (DESIGN.md): pure, events + current documents -> new documents. The projector fetches the
+ * documents `keysFor` names (from the store, or from earlier events of the same batch), calls `apply`, and
+ * commits the changes with the checkpoint. Replay-safe: every document it writes records the position of
+ * the last event applied to it (`lastPosition`), and `apply` returns no change for an event at or before
+ * it, so applying the same events twice changes nothing.
+ */
+export interface Projection {
+  /** `[a-z][a-z-]*`, the name of its checkpoint, in /health and in `ledger rebuild <name>`. */
+  readonly name: string;
+  /** Bumped when `apply` changes meaning; stored documents of another version need a rebuild. */
+  readonly version: number;
+  readonly collections: readonly CollectionSpec[];
+  /** The streams it reads, as stream-name prefixes (`issue-`, `charge-`): the subscription filter. */
+  readonly streamPrefixes: readonly string[];
+  /** The documents `apply` will read for this event; derived from the event alone. */
+  keysFor(event: StoredEvent): DocumentKey[];
+  /** The documents this event changes; [] for events it ignores. Never throws for a valid history. */
+  apply(event: StoredEvent, current: DocumentLookup): DocumentChange[];
+}
