@@ -9,7 +9,7 @@ import { openEmbeddedLedger } from '../../apps/ledger-api/src/embedded';
 // The real ledger, durable (synchronous=FULL, group commit) on a fresh SQLite file.
 async function main() {
   const dataDir = process.env.LEDGER_DATA_DIR || mkdtempSync(join(tmpdir(), 'ledger-bench-'));
-  const ledger = openEmbeddedLedger(dataDir);
+  const ledger = await openEmbeddedLedger(dataDir);
   const { key } = await generateApiKey(ledger.adapters.apiKeys, { name: 'bench', roles: ['admin'] });
   const app = await createLedgerApp(ledger.adapters, { logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -176,6 +176,26 @@ describe('command errors', () => {
       expect(res.body.type).toBe('/errors/refund-exceeds-refundable');
     });
 
+    it('a rule whose details name the aggregate status keeps the HTTP status 409 (status is not overwritten)', async () => {
+      const ids = uniqueIds();
+      await given.issue(h, ids);
+      const reopen = await post(h, 'agent', `/issues/${ids.issue}/reopen`, { reason: 'not resolved yet' });
+      expect(reopen.status).toBe(409);
+      expect(reopen.body).toMatchObject({
+        type: '/errors/issue-not-resolved',
+        status: 409,
+        currentStatus: 'open',
+      });
+      await given.charge(h, ids);
+      await given.dispute(h, ids);
+      await post(h, 'service', `/charges/${ids.charge}/disputes/${ids.dispute}/close`, { outcome: 'lost' });
+      const evidence = await post(h, 'agent', `/charges/${ids.charge}/disputes/${ids.dispute}/evidence`, {
+        summary: 'too late',
+      });
+      expect(evidence.status).toBe(409);
+      expect(evidence.body.type).toBe('/errors/dispute-closed');
+    });
+
     it('resolving a closed issue is 409', async () => {
       const ids = uniqueIds();
       await given.closedIssue(h, ids);

@@ -113,11 +113,15 @@ describe('durability and concurrency', () => {
       expect(reopened.status).toBe(201);
       expect(reopened.body.revision).toBe(3);
       expect((await post(b, 'agent', `${path}/resolve`, { resolution: 'refunded' })).status).toBe(201);
-      expect((await post(b, 'service', `${path}/close`)).status).toBe(201);
+      const closed = await post(b, 'service', `${path}/close`);
+      expect(closed.status).toBe(201);
       const late = await post(a, 'agent', `${path}/notes`, { text: 'A still thinks it is resolved' });
       expect(late.status).toBe(409);
       expect(late.body.type).toBe('/errors/issue-closed');
-      const summary = await request(a.server).get(path).set(a.auth('agent'));
+      // A's read models learn of B's commits through their own projector (read-your-writes via minPosition).
+      const summary = await request(a.server)
+        .get(`${path}?minPosition=${closed.body.position}`)
+        .set(a.auth('agent'));
       expect(summary.status).toBe(200);
       expect(summary.headers.etag).toBe('"5"');
     } finally {

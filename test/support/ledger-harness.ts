@@ -29,7 +29,7 @@ export async function startLedger(
   dataDir = tempDataDir(),
   existingKeys?: Record<Role, string>,
 ): Promise<LedgerHarness> {
-  const ledger = openEmbeddedLedger(dataDir);
+  const ledger = await openEmbeddedLedger(dataDir);
   const keys = {} as Record<Role, string>;
   const keyIds = {} as Record<Role, string>;
   const roles: Role[] = ['service', 'agent', 'auditor', 'analyst', 'admin'];

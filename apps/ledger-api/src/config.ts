@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
+import { parseSlaTargets, type SlaTargets } from '@app/ledger';
 
 export interface LedgerConfig {
   port: number;
   host: string;
   dataDir: string;
+  slaTargets: SlaTargets;
 }
 
 function integer(name: string, value: string | undefined, fallback: number): number {
@@ -18,5 +20,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     port: integer('PORT', env.PORT, 3000),
     host: env.HOST || '127.0.0.1',
     dataDir: resolve(env.LEDGER_DATA_DIR || './data'),
+    slaTargets: parseSlaTargets(env.LEDGER_SLA_TARGETS),
   };
 }

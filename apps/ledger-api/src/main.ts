@@ -7,7 +7,7 @@ import { openEmbeddedLedger } from './embedded';
 async function main(): Promise<void> {
   const logger = new Logger('ledger-api');
   const config = loadConfig();
-  const ledger = openEmbeddedLedger(config.dataDir);
+  const ledger = await openEmbeddedLedger(config.dataDir, { slaTargets: config.slaTargets });
   const bootstrap = await ensureBootstrapAdminKey(ledger.adapters.apiKeys);
   if (bootstrap) {
     // Printed once: only its hash is stored, so it cannot be shown again.

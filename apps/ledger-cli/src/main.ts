@@ -3,8 +3,9 @@
 import { runCli, type Command } from './cli';
 import { events } from './commands/events';
 import { keysCreate, keysList, keysRevoke } from './commands/keys';
+import { rebuild } from './commands/rebuild';
 
-const commands: Command[] = [keysCreate, keysList, keysRevoke, events];
+const commands: Command[] = [keysCreate, keysList, keysRevoke, events, rebuild];
 
 runCli(process.argv.slice(2), commands, {
   stdout: (text) => process.stdout.write(text),

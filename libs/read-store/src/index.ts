@@ -1,1 +1,11 @@
 export * from './sqlite/sqlite-api-key-store';
+export {
+  SqliteReadModelStore,
+  StagedGenerationGoneError,
+  type SqliteReadModelStoreOptions,
+} from './sqlite/sqlite-read-model-store';
+export {
+  describeReadModelStoreContract,
+  type ReadModelStoreContractFactory,
+  type ReadModelStoreContractSubject,
+} from './contract/read-model-store.contract';

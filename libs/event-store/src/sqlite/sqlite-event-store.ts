@@ -50,6 +50,11 @@ export interface SqliteEventStoreOptions {
    *   through it would not wait for that fsync. The default of open(); `commit` for a shared handle.
    */
   durability?: 'commit' | 'wal-fsync';
+  /**
+   * Called once a batch that wrote events is durable, e.g. to wake a projector thread at once instead of
+   * at its next `data_version` poll.
+   */
+  onCommitted?: () => void;
 }
 
 interface PendingAppend {
@@ -84,6 +89,7 @@ export class SqliteEventStore implements EventStore {
   /** An fsync of the WAL failed: what was committed may not be on disk, so nothing more is accepted. */
   private failure: Error | undefined;
   private readonly walSyncer: WalSyncer | undefined;
+  private readonly onCommitted: (() => void) | undefined;
   private readonly subscriptions = new Set<SqliteSubscription>();
   /** Transactions committed and appends acknowledged, for benchmarks and the group-commit tests. */
   readonly stats = {
@@ -121,6 +127,7 @@ export class SqliteEventStore implements EventStore {
     this.maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
     this.pageSize = options.subscriptionPageSize ?? DEFAULT_PAGE_SIZE;
     this.closeDatabase = options.closeDatabase ?? false;
+    this.onCommitted = options.onCommitted;
     const walMode = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
     if (options.durability === 'wal-fsync' && walMode) {
       db.pragma('synchronous = NORMAL');
@@ -235,6 +242,11 @@ export class SqliteEventStore implements EventStore {
     return subscription;
   }
 
+  /** Another connection has committed (its owner says so): wake waiting subscriptions now. */
+  wake(): void {
+    this.notifier.notify();
+  }
+
   async headPosition(): Promise<bigint> {
     const { head } = this.selectHead.get()!;
     return head === null ? -1n : BigInt(head);
@@ -280,7 +292,10 @@ export class SqliteEventStore implements EventStore {
     this.stats.appends += batch.length;
     const wrote = outcomes.some((outcome) => outcome.ok && outcome.wrote);
     const settle = () => {
-      if (wrote) this.notifier.notify();
+      if (wrote) {
+        this.notifier.notify();
+        this.onCommitted?.();
+      }
       batch.forEach((pending, index) => {
         const outcome = outcomes[index];
         if (outcome.ok) pending.resolve(outcome.result);

@@ -8,7 +8,21 @@ import { API_KEY_STORE, type ApiKeyStore } from '../application/ports/api-key-st
 import { CLOCK, type Clock, systemClock } from '../application/ports/clock.port';
 import { EVENT_STORE, type EventStore } from '../application/ports/event-store.port';
 import { IDEMPOTENCY_STORE, type IdempotencyStore } from '../application/ports/idempotency-store.port';
-import { StreamStateReader } from '../application/queries/stream-state';
+import { READ_MODEL_STORE, type ReadModelStore } from '../application/ports/read-model-store.port';
+import { PROJECTIONS_CONTROL, type ProjectionsControl } from '../application/ports/projections.port';
+import { GetChargeSummaryHandler } from '../read-models/charge-summary/charge-summary.query';
+import { GetCustomerSummaryHandler } from '../read-models/customer-summary/customer-summary.query';
+import {
+  GetIssueSummaryHandler,
+  ListIssueSummariesHandler,
+  ScanIssueSummariesHandler,
+} from '../read-models/issue-summary/issue-summary.query';
+import { GetIssueTimelineHandler } from '../read-models/issue-timeline/issue-timeline.query';
+import { DEFAULT_SLA_TARGETS, type SlaTargets } from '../read-models/sla/sla';
+import { SLA_TARGETS } from '../read-models/sla/sla-targets.token';
+import { AdminProjectionsController } from './admin-projections.controller';
+import { QueriesController } from './queries.controller';
+import { ReadYourWrites } from './read-your-writes';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyAuthenticator } from '../application/api-keys/api-keys';
 import { AggregateStateCache } from '../application/aggregate-state-cache';
@@ -19,7 +33,6 @@ import { CustomersController } from './customers.controller';
 import { HealthController, STORAGE_ENGINES } from './health.controller';
 import { IssuesController } from './issues.controller';
 import { ProblemFilter } from './problem.filter';
-import { SummariesController } from './summaries.controller';
 import { ledgerValidationPipe } from './validation';
 
 /** The adapters the composition root chooses (embedded SQLite, or EventStoreDB + MongoDB). */
@@ -27,10 +40,24 @@ export interface LedgerAdapters {
   eventStore: EventStore;
   apiKeys: ApiKeyStore;
   idempotency: IdempotencyStore;
+  /** Where the query side reads (documents the projector writes). */
+  readModels: ReadModelStore;
+  /** The projector's progress and controls (a worker thread in the embedded profile). */
+  projections: ProjectionsControl;
   engines: { events: string; readModels: string };
+  slaTargets?: SlaTargets;
   clock?: Clock;
   ids?: IdGenerator;
 }
+
+const QUERY_HANDLERS = [
+  GetIssueSummaryHandler,
+  ListIssueSummariesHandler,
+  ScanIssueSummariesHandler,
+  GetIssueTimelineHandler,
+  GetChargeSummaryHandler,
+  GetCustomerSummaryHandler,
+];
 
 @Module({})
 export class LedgerModule {
@@ -44,7 +71,8 @@ export class LedgerModule {
         ChargesController,
         IssuesController,
         CustomersController,
-        SummariesController,
+        QueriesController,
+        AdminProjectionsController,
         AuditEventsController,
         HealthController,
       ],
@@ -65,7 +93,11 @@ export class LedgerModule {
         { provide: ApiKeyAuthenticator, useFactory: () => new ApiKeyAuthenticator(adapters.apiKeys) },
         ...COMMAND_HANDLERS,
         CommandGateway,
-        StreamStateReader,
+        ...QUERY_HANDLERS,
+        ReadYourWrites,
+        { provide: READ_MODEL_STORE, useValue: adapters.readModels },
+        { provide: PROJECTIONS_CONTROL, useValue: adapters.projections },
+        { provide: SLA_TARGETS, useValue: adapters.slaTargets ?? DEFAULT_SLA_TARGETS },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useFactory: ledgerValidationPipe },

@@ -27,6 +27,7 @@ export const EDGE_PROBLEM_TYPES = {
   unauthorized: { status: 401, title: 'Missing or unknown API key' },
   forbidden: { status: 403, title: 'The API key lacks the role this route needs' },
   'route-not-found': { status: 404, title: 'No such route' },
+  'projection-not-found': { status: 404, title: 'No such projection' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'concurrent-modification': { status: 409, title: 'The stream kept changing; retry the command' },
   'idempotency-key-in-use': { status: 409, title: 'A request with this Idempotency-Key is still in flight' },

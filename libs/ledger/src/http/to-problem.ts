@@ -5,6 +5,7 @@ import {
   ConcurrentModificationError,
   PreconditionFailedError,
 } from '../application/commands/stream-command-runner';
+import { InvalidReadQueryError } from '../application/ports/read-model-store.port';
 import { edgeProblem, type Problem, ProblemError, problemTypeUri } from './problem';
 
 interface FastifyLikeError {
@@ -19,6 +20,20 @@ function isFastifyError(error: unknown): error is FastifyLikeError {
   );
 }
 
+const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'instance', 'errors']);
+
+/**
+ * A domain error's details become extension members; one named like a problem member is renamed (the
+ * aggregate's `status` becomes `currentStatus`), so it can never replace the HTTP status.
+ */
+function domainDetails(details: Record<string, unknown>): Record<string, unknown> {
+  const members: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(details)) {
+    members[PROBLEM_MEMBERS.has(key) ? `current${key[0].toUpperCase()}${key.slice(1)}` : key] = value;
+  }
+  return members;
+}
+
 /** One mapping from anything thrown to the problem document answered; used by the filter and idempotency. */
 export function toProblem(error: unknown): Problem {
   if (error instanceof ProblemError) return error.problem;
@@ -26,12 +41,18 @@ export function toProblem(error: unknown): Problem {
     const registered = (DOMAIN_ERROR_TYPES as Record<string, { status: number; title: string }>)[error.type];
     const status = registered?.status ?? (error.kind === 'not-found' ? 404 : 409);
     return {
+      ...domainDetails(error.details),
       type: problemTypeUri(error.type),
       title: registered?.title ?? error.message,
       status,
       detail: error.message,
-      ...error.details,
     };
+  }
+  // A query the read store refuses (a forged or stale cursor): the client's input, so a 400.
+  if (error instanceof InvalidReadQueryError) {
+    return edgeProblem('validation-failed', error.message, {
+      errors: [{ field: /cursor/i.test(error.message) ? 'cursor' : 'query', message: error.message }],
+    });
   }
   if (error instanceof PreconditionFailedError) {
     return edgeProblem('precondition-failed', error.message, {

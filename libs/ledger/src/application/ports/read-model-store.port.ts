@@ -84,8 +84,10 @@ export interface ReadModelStore {
 }
 
 /** Storage being rebuilt: the same reads and commits as the store, on the staged generation only. */
-export interface StagedReadModels
-  extends Pick<ReadModelStore, 'checkpoint' | 'commit' | 'get' | 'getMany' | 'list' | 'scan'> {
+export interface StagedReadModels extends Pick<
+  ReadModelStore,
+  'checkpoint' | 'commit' | 'get' | 'getMany' | 'list' | 'scan'
+> {
   /** Relaxed durability is allowed here (a crashed rebuild is simply started again). */
   readonly projection: string;
   /**

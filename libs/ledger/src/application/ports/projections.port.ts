@@ -1,0 +1,72 @@
+/**
+ * What the HTTP side needs from the projector, wherever it runs (a worker thread of ledger-api in the
+ * embedded profile, apps/ledger-projector in production): its progress, read-your-writes waits, retries
+ * and rebuilds.
+ */
+
+export type ProjectionState = 'starting' | 'catching-up' | 'live' | 'failed' | 'stopped';
+
+export interface ProjectionFailure {
+  /** The event the projection threw on; everything before it is applied and checkpointed. */
+  position: string;
+  eventType: string;
+  stream: string;
+  message: string;
+  at: string;
+}
+
+export interface ProjectionStatus {
+  name: string;
+  version: number;
+  state: ProjectionState;
+  /** Position of the last event applied (the checkpoint); "-1" before the first. */
+  position: string;
+  /** recordedAt of the last event applied, for the lag in seconds. */
+  lastRecordedAt: string | null;
+  failure: ProjectionFailure | null;
+}
+
+export interface RebuildProgress {
+  projection: string;
+  phase: 'rebuilding' | 'comparing' | 'promoting' | 'done' | 'failed';
+  applied: number;
+  position: string;
+  head: string;
+  eventsPerSecond: number;
+  startedAt: string;
+}
+
+export interface DocumentDifference {
+  collection: string;
+  id: string;
+  kind: 'only-live' | 'only-rebuilt' | 'different';
+}
+
+export interface RebuildReport {
+  projection: string;
+  applied: number;
+  seconds: number;
+  eventsPerSecond: number;
+  /** Compare mode: how many documents were compared, and the differences (the first 100 listed). */
+  comparison?: { documents: number; differenceCount: number; differences: DocumentDifference[] };
+  promoted: boolean;
+}
+
+export interface ProjectionsControl {
+  statuses(): ProjectionStatus[];
+  rebuilds(): RebuildProgress[];
+  /** Resolves true once every named projection has applied `position`, false after `timeoutMs`. */
+  waitFor(position: bigint, projections: readonly string[], timeoutMs: number): Promise<boolean>;
+  retry(name: string): Promise<void>;
+  rebuild(name: string, options: { compare?: boolean }): Promise<RebuildReport>;
+}
+
+export const PROJECTIONS_CONTROL = Symbol('ProjectionsControl');
+
+export class UnknownProjectionError extends Error {
+  override readonly name = 'UnknownProjectionError';
+}
+
+export class RebuildInProgressError extends Error {
+  override readonly name = 'RebuildInProgressError';
+}

@@ -1,0 +1,76 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsISO8601, IsOptional, Matches, MaxLength } from 'class-validator';
+import { CHANNELS, ISSUE_CATEGORIES, PRIORITIES } from './vocabulary';
+import { ID_MESSAGE, ID_PATTERN } from './common.dto';
+
+const POSITION = /^(?:0|[1-9]\d{0,18})$/;
+const LIMIT = /^(?:[1-9]\d?|[1-4]\d\d|500)$/;
+export const DEFAULT_LIST_LIMIT = 50;
+export const MAX_LIST_LIMIT = 500;
+
+/** minPosition (read-your-writes) is accepted by every query. */
+export class ReadQueryDto {
+  @ApiPropertyOptional({ description: 'Wait (up to 5 s) until the read models include this position' })
+  @IsOptional()
+  @Matches(POSITION, { message: 'minPosition must be a non-negative integer (a command’s "position")' })
+  minPosition?: string;
+}
+
+export class PageQueryDto extends ReadQueryDto {
+  @ApiPropertyOptional({ description: `1–${MAX_LIST_LIMIT}, default ${DEFAULT_LIST_LIMIT}` })
+  @IsOptional()
+  @Matches(LIMIT, { message: `limit must be an integer from 1 to ${MAX_LIST_LIMIT}` })
+  limit?: string;
+
+  @ApiPropertyOptional({ description: 'Opaque, from the previous page’s nextCursor' })
+  @IsOptional()
+  @MaxLength(512)
+  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor must be a nextCursor returned by the previous page' })
+  cursor?: string;
+}
+
+export class ListIssuesQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: ['open', 'resolved', 'closed'] })
+  @IsOptional()
+  @IsIn(['open', 'resolved', 'closed'])
+  status?: string;
+
+  @ApiPropertyOptional({ enum: ISSUE_CATEGORIES })
+  @IsOptional()
+  @IsIn(ISSUE_CATEGORIES)
+  category?: string;
+
+  @ApiPropertyOptional({ enum: CHANNELS })
+  @IsOptional()
+  @IsIn(CHANNELS)
+  channel?: string;
+
+  @ApiPropertyOptional({ enum: PRIORITIES })
+  @IsOptional()
+  @IsIn(PRIORITIES)
+  priority?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(ID_PATTERN, { message: `assigneeId ${ID_MESSAGE}` })
+  assigneeId?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(ID_PATTERN, { message: `customerId ${ID_MESSAGE}` })
+  customerId?: string;
+
+  @ApiPropertyOptional({ description: 'openedAt >= openedFrom (ISO-8601)' })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  openedFrom?: string;
+
+  @ApiPropertyOptional({ description: 'openedAt < openedTo (ISO-8601)' })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  openedTo?: string;
+}
+
+export function limitOf(query: PageQueryDto): number {
+  return query.limit === undefined ? DEFAULT_LIST_LIMIT : Number(query.limit);
+}

@@ -1,0 +1,261 @@
+import type { EventStore, StoredEvent, Subscription } from '../../application/ports/event-store.port';
+import {
+  CheckpointMismatchError,
+  type DocumentChange,
+  type DocumentKey,
+  type ReadDocument,
+  type ReadModelStore,
+  type StagedReadModels,
+} from '../../application/ports/read-model-store.port';
+import type { ProjectionStatus } from '../../application/ports/projections.port';
+import type { DocumentLookup, Projection } from '../projection';
+
+export interface ProjectionRunnerOptions {
+  /** Most events applied per transaction. */
+  batchSize?: number;
+  /** Called after every commit and state change (progress for /health, minPosition waits). */
+  onStatus?: (status: ProjectionStatus) => void;
+}
+
+const DEFAULT_BATCH_SIZE = 2000;
+const STORAGE_RETRY_MS = 2000;
+
+/** Where documents are read and committed: the live store, or a staged generation during a rebuild. */
+type ProjectionTarget = Pick<ReadModelStore, 'checkpoint' | 'commit' | 'getMany'> | StagedReadModels;
+
+const keyOf = (collection: string, id: string) => `${collection}\u0000${id}`;
+
+/**
+ * Applies one batch: prefetches every document the batch's events name (one getMany per collection), then
+ * applies the events in order over an overlay of this batch's own changes. Pure apart from the reads.
+ * Returns the changes up to (excluding) a failing event, and the failure.
+ */
+async function applyBatch(
+  projection: Projection,
+  target: ProjectionTarget,
+  events: readonly StoredEvent[],
+): Promise<{ changes: DocumentChange[]; applied: number; error?: unknown }> {
+  const wanted = new Map<string, Set<string>>();
+  const keysByEvent: DocumentKey[][] = [];
+  for (const event of events) {
+    const keys = projection.keysFor(event);
+    keysByEvent.push(keys);
+    for (const { collection, id } of keys) {
+      let ids = wanted.get(collection);
+      if (!ids) wanted.set(collection, (ids = new Set()));
+      ids.add(id);
+    }
+  }
+  const documents = new Map<string, ReadDocument | null>();
+  for (const [collection, ids] of wanted) {
+    const found = await target.getMany(collection, [...ids]);
+    for (const id of ids) documents.set(keyOf(collection, id), found.get(id) ?? null);
+  }
+  const changes: DocumentChange[] = [];
+  for (let index = 0; index < events.length; index++) {
+    const allowed = new Set(keysByEvent[index].map(({ collection, id }) => keyOf(collection, id)));
+    const lookup: DocumentLookup = {
+      get(collection, id) {
+        const key = keyOf(collection, id);
+        if (!allowed.has(key)) {
+          throw new Error(`${projection.name} read ${collection}/${id}, which keysFor did not name`);
+        }
+        return documents.get(key) ?? null;
+      },
+    };
+    let produced: DocumentChange[];
+    try {
+      produced = projection.apply(events[index], lookup);
+    } catch (error) {
+      return { changes, applied: index, error };
+    }
+    for (const change of produced) {
+      documents.set(keyOf(change.collection, change.id), change.doc);
+      changes.push(change);
+    }
+  }
+  return { changes, applied: events.length };
+}
+
+/**
+ * Runs one projection from its checkpoint (DESIGN.md): a catch-up subscription to all events in global
+ * order, batches applied in one transaction each together with the checkpoint. A crash between a batch's
+ * writes and its commit loses the whole batch, which is then applied again from the unchanged checkpoint;
+ * a batch is never applied twice, since commit() refuses a checkpoint that moved. A projection that throws
+ * stops here (its failure is reported, the others run on) and resumes from the failing event on retry().
+ */
+export class ProjectionRunner {
+  private statusValue: ProjectionStatus;
+  private subscription: Subscription | undefined;
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  private readonly batchSize: number;
+
+  constructor(
+    readonly projection: Projection,
+    private readonly eventStore: EventStore,
+    private readonly target: ProjectionTarget,
+    private readonly options: ProjectionRunnerOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    this.statusValue = {
+      name: projection.name,
+      version: projection.version,
+      state: 'starting',
+      position: '-1',
+      lastRecordedAt: null,
+      failure: null,
+    };
+  }
+
+  get status(): ProjectionStatus {
+    return this.statusValue;
+  }
+
+  /** Follows the ledger until stop(); failures stop only this projection. */
+  start(): void {
+    if (this.running) return;
+    this.stopping = false;
+    this.running = this.follow().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.subscription?.unsubscribe();
+    await this.running;
+    if (this.statusValue.state !== 'failed') this.update({ state: 'stopped' });
+  }
+
+  /** After a failure: clears it and resumes from the failing event. */
+  retry(): void {
+    if (this.statusValue.state !== 'failed') return;
+    this.update({ state: 'starting', failure: null });
+    this.start();
+  }
+
+  /**
+   * Applies everything up to the head as it is now, then resolves (a rebuild, a test). Batches of
+   * `batchSize`; `onProgress` after each commit.
+   */
+  async catchUp(onProgress?: (position: bigint, applied: number) => void, until?: bigint): Promise<number> {
+    let position = await this.target.checkpoint(this.projection.name);
+    const head = until ?? (await this.eventStore.headPosition());
+    let applied = 0;
+    this.update({ state: 'catching-up', position: position.toString() });
+    while (position < head) {
+      const read = await this.eventStore.readAll({ fromPosition: position + 1n, maxCount: this.batchSize });
+      const events = read.filter((event) => event.position <= head);
+      if (events.length === 0) break;
+      position = await this.commitBatch(position, events);
+      applied += events.length;
+      onProgress?.(position, applied);
+      if (this.statusValue.state === 'failed') break;
+    }
+    return applied;
+  }
+
+  private async follow(): Promise<void> {
+    while (!this.stopping) {
+      let checkpoint: bigint;
+      try {
+        checkpoint = await this.target.checkpoint(this.projection.name);
+        const head = await this.eventStore.headPosition();
+        this.update({ state: checkpoint >= head ? 'live' : 'catching-up', position: checkpoint.toString() });
+      } catch (error) {
+        await this.pauseAfterStorageError(error);
+        continue;
+      }
+      const subscription = this.eventStore.subscribeToAll({ fromPosition: checkpoint });
+      this.subscription = subscription;
+      const iterator = subscription[Symbol.asyncIterator]();
+      try {
+        // A next() that lost the race below is kept: its event must be the first of the next batch.
+        let pending: Promise<IteratorResult<StoredEvent>> | undefined;
+        for (;;) {
+          const first = await (pending ?? iterator.next());
+          pending = undefined;
+          if (first.done || this.stopping) return;
+          const batch = [first.value];
+          let ended = false;
+          // Take what is already buffered (it resolves before a macrotask), up to the batch size.
+          while (batch.length < this.batchSize) {
+            pending = iterator.next();
+            const next = await Promise.race([pending, nextMacrotask()]);
+            if (next === MACROTASK) break;
+            pending = undefined;
+            if (next.done) {
+              ended = true;
+              break;
+            }
+            batch.push(next.value);
+          }
+          checkpoint = await this.commitBatch(checkpoint, batch);
+          if (this.statusValue.state === 'failed' || ended) return;
+          if (this.statusValue.state !== 'live') {
+            const head = await this.eventStore.headPosition();
+            if (checkpoint >= head) this.update({ state: 'live' });
+          }
+        }
+      } catch (error) {
+        // A rebuild was promoted, or another projector moved it: start again from the stored checkpoint.
+        if (!(error instanceof CheckpointMismatchError)) await this.pauseAfterStorageError(error);
+      } finally {
+        await subscription.unsubscribe();
+      }
+    }
+  }
+
+  /**
+   * The store failed (busy past its timeout, disk full): shown as failed in /health, then retried from
+   * the checkpoint, since nothing of the batch was committed. Unlike an error of the projection itself,
+   * which stays failed until retry().
+   */
+  private async pauseAfterStorageError(error: unknown): Promise<void> {
+    this.update({
+      state: 'failed',
+      failure: {
+        position: (BigInt(this.statusValue.position) + 1n).toString(),
+        eventType: '',
+        stream: '',
+        message: `storage: ${error instanceof Error ? error.message : String(error)}; retrying`,
+        at: new Date().toISOString(),
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, STORAGE_RETRY_MS));
+    if (!this.stopping) this.update({ state: 'starting', failure: null });
+  }
+
+  /** Applies and commits one batch; returns the new checkpoint. */
+  private async commitBatch(from: bigint, events: readonly StoredEvent[]): Promise<bigint> {
+    const { changes, applied, error } = await applyBatch(this.projection, this.target, events);
+    const last = applied > 0 ? events[applied - 1] : undefined;
+    const to = last ? last.position : from;
+    if (to !== from || changes.length > 0) await this.target.commit(this.projection.name, from, to, changes);
+    if (last) this.update({ position: to.toString(), lastRecordedAt: last.metadata.recordedAt });
+    if (error !== undefined) {
+      const failed = events[applied];
+      this.update({
+        state: 'failed',
+        failure: {
+          position: failed.position.toString(),
+          eventType: failed.type,
+          stream: failed.stream,
+          message: error instanceof Error ? error.message : String(error),
+          at: new Date().toISOString(),
+        },
+      });
+    }
+    return to;
+  }
+
+  private update(patch: Partial<ProjectionStatus>): void {
+    this.statusValue = { ...this.statusValue, ...patch };
+    this.options.onStatus?.(this.statusValue);
+  }
+}
+
+const MACROTASK = Symbol('macrotask');
+const nextMacrotask = () =>
+  new Promise<typeof MACROTASK>((resolve) => setImmediate(() => resolve(MACROTASK)));

@@ -1,0 +1,213 @@
+import { canonicalize } from '../../audit/canonical-json';
+import type { EventStore } from '../../application/ports/event-store.port';
+import type {
+  ReadDocument,
+  ReadModelStore,
+  StagedReadModels,
+} from '../../application/ports/read-model-store.port';
+import type { Projection } from '../projection';
+import {
+  RebuildInProgressError,
+  UnknownProjectionError,
+  type DocumentDifference,
+  type ProjectionStatus,
+  type RebuildProgress,
+  type RebuildReport,
+} from '../../application/ports/projections.port';
+import { ProjectionRunner } from './projection-runner';
+
+export interface RebuildOptions {
+  /** Compare the rebuilt documents with the live ones at the same position instead of promoting. */
+  compare?: boolean;
+  onProgress?: (progress: RebuildProgress) => void;
+}
+
+const MAX_REPORTED_DIFFERENCES = 100;
+
+/**
+ * Runs every projection of the ledger, each with its own runner and checkpoint, and rebuilds one into
+ * staged storage on request. Used in ledger-api's projector worker thread and by apps/ledger-projector.
+ */
+export class ProjectorHost {
+  private readonly runners = new Map<string, ProjectionRunner>();
+  private readonly rebuilds = new Map<string, RebuildProgress>();
+
+  constructor(
+    private readonly eventStore: EventStore,
+    private readonly store: ReadModelStore,
+    readonly projections: readonly Projection[],
+    private readonly options: {
+      batchSize?: number;
+      onStatus?: (status: ProjectionStatus) => void;
+      onRebuildProgress?: (progress: RebuildProgress) => void;
+    } = {},
+  ) {
+    for (const projection of projections) {
+      this.runners.set(
+        projection.name,
+        new ProjectionRunner(projection, eventStore, store, {
+          batchSize: options.batchSize,
+          onStatus: options.onStatus,
+        }),
+      );
+    }
+  }
+
+  async start(): Promise<void> {
+    await this.store.ensureCollections(this.projections.flatMap((projection) => projection.collections));
+    for (const runner of this.runners.values()) runner.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.runners.values()].map((runner) => runner.stop()));
+  }
+
+  statuses(): ProjectionStatus[] {
+    return [...this.runners.values()].map((runner) => runner.status);
+  }
+
+  rebuildProgress(): RebuildProgress[] {
+    return [...this.rebuilds.values()];
+  }
+
+  retry(name: string): void {
+    this.runner(name).retry();
+  }
+
+  /** Applies everything up to the current head in every projection, then resolves (tests, the CLI). */
+  async catchUpAll(): Promise<void> {
+    for (const runner of this.runners.values()) await runner.catchUp();
+  }
+
+  /**
+   * Rebuilds a projection from the first event into staged storage while the live one keeps serving,
+   * then promotes it (atomic swap). In compare mode the live projection is paused, both are brought to
+   * the same position, every document is compared, and the staged copy is discarded.
+   */
+  async rebuild(name: string, options: RebuildOptions = {}): Promise<RebuildReport> {
+    const live = this.runner(name);
+    if (this.rebuilds.has(name) && this.rebuilds.get(name)!.phase !== 'done') {
+      throw new RebuildInProgressError(`A rebuild of ${name} is already running`);
+    }
+    const projection = live.projection;
+    const started = Date.now();
+    const head = await this.eventStore.headPosition();
+    let progress: RebuildProgress = {
+      projection: name,
+      phase: 'rebuilding',
+      applied: 0,
+      position: '-1',
+      head: head.toString(),
+      eventsPerSecond: 0,
+      startedAt: new Date(started).toISOString(),
+    };
+    const report = (patch: Partial<RebuildProgress>) => {
+      progress = { ...progress, ...patch };
+      this.rebuilds.set(name, progress);
+      this.options.onRebuildProgress?.(progress);
+      options.onProgress?.(progress);
+    };
+    report({});
+    const staged = await this.store.stage(name, projection.collections);
+    try {
+      const rebuilder = new ProjectionRunner(projection, this.eventStore, staged, {
+        batchSize: Math.max(this.options.batchSize ?? 0, 5000),
+      });
+      const onBatch = (position: bigint, applied: number) =>
+        report({
+          applied,
+          position: position.toString(),
+          eventsPerSecond: Math.round(applied / Math.max((Date.now() - started) / 1000, 0.001)),
+        });
+      let applied = await rebuilder.catchUp(onBatch, options.compare ? head : undefined);
+      if (rebuilder.status.state === 'failed') {
+        throw new Error(
+          `${name} failed at position ${rebuilder.status.failure?.position}: ${rebuilder.status.failure?.message}`,
+        );
+      }
+      const seconds = (Date.now() - started) / 1000;
+      if (options.compare) {
+        report({ phase: 'comparing' });
+        await live.stop();
+        try {
+          // Both at the same position: the live one may have gone past the head the rebuild stopped at.
+          const liveAt = await this.store.checkpoint(name);
+          const target = liveAt > head ? liveAt : head;
+          applied += await rebuilder.catchUp(onBatch, target);
+          await new ProjectionRunner(projection, this.eventStore, this.store).catchUp(undefined, target);
+          const comparison = await this.compare(projection, staged);
+          await staged.discard();
+          report({ phase: 'done' });
+          return {
+            projection: name,
+            applied,
+            seconds,
+            eventsPerSecond: applied / seconds,
+            comparison,
+            promoted: false,
+          };
+        } finally {
+          live.start();
+        }
+      }
+      // Events appended during the rebuild: one more pass so the swap loses as little ground as possible.
+      applied += await rebuilder.catchUp(onBatch);
+      report({ phase: 'promoting' });
+      await staged.promote();
+      report({ phase: 'done' });
+      return { projection: name, applied, seconds, eventsPerSecond: applied / seconds, promoted: true };
+    } catch (error) {
+      report({ phase: 'failed' });
+      await staged.discard().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async compare(
+    projection: Projection,
+    staged: StagedReadModels,
+  ): Promise<NonNullable<RebuildReport['comparison']>> {
+    const differences: DocumentDifference[] = [];
+    let differenceCount = 0;
+    let documents = 0;
+    const note = (difference: DocumentDifference) => {
+      differenceCount++;
+      if (differences.length < MAX_REPORTED_DIFFERENCES) differences.push(difference);
+    };
+    for (const { name: collection } of projection.collections) {
+      const order = { orderBy: { field: 'id', direction: 'asc' as const } };
+      const liveDocs = this.store.scan(collection, order)[Symbol.asyncIterator]();
+      const rebuiltDocs = staged.scan(collection, order)[Symbol.asyncIterator]();
+      let a = await liveDocs.next();
+      let b = await rebuiltDocs.next();
+      while (!a.done || !b.done) {
+        documents++;
+        const left: ReadDocument | undefined = a.done ? undefined : a.value;
+        const right: ReadDocument | undefined = b.done ? undefined : b.value;
+        if (left && (!right || left.id < right.id)) {
+          note({ collection, id: left.id, kind: 'only-live' });
+          a = await liveDocs.next();
+        } else if (right && (!left || right.id < left.id)) {
+          note({ collection, id: right.id, kind: 'only-rebuilt' });
+          b = await rebuiltDocs.next();
+        } else {
+          if (canonicalize(left) !== canonicalize(right))
+            note({ collection, id: left!.id, kind: 'different' });
+          a = await liveDocs.next();
+          b = await rebuiltDocs.next();
+        }
+      }
+    }
+    return { documents, differenceCount, differences };
+  }
+
+  private runner(name: string): ProjectionRunner {
+    const runner = this.runners.get(name);
+    if (!runner) {
+      throw new UnknownProjectionError(
+        `No projection named ${name}; known: ${[...this.runners.keys()].join(', ')}`,
+      );
+    }
+    return runner;
+  }
+}

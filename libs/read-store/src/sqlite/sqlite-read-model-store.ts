@@ -1,0 +1,825 @@
+import type { Database, Statement, Transaction } from 'better-sqlite3';
+import {
+  CheckpointMismatchError,
+  InvalidReadQueryError,
+  type CollectionSpec,
+  type DocumentChange,
+  type FieldFilter,
+  type ListQuery,
+  type Page,
+  type ReadDocument,
+  type ReadModelStore,
+  type StagedReadModels,
+} from '@app/ledger';
+
+export interface SqliteReadModelStoreOptions {
+  /** Documents read per query while scan() walks a collection. */
+  scanPageSize?: number;
+  /** Close the database handle in close(); only for a handle nobody else holds. */
+  closeDatabase?: boolean;
+}
+
+/** A staged generation was promoted, discarded, or replaced by a newer stage() of its projection. */
+export class StagedGenerationGoneError extends Error {
+  override readonly name = 'StagedGenerationGoneError';
+  constructor(
+    readonly projection: string,
+    readonly generation: number,
+  ) {
+    super(
+      `Generation ${generation} staged for ${projection} no longer exists: it was promoted, discarded ` +
+        'or replaced by a newer stage()',
+    );
+  }
+}
+
+const DEFAULT_SCAN_PAGE_SIZE = 500;
+const MAX_LIMIT = 1000;
+const STATEMENT_CACHE_SIZE = 256;
+const COLLECTION_NAME = /^[a-z][a-z0-9_]*$/;
+/** No `__`: index names are `rmi_<collection>__g<generation>__<field>` and must stay unambiguous. */
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*$/;
+const RANGE_OPERATORS = new Set(['gt', 'gte', 'lt', 'lte']);
+const CURSOR_FORMAT = /^[A-Za-z0-9_-]+$/;
+
+type SqlValue = string | number | null;
+/** Positions bind as bigint: better-sqlite3 passes them to SQLite as 64-bit integers. */
+type SqlParam = SqlValue | bigint;
+type Direction = 'asc' | 'desc';
+
+interface RegistryRow {
+  generation: number;
+  indexes: string;
+}
+
+interface StagedRow {
+  generation: number;
+  collections: string;
+}
+
+interface DocumentRow {
+  id: string;
+  doc: string;
+  sort_key: SqlValue;
+}
+
+/** A collection's storage in one generation, resolved inside the transaction that uses it. */
+interface TableRef {
+  collection: string;
+  table: string;
+  indexes: readonly string[];
+}
+
+/** The last row of a page: where the next one starts. */
+interface SortKey {
+  value: SqlValue;
+  id: string;
+}
+
+interface CompiledQuery {
+  conditions: string[];
+  params: SqlValue[];
+  field: string;
+  column: string;
+  direction: Direction;
+}
+
+const tableName = (collection: string, generation: number) => `rm_${collection}__g${generation}`;
+const indexName = (table: string, field: string) => `rmi_${table.slice('rm_'.length)}__${field}`;
+/** Fields are indexed through virtual generated columns: row-value seeks on them use the index. */
+const keyColumn = (field: string) => `k_${field}`;
+const quote = (identifier: string) => `"${identifier}"`;
+
+const invalid = (message: string) => new InvalidReadQueryError(message);
+
+function show(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function validateSpecs(specs: readonly CollectionSpec[]): CollectionSpec[] {
+  return specs.map((spec) => {
+    if (!COLLECTION_NAME.test(spec.name)) {
+      throw new Error(`Collection name ${JSON.stringify(spec.name)} does not match ${COLLECTION_NAME}`);
+    }
+    const indexes = [...new Set(spec.indexes.filter((field) => field !== 'id'))];
+    assertIndexable(spec.name, indexes);
+    return { name: spec.name, indexes };
+  });
+}
+
+function assertIndexable(collection: string, fields: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const field of fields) {
+    if (!FIELD_NAME.test(field)) {
+      throw new Error(`Indexed field ${JSON.stringify(field)} of ${collection} does not match ${FIELD_NAME}`);
+    }
+    // SQLite column and index names ignore case; JSON field names do not.
+    const folded = field.toLowerCase();
+    if (seen.has(folded)) throw new Error(`${collection} indexes two fields named ${field} up to case`);
+    seen.add(folded);
+  }
+}
+
+function isIndexedValue(value: unknown): value is string | number | boolean | null {
+  return (
+    value === null ||
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isFinite(value))
+  );
+}
+
+/** better-sqlite3 binds no booleans; json_extract() reads JSON true/false as 1/0, so bind those. */
+function toSql(value: string | number | boolean | null): SqlValue {
+  return typeof value === 'boolean' ? (value ? 1 : 0) : value;
+}
+
+function checkedValue(field: string, value: unknown): SqlValue {
+  if (!isIndexedValue(value)) {
+    throw invalid(`Filter on ${field}: ${show(value)} is not a string, number, boolean or null`);
+  }
+  if (field === 'id' && typeof value !== 'string') throw invalid('Filters on id take strings');
+  return toSql(value);
+}
+
+function filterCondition(
+  field: string,
+  column: string,
+  filter: FieldFilter,
+): { sql: string; params: SqlValue[] } {
+  if (typeof filter !== 'object' || filter === null) {
+    const value = checkedValue(field, filter);
+    return value === null
+      ? { sql: `${column} IS NULL`, params: [] }
+      : { sql: `${column} = ?`, params: [value] };
+  }
+  if (Array.isArray(filter)) throw invalid(`Filter on ${field}: use { in: [...] } for a list of values`);
+  const operators = Object.keys(filter);
+  if ('in' in filter) {
+    if (operators.length !== 1)
+      throw invalid(`Filter on ${field}: "in" does not combine with other operators`);
+    if (!Array.isArray(filter.in)) throw invalid(`Filter on ${field}: "in" takes an array`);
+    const values = filter.in.map((value) => checkedValue(field, value));
+    const present = values.filter((value) => value !== null);
+    const alternatives: string[] = [];
+    // One JSON parameter whatever the list's length; json_each yields the same SQL values as json_extract.
+    if (present.length > 0) alternatives.push(`${column} IN (SELECT value FROM json_each(?))`);
+    if (present.length < values.length) alternatives.push(`${column} IS NULL`);
+    if (alternatives.length === 0) return { sql: '0', params: [] };
+    return {
+      sql: `(${alternatives.join(' OR ')})`,
+      params: present.length > 0 ? [JSON.stringify(present)] : [],
+    };
+  }
+  if (operators.length === 0 || operators.some((operator) => !RANGE_OPERATORS.has(operator))) {
+    throw invalid(
+      `Filter on ${field}: unknown operator in ${JSON.stringify(operators)}; use in, gt, gte, lt, lte`,
+    );
+  }
+  const bounds = filter as Record<'gt' | 'gte' | 'lt' | 'lte', unknown>;
+  const conditions: string[] = [];
+  const params: SqlValue[] = [];
+  const kinds = new Set<string>();
+  for (const [operator, symbol] of [
+    ['gt', '>'],
+    ['gte', '>='],
+    ['lt', '<'],
+    ['lte', '<='],
+  ] as const) {
+    if (!(operator in bounds)) continue;
+    const bound = bounds[operator];
+    if (typeof bound !== 'string' && !(typeof bound === 'number' && Number.isFinite(bound))) {
+      throw invalid(`Filter on ${field}: range bounds are strings or finite numbers, not ${show(bound)}`);
+    }
+    if (field === 'id' && typeof bound !== 'string') throw invalid('Filters on id take strings');
+    kinds.add(typeof bound);
+    conditions.push(`${column} ${symbol} ?`);
+    params.push(bound);
+  }
+  if (kinds.size > 1) throw invalid(`Filter on ${field}: range bounds mix strings and numbers`);
+  // SQLite orders every number before every string ('' is the least string): these bounds keep a range
+  // to its bounds' type, as MongoDB does, while the index still serves it.
+  const upper = 'lt' in bounds || 'lte' in bounds;
+  const lower = 'gt' in bounds || 'gte' in bounds;
+  if (kinds.has('number') && !upper) conditions.push(`${column} < ''`);
+  if (kinds.has('string') && !lower && field !== 'id') conditions.push(`${column} >= ''`);
+  return { sql: conditions.join(' AND '), params };
+}
+
+function columnFor(table: TableRef, field: string, use: string): string {
+  if (field === 'id') return 'id';
+  // The name goes into SQL: it must be one the spec declared, and of the shape specs are checked for.
+  if (typeof field !== 'string' || !FIELD_NAME.test(field) || !table.indexes.includes(field)) {
+    throw invalid(
+      `Cannot ${use} ${table.collection} by ${JSON.stringify(field)}: indexed fields are id` +
+        table.indexes.map((name) => `, ${name}`).join(''),
+    );
+  }
+  return quote(keyColumn(field));
+}
+
+function compileQuery(table: TableRef, query: Omit<ListQuery, 'limit' | 'cursor'>): CompiledQuery {
+  const { orderBy } = query;
+  if (typeof orderBy !== 'object' || orderBy === null) throw invalid('orderBy is required');
+  if (orderBy.direction !== 'asc' && orderBy.direction !== 'desc') {
+    throw invalid(`orderBy.direction is asc or desc, not ${JSON.stringify(orderBy.direction)}`);
+  }
+  const column = columnFor(table, orderBy.field, 'sort');
+  const where: unknown = query.where ?? {};
+  if (typeof where !== 'object' || where === null || Array.isArray(where))
+    throw invalid('where is an object');
+  const conditions: string[] = [];
+  const params: SqlValue[] = [];
+  for (const [field, filter] of Object.entries(where as Record<string, FieldFilter>)) {
+    const compiled = filterCondition(field, columnFor(table, field, 'filter'), filter);
+    conditions.push(compiled.sql);
+    params.push(...compiled.params);
+  }
+  return { conditions, params, field: orderBy.field, column, direction: orderBy.direction };
+}
+
+/**
+ * The rows after `after` in (sort value, id) order, as consecutive pieces, since NULL compares as
+ * unknown: ascending puts NULLs first (SQLite's default, and MongoDB's), descending last.
+ */
+function keysetSegments(
+  query: CompiledQuery,
+  after: SortKey | null,
+): { sql: string | null; params: SqlValue[] }[] {
+  if (after === null) return [{ sql: null, params: [] }];
+  const { column, direction } = query;
+  if (column === 'id') return [{ sql: direction === 'asc' ? 'id > ?' : 'id < ?', params: [after.id] }];
+  if (after.value === null) {
+    return direction === 'asc'
+      ? [
+          { sql: `${column} IS NULL AND id > ?`, params: [after.id] },
+          { sql: `${column} IS NOT NULL`, params: [] },
+        ]
+      : [{ sql: `${column} IS NULL AND id < ?`, params: [after.id] }];
+  }
+  return direction === 'asc'
+    ? [{ sql: `(${column}, id) > (?, ?)`, params: [after.value, after.id] }]
+    : [
+        { sql: `(${column}, id) < (?, ?)`, params: [after.value, after.id] },
+        { sql: `${column} IS NULL`, params: [] },
+      ];
+}
+
+function encodeCursor(query: CompiledQuery, last: DocumentRow): string {
+  return Buffer.from(JSON.stringify([query.field, query.direction, last.sort_key, last.id])).toString(
+    'base64url',
+  );
+}
+
+function decodeCursor(cursor: unknown, query: CompiledQuery): SortKey {
+  let decoded: unknown;
+  try {
+    if (typeof cursor !== 'string' || !CURSOR_FORMAT.test(cursor)) throw new Error('not base64url');
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid('Malformed cursor');
+  }
+  if (!Array.isArray(decoded) || decoded.length !== 4) throw invalid('Malformed cursor');
+  const [field, direction, value, id] = decoded as unknown[];
+  if (typeof id !== 'string' || !(value === null || typeof value === 'string' || typeof value === 'number')) {
+    throw invalid('Malformed cursor');
+  }
+  if (field !== query.field || direction !== query.direction) {
+    throw invalid('The cursor belongs to a list with another orderBy');
+  }
+  return { value, id };
+}
+
+function validateLimit(limit: unknown): number {
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw invalid(`limit is an integer from 1 to ${MAX_LIMIT}, not ${String(limit)}`);
+  }
+  return limit;
+}
+
+function serialise(table: TableRef, change: DocumentChange & { doc: ReadDocument }): string {
+  const { doc } = change;
+  const where = `${table.collection}/${change.id}`;
+  if (doc.id !== change.id) throw new Error(`Document ${where} carries id ${JSON.stringify(doc.id)}`);
+  for (const field of table.indexes) {
+    const value = doc[field];
+    if (value !== undefined && !isIndexedValue(value)) {
+      throw new Error(`Document ${where}: indexed field ${field} holds a non-scalar value`);
+    }
+  }
+  try {
+    return JSON.stringify(doc);
+  } catch (error) {
+    throw new Error(`Document ${where} is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The connection's statements and transactions, shared by a store and the generations it stages. */
+class Connection {
+  closed = false;
+  private readonly statements = new Map<string, Statement<unknown[], unknown>>();
+  private readonly transaction: Transaction<(work: () => unknown) => unknown>;
+
+  constructor(readonly db: Database) {
+    this.transaction = db.transaction((work: () => unknown) => work());
+  }
+
+  /** Prepared once per SQL text (per table and query shape), least recently used evicted. */
+  statement<Row = unknown>(sql: string): Statement<SqlParam[], Row> {
+    let statement = this.statements.get(sql);
+    if (statement) {
+      this.statements.delete(sql);
+    } else {
+      statement = this.db.prepare(sql);
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) {
+        this.statements.delete(this.statements.keys().next().value!);
+      }
+    }
+    this.statements.set(sql, statement);
+    return statement as Statement<SqlParam[], Row>;
+  }
+
+  forgetTable(table: string): void {
+    for (const sql of this.statements.keys()) if (sql.includes(quote(table))) this.statements.delete(sql);
+  }
+
+  /** A read transaction: the registry lookup and the query see one snapshot, whatever commits meanwhile. */
+  read<T>(work: () => T): T {
+    this.assertOpen();
+    return this.transaction.deferred(work) as T;
+  }
+
+  /** BEGIN IMMEDIATE: the write lock is taken before the checkpoint is read, so racing commits serialise. */
+  write<T>(work: () => T): T {
+    this.assertOpen();
+    return this.transaction.immediate(work) as T;
+  }
+
+  /**
+   * A write whose COMMIT skips the fsync (synchronous=NORMAL: still atomic and crash-safe, but the last
+   * commits may be lost on power failure). Restored before anything else can use the connection.
+   */
+  relaxedWrite<T>(work: () => T): T {
+    if (this.db.inTransaction) return this.write(work);
+    const previous = this.db.pragma('synchronous', { simple: true });
+    if (typeof previous !== 'number' || previous <= 1) return this.write(work);
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return this.write(work);
+    } finally {
+      this.db.pragma(`synchronous = ${previous}`);
+    }
+  }
+
+  assertOpen(): void {
+    if (this.closed) throw new Error('The read-model store is closed');
+  }
+
+  /** Creates or completes a generation's table: columns and indexes for `fields`. */
+  createTable(table: string, fields: readonly string[]): void {
+    const columns = fields.map(
+      (field) => `, ${quote(keyColumn(field))} GENERATED ALWAYS AS (json_extract(doc, '$.${field}')) VIRTUAL`,
+    );
+    this.db.exec(
+      `CREATE TABLE IF NOT EXISTS ${quote(table)} (id TEXT PRIMARY KEY, doc TEXT NOT NULL${columns.join('')})`,
+    );
+    const existing = new Set(
+      this.db
+        .prepare<[string], { name: string }>('SELECT name FROM pragma_table_xinfo(?)')
+        .all(table)
+        .map((column) => column.name.toLowerCase()),
+    );
+    for (const field of fields) {
+      const column = keyColumn(field);
+      if (!existing.has(column.toLowerCase())) {
+        // VIRTUAL: added without rewriting the table; the index below stores the values.
+        this.db.exec(
+          `ALTER TABLE ${quote(table)} ADD COLUMN ${quote(column)} ` +
+            `GENERATED ALWAYS AS (json_extract(doc, '$.${field}')) VIRTUAL`,
+        );
+      }
+      this.db.exec(
+        `CREATE INDEX IF NOT EXISTS ${quote(indexName(table, field))} ON ${quote(table)} (${quote(column)}, id)`,
+      );
+    }
+  }
+
+  dropTable(table: string): void {
+    this.forgetTable(table);
+    this.db.exec(`DROP TABLE IF EXISTS ${quote(table)}`);
+  }
+}
+
+/** Reads and commits over one generation's tables and checkpoint: the live one, or a staged one. */
+abstract class SqliteReadModels {
+  private readonly scanPageSize: number;
+
+  protected constructor(
+    protected readonly connection: Connection,
+    options: SqliteReadModelStoreOptions,
+  ) {
+    this.scanPageSize = options.scanPageSize ?? DEFAULT_SCAN_PAGE_SIZE;
+    if (!Number.isInteger(this.scanPageSize) || this.scanPageSize < 1) {
+      throw new RangeError(`scanPageSize is a positive integer, not ${this.scanPageSize}`);
+    }
+  }
+
+  /** Inside a transaction: where `collection` is stored; InvalidReadQueryError when unknown. */
+  protected abstract resolve(collection: string): TableRef;
+  protected abstract readCheckpoint(projection: string): bigint;
+  protected abstract writeCheckpoint(projection: string, position: bigint): void;
+  protected abstract writeTransaction<T>(work: () => T): T;
+
+  async checkpoint(projection: string): Promise<bigint> {
+    return this.connection.read(() => this.readCheckpoint(projection));
+  }
+
+  async commit(
+    projection: string,
+    from: bigint,
+    to: bigint,
+    changes: readonly DocumentChange[],
+  ): Promise<void> {
+    this.writeTransaction(() => {
+      const actual = this.readCheckpoint(projection);
+      if (actual !== from) throw new CheckpointMismatchError(projection, from, actual);
+      const writers = new Map<
+        string,
+        { table: TableRef; upsert: Statement<SqlParam[]>; remove: Statement<SqlParam[]> }
+      >();
+      for (const change of changes) {
+        let writer = writers.get(change.collection);
+        if (!writer) {
+          const table = this.resolve(change.collection);
+          const name = quote(table.table);
+          writer = {
+            table,
+            upsert: this.connection.statement(
+              // A replayed event yields the same document: skip the write and its index updates.
+              `INSERT INTO ${name} (id, doc) VALUES (?, ?)
+               ON CONFLICT (id) DO UPDATE SET doc = excluded.doc WHERE doc <> excluded.doc`,
+            ),
+            remove: this.connection.statement(`DELETE FROM ${name} WHERE id = ?`),
+          };
+          writers.set(change.collection, writer);
+        }
+        if (change.doc === null) writer.remove.run(change.id);
+        else writer.upsert.run(change.id, serialise(writer.table, { ...change, doc: change.doc }));
+      }
+      this.writeCheckpoint(projection, to);
+    });
+  }
+
+  async get(collection: string, id: string): Promise<ReadDocument | null> {
+    const row = this.connection.read(() => {
+      const { table } = this.resolve(collection);
+      return this.connection
+        .statement<{ doc: string }>(`SELECT doc FROM ${quote(table)} WHERE id = ?`)
+        .get(id);
+    });
+    return row ? (JSON.parse(row.doc) as ReadDocument) : null;
+  }
+
+  async getMany(collection: string, ids: readonly string[]): Promise<Map<string, ReadDocument>> {
+    const rows = this.connection.read(() => {
+      const { table } = this.resolve(collection);
+      return this.connection
+        .statement<{ id: string; doc: string }>(
+          `SELECT id, doc FROM ${quote(table)} WHERE id IN (SELECT value FROM json_each(?))`,
+        )
+        .all(JSON.stringify(ids));
+    });
+    return new Map(rows.map((row) => [row.id, JSON.parse(row.doc) as ReadDocument]));
+  }
+
+  async list(collection: string, query: ListQuery): Promise<Page> {
+    const limit = validateLimit(query.limit);
+    const { rows, compiled } = this.connection.read(() => {
+      const table = this.resolve(collection);
+      const compiled = compileQuery(table, query);
+      const after = query.cursor == null ? null : decodeCursor(query.cursor, compiled);
+      // One row more than asked: whether a next page exists, without an empty last page.
+      return { rows: this.fetch(table, compiled, after, limit + 1), compiled };
+    });
+    const items = rows.slice(0, limit).map((row) => JSON.parse(row.doc) as ReadDocument);
+    return { items, nextCursor: rows.length > limit ? encodeCursor(compiled, rows[limit - 1]) : null };
+  }
+
+  /** Page by page, each in its own short read transaction: nothing stays open while the caller awaits. */
+  async *scan(collection: string, query: Omit<ListQuery, 'limit' | 'cursor'>): AsyncGenerator<ReadDocument> {
+    let after: SortKey | null = null;
+    for (;;) {
+      const rows = this.connection.read(() => {
+        const table = this.resolve(collection);
+        return this.fetch(table, compileQuery(table, query), after, this.scanPageSize);
+      });
+      for (const row of rows) yield JSON.parse(row.doc) as ReadDocument;
+      if (rows.length < this.scanPageSize) return;
+      const last = rows[rows.length - 1];
+      after = { value: last.sort_key, id: last.id };
+    }
+  }
+
+  /** `EXPLAIN QUERY PLAN` of the statements list() runs for this query: to check an index serves it. */
+  async queryPlan(collection: string, query: ListQuery): Promise<string[]> {
+    return this.connection.read(() => {
+      const table = this.resolve(collection);
+      const compiled = compileQuery(table, query);
+      const after = query.cursor == null ? null : decodeCursor(query.cursor, compiled);
+      return keysetSegments(compiled, after).flatMap((segment) => {
+        const { sql, params } = this.segmentQuery(table, compiled, segment, validateLimit(query.limit) + 1);
+        return this.connection.db
+          .prepare<SqlValue[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+          .all(...params)
+          .map((row) => row.detail);
+      });
+    });
+  }
+
+  private fetch(table: TableRef, query: CompiledQuery, after: SortKey | null, count: number): DocumentRow[] {
+    const rows: DocumentRow[] = [];
+    for (const segment of keysetSegments(query, after)) {
+      const { sql, params } = this.segmentQuery(table, query, segment, count - rows.length);
+      rows.push(...this.connection.statement<DocumentRow>(sql).all(...params));
+      if (rows.length >= count) break;
+    }
+    return rows;
+  }
+
+  private segmentQuery(
+    table: TableRef,
+    query: CompiledQuery,
+    segment: { sql: string | null; params: SqlValue[] },
+    count: number,
+  ): { sql: string; params: SqlValue[] } {
+    const conditions = segment.sql === null ? query.conditions : [...query.conditions, segment.sql];
+    const order = query.direction === 'asc' ? 'ASC' : 'DESC';
+    const orderBy = query.column === 'id' ? `id ${order}` : `${query.column} ${order}, id ${order}`;
+    const sql =
+      `SELECT id, doc, ${query.column} AS sort_key FROM ${quote(table.table)}` +
+      (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '') +
+      ` ORDER BY ${orderBy} LIMIT ?`;
+    return { sql, params: [...query.params, ...segment.params, count] };
+  }
+}
+
+/**
+ * The ReadModelStore port in the shared SQLite file (docs/read-store.md): one table per collection and
+ * generation, a registry naming each collection's live generation, a checkpoint per projection written in
+ * the transaction of the changes it covers, and staged generations for rebuilds.
+ */
+export class SqliteReadModelStore extends SqliteReadModels implements ReadModelStore {
+  private readonly closeDatabase: boolean;
+
+  constructor(
+    private readonly db: Database,
+    private readonly options: SqliteReadModelStoreOptions = {},
+  ) {
+    super(new Connection(db), options);
+    this.closeDatabase = options.closeDatabase ?? false;
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS rm_collections (
+        name TEXT PRIMARY KEY,
+        generation INTEGER NOT NULL,
+        indexes TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS rm_checkpoints (
+        projection TEXT PRIMARY KEY,
+        position INTEGER NOT NULL,
+        generation INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS rm_staged (
+        projection TEXT PRIMARY KEY,
+        generation INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        collections TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS rm_meta (
+        key TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `);
+  }
+
+  async ensureCollections(specs: readonly CollectionSpec[]): Promise<void> {
+    const checked = validateSpecs(specs);
+    this.connection.write(() => {
+      for (const spec of checked) {
+        const row = this.connection
+          .statement<RegistryRow>('SELECT generation, indexes FROM rm_collections WHERE name = ?')
+          .get(spec.name);
+        const generation = row?.generation ?? 0;
+        // Indexes are only ever added here; a rebuild (stage) creates exactly its spec's.
+        const indexes = [
+          ...new Set([...(row ? (JSON.parse(row.indexes) as string[]) : []), ...spec.indexes]),
+        ];
+        assertIndexable(spec.name, indexes);
+        this.connection.createTable(tableName(spec.name, generation), indexes);
+        this.connection
+          .statement(
+            `INSERT INTO rm_collections (name, generation, indexes) VALUES (?, ?, ?)
+             ON CONFLICT (name) DO UPDATE SET indexes = excluded.indexes`,
+          )
+          .run(spec.name, generation, JSON.stringify(indexes));
+      }
+    });
+  }
+
+  async stage(projection: string, specs: readonly CollectionSpec[]): Promise<StagedReadModels> {
+    const checked = validateSpecs(specs);
+    const generation = this.connection.write(() => {
+      const generation = this.nextGeneration();
+      const previous = this.connection
+        .statement<StagedRow>('SELECT generation, collections FROM rm_staged WHERE projection = ?')
+        .get(projection);
+      // An earlier rebuild that crashed or was abandoned: starting again replaces it.
+      if (previous) dropStaged(this.connection, previous);
+      for (const spec of checked) this.connection.createTable(tableName(spec.name, generation), spec.indexes);
+      this.connection
+        .statement(
+          `INSERT INTO rm_staged (projection, generation, position, collections) VALUES (?, ?, -1, ?)
+           ON CONFLICT (projection) DO UPDATE SET generation = excluded.generation, position = -1,
+             collections = excluded.collections`,
+        )
+        .run(projection, generation, JSON.stringify(checked));
+      return generation;
+    });
+    return new SqliteStagedReadModels(this.connection, projection, generation, checked, this.options);
+  }
+
+  async close(): Promise<void> {
+    if (this.connection.closed) return;
+    this.connection.closed = true;
+    if (this.closeDatabase) this.db.close();
+  }
+
+  protected resolve(collection: string): TableRef {
+    const row =
+      typeof collection === 'string' && COLLECTION_NAME.test(collection)
+        ? this.connection
+            .statement<RegistryRow>('SELECT generation, indexes FROM rm_collections WHERE name = ?')
+            .get(collection)
+        : undefined;
+    if (!row) throw invalid(`Unknown collection ${JSON.stringify(collection)}`);
+    return {
+      collection,
+      table: tableName(collection, row.generation),
+      indexes: JSON.parse(row.indexes) as string[],
+    };
+  }
+
+  protected readCheckpoint(projection: string): bigint {
+    const row = this.connection
+      .statement<{ position: bigint }>('SELECT position FROM rm_checkpoints WHERE projection = ?')
+      .safeIntegers(true)
+      .get(projection);
+    return row?.position ?? -1n;
+  }
+
+  protected writeCheckpoint(projection: string, position: bigint): void {
+    this.connection
+      .statement(
+        `INSERT INTO rm_checkpoints (projection, position, generation) VALUES (?, ?, 0)
+         ON CONFLICT (projection) DO UPDATE SET position = excluded.position`,
+      )
+      .run(projection, position);
+  }
+
+  protected writeTransaction<T>(work: () => T): T {
+    return this.connection.write(work);
+  }
+
+  /** Never reused, even after a discard, so a stale staged object can never match a newer stage. */
+  private nextGeneration(): number {
+    const { highest } = this.connection
+      .statement<{ highest: number }>(
+        `SELECT max(
+           coalesce((SELECT value FROM rm_meta WHERE key = 'last_generation'), 0),
+           coalesce((SELECT max(generation) FROM rm_collections), 0),
+           coalesce((SELECT max(generation) FROM rm_staged), 0),
+           coalesce((SELECT max(generation) FROM rm_checkpoints), 0)
+         ) AS highest`,
+      )
+      .get()!;
+    const generation = highest + 1;
+    this.connection
+      .statement(
+        `INSERT INTO rm_meta (key, value) VALUES ('last_generation', ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      )
+      .run(generation);
+    return generation;
+  }
+}
+
+function dropStaged(connection: Connection, staged: Pick<StagedRow, 'generation' | 'collections'>): void {
+  for (const spec of JSON.parse(staged.collections) as CollectionSpec[]) {
+    connection.dropTable(tableName(spec.name, staged.generation));
+  }
+}
+
+class SqliteStagedReadModels extends SqliteReadModels implements StagedReadModels {
+  private readonly specs: Map<string, CollectionSpec>;
+
+  constructor(
+    connection: Connection,
+    readonly projection: string,
+    private readonly generation: number,
+    specs: readonly CollectionSpec[],
+    options: SqliteReadModelStoreOptions,
+  ) {
+    super(connection, options);
+    this.specs = new Map(specs.map((spec) => [spec.name, spec]));
+  }
+
+  async promote(): Promise<void> {
+    this.connection.write(() => {
+      const staged = this.current();
+      for (const spec of this.specs.values()) {
+        const live = this.connection
+          .statement<RegistryRow>('SELECT generation, indexes FROM rm_collections WHERE name = ?')
+          .get(spec.name);
+        this.connection
+          .statement(
+            `INSERT INTO rm_collections (name, generation, indexes) VALUES (?, ?, ?)
+             ON CONFLICT (name) DO UPDATE SET generation = excluded.generation, indexes = excluded.indexes`,
+          )
+          .run(spec.name, this.generation, JSON.stringify(spec.indexes));
+        // Same transaction: readers see either the old tables and checkpoint or the new ones, never a mix.
+        if (live && live.generation !== this.generation) {
+          this.connection.dropTable(tableName(spec.name, live.generation));
+        }
+      }
+      this.connection
+        .statement(
+          `INSERT INTO rm_checkpoints (projection, position, generation) VALUES (?, ?, ?)
+           ON CONFLICT (projection) DO UPDATE SET position = excluded.position, generation = excluded.generation`,
+        )
+        .run(this.projection, staged.position, this.generation);
+      this.connection.statement('DELETE FROM rm_staged WHERE projection = ?').run(this.projection);
+    });
+  }
+
+  async discard(): Promise<void> {
+    this.connection.write(() => {
+      const staged = this.stagedRow();
+      if (staged?.generation !== this.generation) return;
+      dropStaged(this.connection, staged);
+      this.connection.statement('DELETE FROM rm_staged WHERE projection = ?').run(this.projection);
+    });
+  }
+
+  protected resolve(collection: string): TableRef {
+    this.current();
+    const spec = this.specs.get(collection);
+    if (!spec) throw invalid(`Collection ${JSON.stringify(collection)} is not staged for ${this.projection}`);
+    return { collection, table: tableName(collection, this.generation), indexes: spec.indexes };
+  }
+
+  protected readCheckpoint(projection: string): bigint {
+    this.assertProjection(projection);
+    return this.current().position;
+  }
+
+  protected writeCheckpoint(projection: string, position: bigint): void {
+    this.assertProjection(projection);
+    this.connection
+      .statement('UPDATE rm_staged SET position = ? WHERE projection = ? AND generation = ?')
+      .run(position, projection, this.generation);
+  }
+
+  /** Rebuild batches are large and a crashed rebuild starts again, so their commits skip the fsync. */
+  protected writeTransaction<T>(work: () => T): T {
+    return this.connection.relaxedWrite(work);
+  }
+
+  private stagedRow(): StagedRow | undefined {
+    return this.connection
+      .statement<StagedRow>('SELECT generation, collections FROM rm_staged WHERE projection = ?')
+      .get(this.projection);
+  }
+
+  private current(): { position: bigint } {
+    const row = this.connection
+      .statement<{ generation: bigint; position: bigint }>(
+        'SELECT generation, position FROM rm_staged WHERE projection = ?',
+      )
+      .safeIntegers(true)
+      .get(this.projection);
+    if (row?.generation !== BigInt(this.generation)) {
+      throw new StagedGenerationGoneError(this.projection, this.generation);
+    }
+    return { position: row.position };
+  }
+
+  private assertProjection(projection: string): void {
+    if (projection !== this.projection) {
+      throw new Error(`This staged generation belongs to ${this.projection}, not ${projection}`);
+    }
+  }
+}
