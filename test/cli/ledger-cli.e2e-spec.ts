@@ -2,7 +2,9 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteEventStore } from '@app/event-store';
+import { openSqlite, SqliteEventStore } from '@app/event-store';
+import { SqliteReadModelStore } from '@app/read-store';
+import { appendLedgerHistory } from '../../bench/support/ledger-history';
 import type { NewEvent } from '@app/ledger';
 
 const repoRoot = join(__dirname, '..', '..');
@@ -219,6 +221,47 @@ describe('ledger CLI', () => {
       const result = await ledger('events', 'charge-nope', '--data-dir', dataDir);
       expect(result.code).toBe(3);
       expect(result.stderr).toContain('No stream "charge-nope"');
+    });
+  });
+
+  describe('rebuild', () => {
+    beforeEach(async () => {
+      const store = SqliteEventStore.open(join(dataDir, 'ledger.db'));
+      await appendLedgerHistory(store, 3, 1500);
+      await store.close();
+    });
+
+    it('rebuilds a read model into fresh storage and promotes it, with progress on stderr', async () => {
+      const result = await ledger('rebuild', 'issue-summary', '--json', '--data-dir', dataDir);
+      expect(result.code).toBe(0);
+      const report = JSON.parse(result.stdout);
+      expect(report).toMatchObject({ projection: 'issue-summary', promoted: true });
+      expect(report.applied).toBeGreaterThan(1000);
+      expect(result.stderr).toMatch(/issue-summary \[#+\.*\] +\d+%.*events\/s/);
+
+      const db = openSqlite(join(dataDir, 'ledger.db'));
+      try {
+        const store = new SqliteReadModelStore(db);
+        const head = db.prepare('SELECT MAX(position) AS head FROM events').get() as { head: number };
+        expect(await store.checkpoint('issue-summary')).toBe(BigInt(head.head));
+        const page = await store.list('issue_summaries', {
+          orderBy: { field: 'id', direction: 'asc' },
+          limit: 5,
+        });
+        expect(page.items).toHaveLength(5);
+      } finally {
+        db.close();
+      }
+    });
+
+    it('compares a rebuild with the live read model, and exits 3 for an unknown projection', async () => {
+      expect((await ledger('rebuild', 'charge-summary', '--data-dir', dataDir)).code).toBe(0);
+      const compared = await ledger('rebuild', 'charge-summary', '--compare', '--data-dir', dataDir);
+      expect(compared.code).toBe(0);
+      expect(compared.stdout).toMatch(/compared \d+ documents: rebuilt and live are equal/);
+      const unknown = await ledger('rebuild', 'no-such', '--data-dir', dataDir);
+      expect(unknown.code).toBe(3);
+      expect(unknown.stderr).toContain('known: issue-summary');
     });
   });
 });

@@ -8,7 +8,7 @@ const BAR_WIDTH = 30;
 
 function progressLine(progress: RebuildProgress): string {
   const head = Number(progress.head);
-  const done = head > 0 ? Math.min(1, Number(progress.position) / head) : 1;
+  const done = head > 0 ? Math.min(1, Math.max(0, Number(progress.position)) / head) : 1;
   const filled = Math.round(done * BAR_WIDTH);
   return (
     `\r${progress.projection} [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ` +

@@ -112,6 +112,11 @@ export class ProjectionRunner {
     return this.statusValue;
   }
 
+  /** Following the ledger (started and not stopped; a failed projection has stopped by itself). */
+  get isRunning(): boolean {
+    return this.running !== undefined;
+  }
+
   /** Follows the ledger until stop(); failures stop only this projection. */
   start(): void {
     if (this.running) return;
@@ -167,7 +172,14 @@ export class ProjectionRunner {
         await this.pauseAfterStorageError(error);
         continue;
       }
-      const subscription = this.eventStore.subscribeToAll({ fromPosition: checkpoint });
+      let subscription: Subscription;
+      try {
+        subscription = this.eventStore.subscribeToAll({ fromPosition: checkpoint });
+      } catch (error) {
+        if (this.stopping) return;
+        await this.pauseAfterStorageError(error);
+        continue;
+      }
       this.subscription = subscription;
       const iterator = subscription[Symbol.asyncIterator]();
       try {

@@ -128,6 +128,7 @@ export class ProjectorHost {
       const seconds = (Date.now() - started) / 1000;
       if (options.compare) {
         report({ phase: 'comparing' });
+        const wasRunning = live.isRunning;
         await live.stop();
         try {
           // Both at the same position: the live one may have gone past the head the rebuild stopped at.
@@ -147,7 +148,7 @@ export class ProjectorHost {
             promoted: false,
           };
         } finally {
-          live.start();
+          if (wasRunning) live.start();
         }
       }
       // Events appended during the rebuild: one more pass so the swap loses as little ground as possible.
