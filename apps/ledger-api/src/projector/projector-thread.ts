@@ -1,6 +1,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqlite, SqliteEventStore } from '@app/event-store';
-import { ALL_PROJECTIONS, ProjectorHost, RebuildInProgressError, UnknownProjectionError } from '@app/ledger';
+import {
+  ALL_PROJECTIONS,
+  ProjectorHost,
+  RebuildInProgressError,
+  UnknownProjectionError,
+  type ProjectionStatus,
+} from '@app/ledger';
 import { SqliteReadModelStore } from '@app/read-store';
 import type { FromProjector, ProjectorThreadData, ToProjector } from './messages';
 
@@ -10,13 +16,29 @@ const port = parentPort!;
 const { file, batchSize } = workerData as ProjectorThreadData;
 const send = (message: FromProjector) => port.postMessage(message);
 
+// Statuses change after every batch of every projection: the latest of each is sent once per turn of the
+// event loop, which is as fresh as a minPosition wait can use.
+const queuedStatuses = new Map<string, ProjectionStatus>();
+function queueStatus(status: ProjectionStatus): void {
+  if (queuedStatuses.size === 0) {
+    setImmediate(() => {
+      for (const queued of queuedStatuses.values()) send({ type: 'status', status: queued });
+      queuedStatuses.clear();
+    });
+  }
+  queuedStatuses.set(status.name, status);
+}
+
 async function main(): Promise<void> {
   const db = openSqlite(file);
+  // Read models are derived: after a power loss the last projector transactions may roll back, checkpoint
+  // included, and are simply applied again. So this connection does not wait for an fsync per batch.
+  db.pragma('synchronous = NORMAL');
   const eventStore = new SqliteEventStore(db);
   const store = new SqliteReadModelStore(db);
   const host = new ProjectorHost(eventStore, store, ALL_PROJECTIONS, {
     batchSize,
-    onStatus: (status) => send({ type: 'status', status }),
+    onStatus: (status) => queueStatus(status),
     onRebuildProgress: (progress) => send({ type: 'rebuild-progress', progress }),
   });
   port.on('message', (message: ToProjector) => {
@@ -25,11 +47,8 @@ async function main(): Promise<void> {
         eventStore.wake();
         return;
       case 'retry':
-        try {
-          host.retry(message.name);
-        } catch {
-          // An unknown name: the main thread validated it; nothing to retry.
-        }
+        // An unknown name was refused by the main thread already; nothing else can fail here.
+        host.retry(message.name).catch(() => undefined);
         return;
       case 'rebuild':
         host.rebuild(message.name, { compare: message.compare }).then(

@@ -36,6 +36,7 @@ export class WorkerProjections implements ProjectionsControl {
     { resolve(report: RebuildReport): void; reject(error: Error): void }
   >();
   private nextRebuildId = 1;
+  private wakeQueued = false;
   private stopped: Promise<void> | undefined;
 
   private constructor(private readonly worker: Worker) {
@@ -78,9 +79,17 @@ export class WorkerProjections implements ProjectionsControl {
     return projections;
   }
 
-  /** Wakes the projector at once after a commit of this process (else it notices within its poll). */
+  /**
+   * Wakes the projector at once after a commit of this process (else it notices within its poll); one
+   * message per turn of the event loop however many batches committed in it.
+   */
   committed(): void {
-    this.send({ type: 'committed' });
+    if (this.wakeQueued) return;
+    this.wakeQueued = true;
+    setImmediate(() => {
+      this.wakeQueued = false;
+      this.send({ type: 'committed' });
+    });
   }
 
   statuses(): ProjectionStatus[] {

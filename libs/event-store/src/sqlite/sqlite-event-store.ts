@@ -19,7 +19,7 @@ import {
   type Subscription,
 } from '@app/ledger';
 import { commitNotifierFor, DEFAULT_POLL_INTERVAL_MS, type CommitNotifier } from './commit-notifier';
-import { openSqlite } from './open-sqlite';
+import { openSqlite, SQLITE_BUSY_TIMEOUT_MS } from './open-sqlite';
 import { WalSyncer } from './wal-syncer';
 import { ensureEventStoreSchema } from './schema';
 import { SqliteSubscription } from './sqlite-subscription';
@@ -55,6 +55,13 @@ export interface SqliteEventStoreOptions {
    * at its next `data_version` poll.
    */
   onCommitted?: () => void;
+  /**
+   * What a batch does when another connection holds the write lock (the projector committing):
+   * `block` waits in SQLite's busy handler, which sleeps the thread; `yield` (the default of open(), whose
+   * connection is its own) tries again a millisecond later from a timer, so the event loop goes on serving
+   * requests, giving up after the same 5 s as busy_timeout.
+   */
+  lockWait?: 'block' | 'yield';
 }
 
 interface PendingAppend {
@@ -85,6 +92,10 @@ export class SqliteEventStore implements EventStore {
   private readonly closeDatabase: boolean;
   private readonly queue: PendingAppend[] = [];
   private scheduled: NodeJS.Immediate | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  /** When the batch at the head of the queue first found the write lock taken (lockWait `yield`). */
+  private busySince: number | undefined;
+  private readonly yieldOnLock: boolean;
   private closed = false;
   /** An fsync of the WAL failed: what was committed may not be on disk, so nothing more is accepted. */
   private failure: Error | undefined;
@@ -128,6 +139,8 @@ export class SqliteEventStore implements EventStore {
     this.pageSize = options.subscriptionPageSize ?? DEFAULT_PAGE_SIZE;
     this.closeDatabase = options.closeDatabase ?? false;
     this.onCommitted = options.onCommitted;
+    this.yieldOnLock = options.lockWait === 'yield';
+    if (this.yieldOnLock) db.pragma('busy_timeout = 0');
     const walMode = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
     if (options.durability === 'wal-fsync' && walMode) {
       db.pragma('synchronous = NORMAL');
@@ -257,6 +270,10 @@ export class SqliteEventStore implements EventStore {
     if (this.closed) return;
     this.closed = true;
     if (this.scheduled) clearImmediate(this.scheduled);
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
+    // The last batches may wait for the lock in SQLite's busy handler: nothing else runs any more.
+    if (this.yieldOnLock && this.db.open) this.db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     while (this.queue.length > 0) this.flush();
     if (this.walSyncer) {
       await this.walSyncer.drained();
@@ -267,6 +284,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   private schedule(): void {
+    if (this.retry) return;
     // setImmediate rather than a microtask: appends made by every I/O callback of this loop turn join in.
     this.scheduled ??= setImmediate(() => {
       this.scheduled = undefined;
@@ -283,8 +301,22 @@ export class SqliteEventStore implements EventStore {
     let outcomes: Outcome[];
     try {
       outcomes = this.commitBatch(batch);
+      this.busySince = undefined;
     } catch (error) {
-      // BEGIN or COMMIT failed (SQLITE_BUSY past busy_timeout, disk error): nothing of the batch is durable.
+      // BEGIN or COMMIT failed (the write lock taken, a disk error): the transaction was rolled back whole.
+      if (this.yieldOnLock && !this.closed && isBusy(error)) {
+        this.busySince ??= Date.now();
+        if (Date.now() - this.busySince < SQLITE_BUSY_TIMEOUT_MS) {
+          this.queue.unshift(...batch);
+          this.retry = setTimeout(() => {
+            this.retry = undefined;
+            this.flush();
+            if (this.queue.length > 0) this.schedule();
+          }, 1);
+          return;
+        }
+      }
+      this.busySince = undefined;
       for (const pending of batch) pending.reject(error);
       return;
     }
@@ -480,4 +512,9 @@ function maxCountOf(maxCount: number | undefined): number {
     throw new RangeError(`maxCount must be a non-negative integer, not ${maxCount}`);
   }
   return maxCount;
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
 }

@@ -17,6 +17,12 @@ export interface SqliteReadModelStoreOptions {
   scanPageSize?: number;
   /** Close the database handle in close(); only for a handle nobody else holds. */
   closeDatabase?: boolean;
+  /**
+   * Fault injection for tests (docs/read-store.md): called inside every live commit() transaction, after
+   * the changes and the new checkpoint are written and just before COMMIT. A throw rolls the commit back;
+   * a process killed here loses exactly that batch. Not called for staged (rebuild) commits.
+   */
+  beforeCommit?: (projection: string, to: bigint) => void;
 }
 
 /** A staged generation was promoted, discarded, or replaced by a newer stage() of its projection. */
@@ -418,6 +424,8 @@ class Connection {
 /** Reads and commits over one generation's tables and checkpoint: the live one, or a staged one. */
 abstract class SqliteReadModels {
   private readonly scanPageSize: number;
+  /** The test failpoint; set by the live store only. */
+  protected beforeCommit: SqliteReadModelStoreOptions['beforeCommit'];
 
   protected constructor(
     protected readonly connection: Connection,
@@ -472,6 +480,7 @@ abstract class SqliteReadModels {
         else writer.upsert.run(change.id, serialise(writer.table, { ...change, doc: change.doc }));
       }
       this.writeCheckpoint(projection, to);
+      this.beforeCommit?.(projection, to);
     });
   }
 
@@ -582,6 +591,7 @@ export class SqliteReadModelStore extends SqliteReadModels implements ReadModelS
   ) {
     super(new Connection(db), options);
     this.closeDatabase = options.closeDatabase ?? false;
+    this.beforeCommit = options.beforeCommit;
     db.exec(`
       CREATE TABLE IF NOT EXISTS rm_collections (
         name TEXT PRIMARY KEY,

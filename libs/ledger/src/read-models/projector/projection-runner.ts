@@ -51,7 +51,9 @@ async function applyBatch(
     const found = await target.getMany(collection, [...ids]);
     for (const id of ids) documents.set(keyOf(collection, id), found.get(id) ?? null);
   }
-  const changes: DocumentChange[] = [];
+  // Only the last version of each document is written: a batch often holds a whole stream's history.
+  const latest = new Map<string, DocumentChange>();
+  const finish = (applied: number, error?: unknown) => ({ changes: [...latest.values()], applied, error });
   for (let index = 0; index < events.length; index++) {
     const allowed = new Set(keysByEvent[index].map(({ collection, id }) => keyOf(collection, id)));
     const lookup: DocumentLookup = {
@@ -67,14 +69,16 @@ async function applyBatch(
     try {
       produced = projection.apply(events[index], lookup);
     } catch (error) {
-      return { changes, applied: index, error };
+      return finish(index, error);
     }
     for (const change of produced) {
-      documents.set(keyOf(change.collection, change.id), change.doc);
-      changes.push(change);
+      const key = keyOf(change.collection, change.id);
+      documents.set(key, change.doc);
+      latest.delete(key);
+      latest.set(key, change);
     }
   }
-  return { changes, applied: events.length };
+  return finish(events.length);
 }
 
 /**
@@ -133,9 +137,11 @@ export class ProjectionRunner {
     if (this.statusValue.state !== 'failed') this.update({ state: 'stopped' });
   }
 
-  /** After a failure: clears it and resumes from the failing event. */
-  retry(): void {
+  /** After a failure: clears it and resumes from the failing event (once the failed run has wound down). */
+  async retry(): Promise<void> {
     if (this.statusValue.state !== 'failed') return;
+    await this.running;
+    if (this.statusValue.state !== 'failed' || this.running) return;
     this.update({ state: 'starting', failure: null });
     this.start();
   }
@@ -191,10 +197,14 @@ export class ProjectionRunner {
           if (first.done || this.stopping) return;
           const batch = [first.value];
           let ended = false;
-          // Take what is already buffered (it resolves before a macrotask), up to the batch size.
+          // Take what is buffered, and what arrives within LIVE_GAP_MS of the previous event, for at most
+          // LIVE_WINDOW_MS: under load a transaction covers many events instead of one, at the cost of a
+          // few milliseconds of projection lag.
+          const windowEnds = Date.now() + LIVE_WINDOW_MS;
           while (batch.length < this.batchSize) {
             pending = iterator.next();
-            const next = await Promise.race([pending, nextMacrotask()]);
+            const wait = Date.now() < windowEnds ? delay(LIVE_GAP_MS) : nextMacrotask();
+            const next = await Promise.race([pending, wait]);
             if (next === MACROTASK) break;
             pending = undefined;
             if (next.done) {
@@ -239,8 +249,11 @@ export class ProjectionRunner {
     if (!this.stopping) this.update({ state: 'starting', failure: null });
   }
 
-  /** Applies and commits one batch; returns the new checkpoint. */
-  private async commitBatch(from: bigint, events: readonly StoredEvent[]): Promise<bigint> {
+  /**
+   * Applies and commits one batch that starts right after `from`; returns the new checkpoint. Used by
+   * the runner itself and by a rebuild of every projection in one pass over the events.
+   */
+  async commitBatch(from: bigint, events: readonly StoredEvent[]): Promise<bigint> {
     const { changes, applied, error } = await applyBatch(this.projection, this.target, events);
     const last = applied > 0 ? events[applied - 1] : undefined;
     const to = last ? last.position : from;
@@ -271,3 +284,9 @@ export class ProjectionRunner {
 const MACROTASK = Symbol('macrotask');
 const nextMacrotask = () =>
   new Promise<typeof MACROTASK>((resolve) => setImmediate(() => resolve(MACROTASK)));
+const delay = (ms: number) =>
+  new Promise<typeof MACROTASK>((resolve) => setTimeout(() => resolve(MACROTASK), ms));
+
+/** Live batching: how long to wait for a next event, and for how long a batch may keep growing. */
+const LIVE_GAP_MS = 2;
+const LIVE_WINDOW_MS = 15;
