@@ -267,7 +267,7 @@ describe('command errors', () => {
   describe('optimistic concurrency', () => {
     it('a stale If-Match is 412 with the current revision; a matching one succeeds', async () => {
       const ids = uniqueIds();
-      await given.issue(h, ids);
+      const opened = await given.issue(h, ids);
       const stale = await expectNothingAppended(() =>
         post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'x' }, { 'If-Match': '"5"' }),
       );
@@ -275,7 +275,10 @@ describe('command errors', () => {
       expect(stale.body).toEqual(
         expect.objectContaining({ type: '/errors/precondition-failed', currentRevision: 0 }),
       );
-      const current = await request(h.server).get(`/issues/${ids.issue}`).set(h.auth('agent'));
+      // The ETag comes from the read model: read-your-writes with the command's position.
+      const current = await request(h.server)
+        .get(`/issues/${ids.issue}?minPosition=${opened.body.position}`)
+        .set(h.auth('agent'));
       expect(current.headers.etag).toBe('"0"');
       const ok = await post(
         h,

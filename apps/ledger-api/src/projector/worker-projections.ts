@@ -11,6 +11,7 @@ import {
 import type { FromProjector, ProjectorThreadData, ToProjector } from './messages';
 
 const STARTUP_TIMEOUT_MS = 30_000;
+const WAKE_INTERVAL_MS = 5;
 
 // The worker runs the thread's module with plain Node: from TypeScript sources (npm start, tests) the
 // swc hook of scripts/run-ts.mjs is installed first; a compiled build loads the .js beside this file.
@@ -36,7 +37,8 @@ export class WorkerProjections implements ProjectionsControl {
     { resolve(report: RebuildReport): void; reject(error: Error): void }
   >();
   private nextRebuildId = 1;
-  private wakeQueued = false;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private lastWake = 0;
   private stopped: Promise<void> | undefined;
 
   private constructor(private readonly worker: Worker) {
@@ -80,16 +82,18 @@ export class WorkerProjections implements ProjectionsControl {
   }
 
   /**
-   * Wakes the projector at once after a commit of this process (else it notices within its poll); one
-   * message per turn of the event loop however many batches committed in it.
+   * Wakes the projector after a commit of this process (else it notices within its 50 ms poll): at once
+   * when idle, and at most once per WAKE_INTERVAL_MS under load, when the projector batches anyway and a
+   * message per commit would cost more than it saves.
    */
   committed(): void {
-    if (this.wakeQueued) return;
-    this.wakeQueued = true;
-    setImmediate(() => {
-      this.wakeQueued = false;
+    if (this.wakeTimer) return;
+    const wait = Math.max(0, this.lastWake + WAKE_INTERVAL_MS - Date.now());
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.lastWake = Date.now();
       this.send({ type: 'committed' });
-    });
+    }, wait);
   }
 
   statuses(): ProjectionStatus[] {
@@ -133,6 +137,7 @@ export class WorkerProjections implements ProjectionsControl {
 
   /** Stops the projections (each finishes its batch) and the thread. */
   stop(): Promise<void> {
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.stopped ??= new Promise<void>((resolve) => {
       const done = () => resolve();
       this.worker.once('exit', done);

@@ -288,5 +288,5 @@ const delay = (ms: number) =>
   new Promise<typeof MACROTASK>((resolve) => setTimeout(() => resolve(MACROTASK), ms));
 
 /** Live batching: how long to wait for a next event, and for how long a batch may keep growing. */
-const LIVE_GAP_MS = 2;
-const LIVE_WINDOW_MS = 15;
+const LIVE_GAP_MS = 5;
+const LIVE_WINDOW_MS = 50;
