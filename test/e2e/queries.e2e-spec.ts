@@ -302,4 +302,41 @@ describe('queries over the read models (read-your-writes with minPosition)', () 
     expect(unknown.status).toBe(404);
     expect(unknown.body.type).toBe('/errors/projection-not-found');
   });
+
+  it('rebuilds a projection through the admin API while it keeps serving, and compares equal', async () => {
+    const ids = uniqueIds();
+    const position = await command(h, 'agent', '/issues', {
+      issueId: ids.issue,
+      customerId: ids.customer,
+      category: 'declined',
+      channel: 'chat',
+    });
+    const lastRebuild = async (name: string) => {
+      for (let i = 0; i < 250; i++) {
+        const admin = await get(h, 'admin', '/admin/projections');
+        const entry = admin.body.projections.find((p: { name: string }) => p.name === name);
+        if (entry.lastRebuild) return entry.lastRebuild;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error(`no rebuild report for ${name}`);
+    };
+    const started = await post(h, 'admin', '/admin/projections/issue-summary/rebuild');
+    expect(started.status).toBe(202);
+    expect(await lastRebuild('issue-summary')).toMatchObject({ projection: 'issue-summary', promoted: true });
+    // Still serving, from the promoted generation, and following new commands.
+    await get(h, 'analyst', `/issues/${ids.issue}?minPosition=${position}`).expect(200);
+    const next = await command(h, 'agent', `/issues/${ids.issue}/assign`, { agentId: 'a-9' });
+    const after = await get(h, 'analyst', `/issues/${ids.issue}?minPosition=${next}`);
+    expect(after.body.assigneeId).toBe('a-9');
+
+    expect((await post(h, 'admin', '/admin/projections/issue-timeline/rebuild?compare=true')).status).toBe(
+      202,
+    );
+    const compared = await lastRebuild('issue-timeline');
+    expect(compared).toMatchObject({ promoted: false, comparison: { differenceCount: 0, differences: [] } });
+    expect(compared.comparison.documents).toBeGreaterThan(10);
+    expect((await post(h, 'admin', '/admin/projections/issue-summary/rebuild?compare=maybe')).status).toBe(
+      400,
+    );
+  });
 });

@@ -16,6 +16,12 @@ export interface CollectionSpec {
   name: string;
   /** Top-level scalar fields that filters and sorts use; the adapter indexes each (`id` always is). */
   indexes: readonly string[];
+  /**
+   * The indexed field lists are usually sorted by (issues: `openedAt`). Adapters index every other field
+   * together with it, so that a filter plus this sort reads one index in order, whatever the filter's
+   * selectivity, instead of sorting the matches.
+   */
+  sortedBy?: string;
 }
 
 export interface DocumentKey {

@@ -183,6 +183,8 @@ export const issueSummaryProjection: Projection = {
     {
       name: ISSUE_SUMMARIES,
       indexes: ['status', 'category', 'channel', 'priority', 'customerId', 'assigneeId', 'openedAt'],
+      // GET /issues lists newest first.
+      sortedBy: 'openedAt',
     },
   ],
   streamPrefixes: [STREAM_PREFIX],
