@@ -15,7 +15,7 @@ interface Entry {
 
 const DEFAULT_MAX_STREAMS = 20_000;
 
-export function toDomainEvent<Event extends DomainEvent>(stored: StoredEvent): Event {
+export function asDomainEvent<Event extends DomainEvent>(stored: StoredEvent): Event {
   return { type: stored.type, data: stored.data } as Event;
 }
 
@@ -46,7 +46,7 @@ export class AggregateStateCache {
     let folded = known;
     if (newer.length > 0) {
       let state = known.state;
-      for (const stored of newer) state = decider.evolve(state, toDomainEvent<Event>(stored));
+      for (const stored of newer) state = decider.evolve(state, asDomainEvent<Event>(stored));
       const last = newer[newer.length - 1];
       folded = { state, revision: last.revision, position: last.position };
     }

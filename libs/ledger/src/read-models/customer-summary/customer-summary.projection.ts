@@ -49,7 +49,8 @@ function customerIdOf(event: StoredEvent): string | null {
   return null;
 }
 
-function unknownCustomer(customerId: string): CustomerSummaryDocument {
+/** A customer known to nobody yet: active, no history, revision -1 (no stream). */
+export function unknownCustomer(customerId: string): CustomerSummaryDocument {
   return {
     id: customerId,
     customerId,

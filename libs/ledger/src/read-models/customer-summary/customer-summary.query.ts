@@ -6,7 +6,11 @@ import { ISSUE_SUMMARIES, type IssueSummaryDocument } from '../issue-summary/iss
 import { issueView, type IssueSummaryView } from '../issue-summary/issue-summary.query';
 import type { SlaTargets } from '../sla/sla';
 import { SLA_TARGETS } from '../sla/sla-targets.token';
-import { CUSTOMER_SUMMARIES, type CustomerSummaryDocument } from './customer-summary.projection';
+import {
+  CUSTOMER_SUMMARIES,
+  unknownCustomer,
+  type CustomerSummaryDocument,
+} from './customer-summary.projection';
 
 export class GetCustomerSummary {
   constructor(readonly customerId: string) {}
@@ -38,22 +42,7 @@ export class GetCustomerSummaryHandler implements IQueryHandler<GetCustomerSumma
       limit: CUSTOMER_ISSUES_SHOWN,
     });
     const asOf = this.clock.now();
-    const { lastPosition: _omitted, ...summary } = doc ?? {
-      id: customerId,
-      customerId,
-      status: 'active' as const,
-      churnKind: null,
-      churnedAt: null,
-      churnCount: 0,
-      reactivationCount: 0,
-      history: [],
-      issueCount: 0,
-      firstIssueAt: null,
-      dataErased: false,
-      dataErasedAt: null,
-      revision: -1,
-      lastPosition: -1,
-    };
+    const { lastPosition: _omitted, ...summary } = doc ?? unknownCustomer(customerId);
     return {
       ...summary,
       issues: page.items.map((issue) => issueView(issue as IssueSummaryDocument, asOf, this.targets)),
