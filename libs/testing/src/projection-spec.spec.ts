@@ -72,6 +72,41 @@ describe('projection given/then', () => {
     expect(() => givenEvents(blind, history())).toThrow(/keysFor did not declare/);
   });
 
+  it('lets a write-once collection be written again with the same content, never read', () => {
+    const entries: ProjectionUnderTest = {
+      name: 'entries',
+      collections: [{ name: 'entries', indexes: [], writeOnce: true }],
+      keysFor: (event) => [{ collection: 'entries', id: String(event.position) }],
+      apply: (event) => [
+        {
+          collection: 'entries',
+          id: String(event.position),
+          doc: { id: String(event.position), type: event.type, lastPosition: Number(event.position) },
+        },
+      ],
+    };
+    expect(givenEvents(entries, history()).documents.entries).toHaveLength(4);
+    const reader: ProjectionUnderTest = {
+      ...entries,
+      apply: (event, current) => (
+        current.get('entries', String(event.position)),
+        entries.apply(event, current)
+      ),
+    };
+    expect(() => givenEvents(reader, history())).toThrow(/write-once/);
+    let calls = 0;
+    const drifting: ProjectionUnderTest = {
+      ...entries,
+      apply: (event, current) =>
+        entries.apply(event, current).map((change) => ({
+          ...change,
+          doc: change.doc && { ...change.doc, call: calls++ },
+        })),
+    };
+    // Unable to read, a write-once projection can only drift by being impure, which is caught first.
+    expect(() => givenEvents(drifting, history())).toThrow(/toStrictEqual/);
+  });
+
   it('fails documents that are not plain JSON or not stamped with the position', () => {
     const withDoc = (extra: (doc: ReadDocument) => ReadDocument): ProjectionUnderTest => ({
       ...counter,

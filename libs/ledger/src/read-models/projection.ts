@@ -27,7 +27,10 @@ export interface Projection {
   readonly collections: readonly CollectionSpec[];
   /** The streams it reads, as stream-name prefixes (`issue-`, `charge-`): the subscription filter. */
   readonly streamPrefixes: readonly string[];
-  /** The documents `apply` will read for this event; derived from the event alone. */
+  /**
+   * The documents `apply` will read or write for this event; derived from the event alone. Those of a
+   * `writeOnce` collection are written only: the projector does not fetch them and they cannot be read.
+   */
   keysFor(event: StoredEvent): DocumentKey[];
   /** The documents this event changes; [] for events it ignores. Never throws for a valid history. */
   apply(event: StoredEvent, current: DocumentLookup): DocumentChange[];

@@ -22,6 +22,12 @@ export interface CollectionSpec {
    * selectivity, instead of sorting the matches.
    */
   sortedBy?: string;
+  /**
+   * For the projector, ignored by stores: each document is a pure function of the one event that writes
+   * it and never changes afterwards (a timeline entry). The projector never reads them back; applying the
+   * event again writes the same content, which changes nothing.
+   */
+  writeOnce?: boolean;
 }
 
 export interface DocumentKey {

@@ -2,7 +2,7 @@ import type { ActorKind, StoredEvent } from '../../application/ports/event-store
 import type { DocumentChange, DocumentKey } from '../../application/ports/read-model-store.port';
 import { isChargeEvent, type ChargeEvent } from '../../domain/charge/charge.events';
 import { isIssueEvent, type IssueEvent } from '../../domain/issue/issue.events';
-import type { DocumentLookup, Projection } from '../projection';
+import type { Projection } from '../projection';
 import { describeChargeEvent, describeIssueEvent } from './describe-event';
 
 export const TIMELINE_ENTRIES = 'timeline_entries';
@@ -61,7 +61,8 @@ function descriptionOf(stored: StoredEvent, which: Described): string {
 export const issueTimelineProjection: Projection = {
   name: 'issue-timeline',
   version: 1,
-  collections: [{ name: TIMELINE_ENTRIES, indexes: ['stream', 'position'] }],
+  // Entries are ordered by id (the zero-padded position), so `stream` is the only index the query needs.
+  collections: [{ name: TIMELINE_ENTRIES, indexes: ['stream'], writeOnce: true }],
   streamPrefixes: [ISSUE_PREFIX, CHARGE_PREFIX],
 
   keysFor(event: StoredEvent): DocumentKey[] {
@@ -70,12 +71,11 @@ export const issueTimelineProjection: Projection = {
       : [{ collection: TIMELINE_ENTRIES, id: timelineEntryId(event.position) }];
   },
 
-  apply(event: StoredEvent, current: DocumentLookup): DocumentChange[] {
+  // Write-once entries: re-applying an event writes the same entry again, so nothing is read.
+  apply(event: StoredEvent): DocumentChange[] {
     const which = described(event);
     if (which === null) return [];
     const id = timelineEntryId(event.position);
-    // An entry is written once: it exists only if this very event was applied before.
-    if (current.get(TIMELINE_ENTRIES, id) !== null) return [];
     const { metadata } = event;
     const doc: TimelineEntryDocument = {
       id,
@@ -88,7 +88,8 @@ export const issueTimelineProjection: Projection = {
       recordedAt: metadata.recordedAt,
       actor: { kind: metadata.actor.kind, id: metadata.actor.id, agentId: metadata.actor.agentId ?? null },
       description: descriptionOf(event, which),
-      data: structuredClone(event.data),
+      // Shared, not copied: neither the event nor the entry is ever mutated.
+      data: event.data,
       lastPosition: Number(event.position),
     };
     return [{ collection: TIMELINE_ENTRIES, id, doc }];

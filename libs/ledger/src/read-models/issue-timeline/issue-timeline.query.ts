@@ -34,7 +34,8 @@ export class GetIssueTimelineHandler implements IQueryHandler<GetIssueTimeline, 
     const streams = [`issue-${issueId}`, ...issue.chargeIds.map((chargeId) => `charge-${chargeId}`)];
     const page = await this.store.list(TIMELINE_ENTRIES, {
       where: { stream: { in: streams } },
-      orderBy: { field: 'position', direction: 'asc' },
+      // Entry ids are zero-padded positions: id order is ledger order.
+      orderBy: { field: 'id', direction: 'asc' },
       limit,
       cursor,
     });

@@ -13,11 +13,14 @@ import type { DocumentLookup, Projection } from '../projection';
 export interface ProjectionRunnerOptions {
   /** Most events applied per transaction. */
   batchSize?: number;
+  /** Most documents kept between batches so that they are not read back (0: none). */
+  cacheSize?: number;
   /** Called after every commit and state change (progress for /health, minPosition waits). */
   onStatus?: (status: ProjectionStatus) => void;
 }
 
 const DEFAULT_BATCH_SIZE = 2000;
+const DEFAULT_CACHE_SIZE = 10_000;
 const STORAGE_RETRY_MS = 2000;
 
 /** Where documents are read and committed: the live store, or a staged generation during a rebuild. */
@@ -26,43 +29,107 @@ type ProjectionTarget = Pick<ReadModelStore, 'checkpoint' | 'commit' | 'getMany'
 const keyOf = (collection: string, id: string) => `${collection}\u0000${id}`;
 
 /**
- * Applies one batch: prefetches every document the batch's events name (one getMany per collection), then
- * applies the events in order over an overlay of this batch's own changes. Pure apart from the reads.
- * Returns the changes up to (excluding) a failing event, and the failure.
+ * The documents this runner committed or fetched, newest last, at most `capacity`: a batch reads from the
+ * store only what is not here. Sound because a projection's documents are written by its runner alone;
+ * a promoted rebuild or another projector moves the checkpoint, the next commit fails, and the cache is
+ * cleared with it. `null` caches a document known not to exist.
+ */
+class DocumentCache {
+  private readonly entries = new Map<string, ReadDocument | null>();
+
+  constructor(private readonly capacity: number) {}
+
+  /** undefined: not cached. */
+  get(key: string): ReadDocument | null | undefined {
+    const doc = this.entries.get(key);
+    if (doc !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, doc);
+    }
+    return doc;
+  }
+
+  set(key: string, doc: ReadDocument | null): void {
+    if (this.capacity === 0) return;
+    this.entries.delete(key);
+    this.entries.set(key, doc);
+    if (this.entries.size > this.capacity) {
+      for (const oldest of this.entries.keys()) {
+        this.entries.delete(oldest);
+        if (this.entries.size <= this.capacity) break;
+      }
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+interface AppliedBatch {
+  /** The last version of each document changed by the applied events. */
+  changes: DocumentChange[];
+  applied: number;
+  error?: unknown;
+}
+
+/**
+ * Applies one batch: fetches every document the batch's events name that the cache does not hold (one
+ * getMany per collection; never those of write-once collections), then applies the events in order over
+ * an overlay of this batch's own changes. Pure apart from the reads. Returns the changes up to (excluding)
+ * a failing event, and the failure.
  */
 async function applyBatch(
   projection: Projection,
   target: ProjectionTarget,
+  cache: DocumentCache,
+  writeOnce: ReadonlySet<string>,
   events: readonly StoredEvent[],
-): Promise<{ changes: DocumentChange[]; applied: number; error?: unknown }> {
+): Promise<AppliedBatch> {
+  const documents = new Map<string, ReadDocument | null>();
   const wanted = new Map<string, Set<string>>();
   const keysByEvent: DocumentKey[][] = [];
   for (const event of events) {
     const keys = projection.keysFor(event);
     keysByEvent.push(keys);
     for (const { collection, id } of keys) {
+      if (writeOnce.has(collection)) continue;
+      const key = keyOf(collection, id);
+      if (documents.has(key)) continue;
+      const cached = cache.get(key);
+      if (cached !== undefined) {
+        documents.set(key, cached);
+        continue;
+      }
       let ids = wanted.get(collection);
       if (!ids) wanted.set(collection, (ids = new Set()));
       ids.add(id);
     }
   }
-  const documents = new Map<string, ReadDocument | null>();
   for (const [collection, ids] of wanted) {
     const found = await target.getMany(collection, [...ids]);
-    for (const id of ids) documents.set(keyOf(collection, id), found.get(id) ?? null);
+    for (const id of ids) {
+      const doc = found.get(id) ?? null;
+      documents.set(keyOf(collection, id), doc);
+      cache.set(keyOf(collection, id), doc);
+    }
   }
   // Only the last version of each document is written: a batch often holds a whole stream's history.
   const latest = new Map<string, DocumentChange>();
   const finish = (applied: number, error?: unknown) => ({ changes: [...latest.values()], applied, error });
   for (let index = 0; index < events.length; index++) {
-    const allowed = new Set(keysByEvent[index].map(({ collection, id }) => keyOf(collection, id)));
+    const keys = keysByEvent[index];
+    // An event that names no document can change none: the projection ignores it.
+    if (keys.length === 0) continue;
     const lookup: DocumentLookup = {
       get(collection, id) {
-        const key = keyOf(collection, id);
-        if (!allowed.has(key)) {
+        if (!keys.some((key) => key.collection === collection && key.id === id)) {
           throw new Error(`${projection.name} read ${collection}/${id}, which keysFor did not name`);
         }
-        return documents.get(key) ?? null;
+        if (writeOnce.has(collection)) {
+          throw new Error(`${projection.name} read ${collection}/${id} of a write-once collection`);
+        }
+        return documents.get(keyOf(collection, id)) ?? null;
       },
     };
     let produced: DocumentChange[];
@@ -94,6 +161,8 @@ export class ProjectionRunner {
   private running: Promise<void> | undefined;
   private stopping = false;
   private readonly batchSize: number;
+  private readonly cache: DocumentCache;
+  private readonly writeOnce: ReadonlySet<string>;
 
   constructor(
     readonly projection: Projection,
@@ -102,6 +171,10 @@ export class ProjectionRunner {
     private readonly options: ProjectionRunnerOptions = {},
   ) {
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    this.cache = new DocumentCache(options.cacheSize ?? DEFAULT_CACHE_SIZE);
+    this.writeOnce = new Set(
+      projection.collections.filter((spec) => spec.writeOnce).map((spec) => spec.name),
+    );
     this.statusValue = {
       name: projection.name,
       version: projection.version,
@@ -151,6 +224,8 @@ export class ProjectionRunner {
    * `batchSize`; `onProgress` after each commit.
    */
   async catchUp(onProgress?: (position: bigint, applied: number) => void, until?: bigint): Promise<number> {
+    // Whatever was cached may have been written over while this runner was not following.
+    this.cache.clear();
     let position = await this.target.checkpoint(this.projection.name);
     const head = until ?? (await this.eventStore.headPosition());
     let applied = 0;
@@ -170,6 +245,7 @@ export class ProjectionRunner {
   private async follow(): Promise<void> {
     while (!this.stopping) {
       let checkpoint: bigint;
+      this.cache.clear();
       try {
         checkpoint = await this.target.checkpoint(this.projection.name);
         const head = await this.eventStore.headPosition();
@@ -254,10 +330,28 @@ export class ProjectionRunner {
    * the runner itself and by a rebuild of every projection in one pass over the events.
    */
   async commitBatch(from: bigint, events: readonly StoredEvent[]): Promise<bigint> {
-    const { changes, applied, error } = await applyBatch(this.projection, this.target, events);
+    const { changes, applied, error } = await applyBatch(
+      this.projection,
+      this.target,
+      this.cache,
+      this.writeOnce,
+      events,
+    );
     const last = applied > 0 ? events[applied - 1] : undefined;
     const to = last ? last.position : from;
-    if (to !== from || changes.length > 0) await this.target.commit(this.projection.name, from, to, changes);
+    if (to !== from || changes.length > 0) {
+      try {
+        await this.target.commit(this.projection.name, from, to, changes);
+      } catch (commitError) {
+        this.cache.clear();
+        throw commitError;
+      }
+      for (const change of changes) {
+        if (!this.writeOnce.has(change.collection)) {
+          this.cache.set(keyOf(change.collection, change.id), change.doc);
+        }
+      }
+    }
     if (last) this.update({ position: to.toString(), lastRecordedAt: last.metadata.recordedAt });
     if (error !== undefined) {
       const failed = events[applied];

@@ -1,0 +1,131 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Database } from 'better-sqlite3';
+import { openSqlite, SqliteEventStore } from '@app/event-store';
+import { ALL_PROJECTIONS, ProjectionRunner, type ReadDocument, type ReadModelStore } from '@app/ledger';
+import { SqliteReadModelStore } from '@app/read-store';
+import { appendLedgerHistory } from '../../bench/support/ledger-history';
+
+// The runner keeps documents between batches instead of reading them back. These tests move a
+// projection's checkpoint and documents behind a runner's back, as a second runner (compare mode, another
+// process, a promoted rebuild) does, and check the runner never applies events over what it remembered.
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function allDocuments(store: ReadModelStore, collections: string[]): Promise<ReadDocument[]> {
+  const docs: ReadDocument[] = [];
+  for (const collection of collections) {
+    for await (const doc of store.scan(collection, { orderBy: { field: 'id', direction: 'asc' } })) {
+      docs.push({ collection, ...doc });
+    }
+  }
+  return docs;
+}
+
+describe('projection runner document cache', () => {
+  let dir: string;
+  let db: Database;
+  let eventStore: SqliteEventStore;
+  let store: SqliteReadModelStore;
+  let head: bigint;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ledger-cache-'));
+    db = openSqlite(join(dir, 'ledger.db'));
+    db.pragma('synchronous = NORMAL');
+    eventStore = new SqliteEventStore(db);
+    await appendLedgerHistory(eventStore, 11, 1500);
+    head = await eventStore.headPosition();
+    store = new SqliteReadModelStore(db);
+    await store.ensureCollections(ALL_PROJECTIONS.flatMap((projection) => projection.collections));
+  });
+
+  afterEach(async () => {
+    await eventStore.close();
+    await store.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The documents every projection has after a rebuild from zero into a fresh file. */
+  async function fromZero(): Promise<ReadDocument[]> {
+    const fresh = openSqlite(join(dir, 'fresh.db'));
+    try {
+      const freshStore = new SqliteReadModelStore(fresh);
+      await freshStore.ensureCollections(ALL_PROJECTIONS.flatMap((projection) => projection.collections));
+      const docs: ReadDocument[] = [];
+      for (const projection of ALL_PROJECTIONS) {
+        await new ProjectionRunner(projection, eventStore, freshStore, { batchSize: 100 }).catchUp();
+        docs.push(
+          ...(await allDocuments(
+            freshStore,
+            projection.collections.map((spec) => spec.name),
+          )),
+        );
+      }
+      return docs;
+    } finally {
+      fresh.close();
+    }
+  }
+
+  it('forgets what it cached when another runner moved the projection on (catch-up)', async () => {
+    const first = head / 3n;
+    const second = (head * 2n) / 3n;
+    const docs: ReadDocument[] = [];
+    for (const projection of ALL_PROJECTIONS) {
+      const runner = new ProjectionRunner(projection, eventStore, store, { batchSize: 100 });
+      await runner.catchUp(undefined, first);
+      await new ProjectionRunner(projection, eventStore, store, { batchSize: 100 }).catchUp(
+        undefined,
+        second,
+      );
+      await runner.catchUp();
+      expect(await store.checkpoint(projection.name)).toBe(head);
+      docs.push(
+        ...(await allDocuments(
+          store,
+          projection.collections.map((spec) => spec.name),
+        )),
+      );
+    }
+    expect(docs).toEqual(await fromZero());
+  });
+
+  it('forgets what it cached when a rebuild promoted under it moves the checkpoint back', async () => {
+    const middle = head / 2n;
+    const runners = ALL_PROJECTIONS.map(
+      (projection) => new ProjectionRunner(projection, eventStore, store, { batchSize: 100 }),
+    );
+    for (const runner of runners) runner.start();
+    const reached = async (position: bigint) => {
+      while (runners.some((runner) => runner.status.position !== position.toString())) await sleep(5);
+    };
+    await reached(head);
+    // A rebuild that stopped at the middle and was promoted: the live documents are those of the middle.
+    for (const projection of ALL_PROJECTIONS) {
+      const staged = await store.stage(projection.name, projection.collections);
+      await new ProjectionRunner(projection, eventStore, staged, { batchSize: 100 }).catchUp(
+        undefined,
+        middle,
+      );
+      await staged.promote();
+    }
+    // The next event finds each runner's checkpoint moved; each resumes from the middle.
+    await appendLedgerHistory(eventStore, 12, 200);
+    head = await eventStore.headPosition();
+    await reached(head);
+    for (const runner of runners) await runner.stop();
+    const docs: ReadDocument[] = [];
+    for (const projection of ALL_PROJECTIONS) {
+      docs.push(
+        ...(await allDocuments(
+          store,
+          projection.collections.map((spec) => spec.name),
+        )),
+      );
+    }
+    expect(docs).toEqual(await fromZero());
+  });
+});
