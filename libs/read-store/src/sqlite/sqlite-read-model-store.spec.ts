@@ -267,6 +267,88 @@ describe('SqliteReadModelStore', () => {
     });
   });
 
+  describe('key columns', () => {
+    const byStatus = (status: unknown): ListQuery => ({
+      where: { status: status as string },
+      orderBy: { field: 'id', direction: 'asc' },
+      limit: 50,
+    });
+    const statusesOf = async (values: unknown[]) =>
+      Promise.all(values.map(async (value) => ids((await store.list('issues', byStatus(value))).items)));
+
+    it('moves a document between filters when an update changes some of its indexed values only', async () => {
+      await store.commit('p', -1n, 0n, [
+        upsert('issues', { id: 'a', status: 'open', openedAt: '2026-01-01', amount: 5, note: 1 }),
+        upsert('issues', { id: 'b', status: 'open', openedAt: '2026-01-02', amount: 7 }),
+      ]);
+      // a: a non-indexed field only; b: status and amount change, openedAt stays.
+      await store.commit('p', 0n, 1n, [
+        upsert('issues', { id: 'a', status: 'open', openedAt: '2026-01-01', amount: 5, note: 2 }),
+        upsert('issues', { id: 'b', status: 'resolved', openedAt: '2026-01-02', amount: 9 }),
+      ]);
+      expect(await statusesOf(['open', 'resolved'])).toEqual([['a'], ['b']]);
+      const byAmount = (amount: number) =>
+        store.list('issues', {
+          where: { amount },
+          orderBy: { field: 'openedAt', direction: 'asc' },
+          limit: 5,
+        });
+      expect(ids((await byAmount(9)).items)).toEqual(['b']);
+      expect((await byAmount(7)).items).toEqual([]);
+      expect(await store.get('issues', 'a')).toEqual({
+        id: 'a',
+        status: 'open',
+        openedAt: '2026-01-01',
+        amount: 5,
+        note: 2,
+      });
+      // A field dropped from the document reads as null again; booleans are stored as json_extract reads them.
+      await store.commit('p', 1n, 2n, [
+        upsert('issues', { id: 'b', openedAt: '2026-01-02', amount: 9 }),
+        upsert('issues', { id: 'a', status: true, openedAt: '2026-01-01', amount: 5 }),
+      ]);
+      expect(await statusesOf([null, true, 'resolved'])).toEqual([['b'], ['a'], []]);
+    });
+
+    it('keeps working on tables of the earlier layout (generated key columns) and adds fields to them alike', async () => {
+      const old = 'rm_legacy__g0';
+      db.exec(
+        `CREATE TABLE "${old}" (id TEXT PRIMARY KEY, doc TEXT NOT NULL,
+           "k_status" GENERATED ALWAYS AS (json_extract(doc, '$.status')) VIRTUAL)`,
+      );
+      db.exec(`CREATE INDEX "rmi_legacy__g0__status" ON "${old}" ("k_status", id)`);
+      db.prepare("INSERT INTO rm_collections (name, generation, indexes) VALUES ('legacy', 0, ?)").run(
+        JSON.stringify(['status']),
+      );
+      const reopened = connect().store;
+      await reopened.ensureCollections([{ name: 'legacy', indexes: ['status', 'region'] }]);
+      await reopened.commit('p', -1n, 0n, [
+        upsert('legacy', { id: 'x', status: 'open', region: 'eu' }),
+        upsert('legacy', { id: 'y', status: 'open', region: 'us' }),
+      ]);
+      await reopened.commit('p', 0n, 1n, [upsert('legacy', { id: 'y', status: 'closed', region: 'us' })]);
+      const list = async (where: Record<string, string>) =>
+        ids(
+          (await reopened.list('legacy', { where, orderBy: { field: 'id', direction: 'asc' }, limit: 5 }))
+            .items,
+        );
+      expect([
+        await list({ status: 'open' }),
+        await list({ status: 'closed' }),
+        await list({ region: 'eu' }),
+      ]).toEqual([['x'], ['y'], ['x']]);
+      const hidden = db
+        .prepare<[string], { name: string; hidden: number }>(
+          "SELECT name, hidden FROM pragma_table_xinfo(?) WHERE name LIKE 'k%' ORDER BY name",
+        )
+        .all(old);
+      expect(hidden).toEqual([
+        { name: 'k_region', hidden: 2 },
+        { name: 'k_status', hidden: 2 },
+      ]);
+    });
+  });
+
   describe('transaction boundary', () => {
     beforeEach(async () => {
       await store.commit('issue-summary', -1n, 1n, [

@@ -5,6 +5,7 @@ import {
   type CollectionSpec,
   type DocumentChange,
   type FieldFilter,
+  type IndexedValue,
   type ListQuery,
   type Page,
   type ReadDocument,
@@ -92,7 +93,11 @@ interface CompiledQuery {
 
 const tableName = (collection: string, generation: number) => `rm_${collection}__g${generation}`;
 const indexName = (table: string, field: string) => `rmi_${table.slice('rm_'.length)}__${field}`;
-/** Fields are indexed through virtual generated columns: row-value seeks on them use the index. */
+/**
+ * Each indexed field has a key column `k_<field>` holding the document's value (booleans as 1/0, like
+ * json_extract), written by commit() beside the document. Tables made before this layout hold them as
+ * virtual generated columns instead (json_extract of doc); both are queried alike.
+ */
 const keyColumn = (field: string) => `k_${field}`;
 const quote = (identifier: string) => `"${identifier}"`;
 
@@ -313,6 +318,15 @@ function validateLimit(limit: unknown): number {
   return limit;
 }
 
+interface DocumentWriter {
+  table: TableRef;
+  put(id: string, doc: ReadDocument, json: string): void;
+  remove(id: string): void;
+}
+
+/** A stored key against the value about to be written; SQLite reads 1 back for 1.0, as JS does. */
+const sameKey = (stored: SqlValue, next: SqlValue): boolean => stored === next;
+
 function serialise(table: TableRef, change: DocumentChange & { doc: ReadDocument }): string {
   const { doc } = change;
   const where = `${table.collection}/${change.id}`;
@@ -334,6 +348,7 @@ function serialise(table: TableRef, change: DocumentChange & { doc: ReadDocument
 class Connection {
   closed = false;
   private readonly statements = new Map<string, Statement<unknown[], unknown>>();
+  private readonly layouts = new Map<string, 'stored' | 'generated'>();
   private readonly transaction: Transaction<(work: () => unknown) => unknown>;
 
   constructor(readonly db: Database) {
@@ -396,12 +411,15 @@ class Connection {
    * bulk-loaded without its indexes (`withIndexes: false`), which are built once, before it is promoted.
    */
   createTable(table: string, fields: readonly string[], withIndexes = true, sortedBy?: string): void {
-    const columns = fields.map(
-      (field) => `, ${quote(keyColumn(field))} GENERATED ALWAYS AS (json_extract(doc, '$.${field}')) VIRTUAL`,
-    );
-    this.db.exec(
-      `CREATE TABLE IF NOT EXISTS ${quote(table)} (id TEXT PRIMARY KEY, doc TEXT NOT NULL${columns.join('')})`,
-    );
+    const exists =
+      this.db
+        .prepare<[string], { name: string }>('SELECT name FROM sqlite_schema WHERE name = ?')
+        .get(table) !== undefined;
+    if (!exists) {
+      const columns = fields.map((field) => `, ${quote(keyColumn(field))}`).join('');
+      this.db.exec(`CREATE TABLE ${quote(table)} (id TEXT PRIMARY KEY, doc TEXT NOT NULL${columns})`);
+    }
+    const stored = this.keyLayout(table) === 'stored';
     const existing = new Set(
       this.db
         .prepare<[string], { name: string }>('SELECT name FROM pragma_table_xinfo(?)')
@@ -411,11 +429,16 @@ class Connection {
     for (const field of fields) {
       const column = keyColumn(field);
       if (!existing.has(column.toLowerCase())) {
-        // VIRTUAL: added without rewriting the table; the index below stores the values.
-        this.db.exec(
-          `ALTER TABLE ${quote(table)} ADD COLUMN ${quote(column)} ` +
-            `GENERATED ALWAYS AS (json_extract(doc, '$.${field}')) VIRTUAL`,
-        );
+        if (stored) {
+          this.db.exec(`ALTER TABLE ${quote(table)} ADD COLUMN ${quote(column)}`);
+          this.db.exec(`UPDATE ${quote(table)} SET ${quote(column)} = json_extract(doc, '$.${field}')`);
+        } else {
+          // VIRTUAL: added without rewriting the table; the index below stores the values.
+          this.db.exec(
+            `ALTER TABLE ${quote(table)} ADD COLUMN ${quote(column)} ` +
+              `GENERATED ALWAYS AS (json_extract(doc, '$.${field}')) VIRTUAL`,
+          );
+        }
       }
       if (withIndexes) {
         // With a usual sort field, each other field's index carries it: `status = ? ORDER BY openedAt`
@@ -430,8 +453,28 @@ class Connection {
     }
   }
 
+  /**
+   * How a table holds its key columns: `stored` (written by commit, so an update that leaves the indexed
+   * values alone touches no index) or `generated` (tables made before that layout: every update of the
+   * document rewrites every index entry). Cached; tables are never altered from one to the other.
+   */
+  keyLayout(table: string): 'stored' | 'generated' {
+    let layout = this.layouts.get(table);
+    if (layout === undefined) {
+      const generated = this.db
+        .prepare<[string], { hidden: number }>(
+          "SELECT hidden FROM pragma_table_xinfo(?) WHERE substr(name, 1, 2) = 'k_' AND hidden IN (2, 3)",
+        )
+        .get(table);
+      layout = generated ? 'generated' : 'stored';
+      this.layouts.set(table, layout);
+    }
+    return layout;
+  }
+
   dropTable(table: string): void {
     this.forgetTable(table);
+    this.layouts.delete(table);
     this.db.exec(`DROP TABLE IF EXISTS ${quote(table)}`);
   }
 }
@@ -471,32 +514,69 @@ abstract class SqliteReadModels {
     this.writeTransaction(() => {
       const actual = this.readCheckpoint(projection);
       if (actual !== from) throw new CheckpointMismatchError(projection, from, actual);
-      const writers = new Map<
-        string,
-        { table: TableRef; upsert: Statement<SqlParam[]>; remove: Statement<SqlParam[]> }
-      >();
+      const writers = new Map<string, DocumentWriter>();
       for (const change of changes) {
         let writer = writers.get(change.collection);
         if (!writer) {
-          const table = this.resolve(change.collection);
-          const name = quote(table.table);
-          writer = {
-            table,
-            upsert: this.connection.statement(
-              // A replayed event yields the same document: skip the write and its index updates.
-              `INSERT INTO ${name} (id, doc) VALUES (?, ?)
-               ON CONFLICT (id) DO UPDATE SET doc = excluded.doc WHERE doc <> excluded.doc`,
-            ),
-            remove: this.connection.statement(`DELETE FROM ${name} WHERE id = ?`),
-          };
+          writer = this.writerFor(this.resolve(change.collection));
           writers.set(change.collection, writer);
         }
-        if (change.doc === null) writer.remove.run(change.id);
-        else writer.upsert.run(change.id, serialise(writer.table, { ...change, doc: change.doc }));
+        if (change.doc === null) writer.remove(change.id);
+        else writer.put(change.id, change.doc, serialise(writer.table, { ...change, doc: change.doc }));
       }
       this.writeCheckpoint(projection, to);
       this.beforeCommit?.(projection, to);
     });
+  }
+
+  /** Inside the commit transaction: writes documents of one table with the statements its layout needs. */
+  private writerFor(table: TableRef): DocumentWriter {
+    const name = quote(table.table);
+    const remove = this.connection.statement(`DELETE FROM ${name} WHERE id = ?`);
+    if (this.connection.keyLayout(table.table) === 'generated') {
+      // A replayed event yields the same document: skip the write and its index updates.
+      const upsert = this.connection.statement(
+        `INSERT INTO ${name} (id, doc) VALUES (?, ?)
+         ON CONFLICT (id) DO UPDATE SET doc = excluded.doc WHERE doc <> excluded.doc`,
+      );
+      return { table, put: (id, _doc, json) => upsert.run(id, json), remove: (id) => remove.run(id) };
+    }
+    const columns = table.indexes.map((field) => quote(keyColumn(field)));
+    const current = this.connection
+      .statement<unknown[]>(`SELECT ${['id', ...columns].join(', ')} FROM ${name} WHERE id = ?`)
+      .raw(true);
+    const insert = this.connection.statement(
+      `INSERT INTO ${name} (${['id', 'doc', ...columns].join(', ')}) ` +
+        `VALUES (${['?', '?', ...columns.map(() => '?')].join(', ')})`,
+    );
+    // Unchanged key columns are left out of the SET, so SQLite leaves their indexes alone: most updates
+    // (a note, a contact) then rewrite the row only, not every index entry.
+    const updateDoc = this.connection.statement(`UPDATE ${name} SET doc = ? WHERE id = ? AND doc <> ?`);
+    return {
+      table,
+      remove: (id) => remove.run(id),
+      put: (id, doc, json) => {
+        const keys = table.indexes.map((field) => toSql((doc[field] ?? null) as IndexedValue));
+        const row = current.get(id) as SqlValue[] | undefined;
+        if (row === undefined) {
+          insert.run(id, json, ...keys);
+          return;
+        }
+        const changed: number[] = [];
+        for (let index = 0; index < keys.length; index++) {
+          if (!sameKey(row[index + 1], keys[index])) changed.push(index);
+        }
+        if (changed.length === 0) {
+          updateDoc.run(json, id, json);
+          return;
+        }
+        this.connection
+          .statement(
+            `UPDATE ${name} SET doc = ?, ${changed.map((index) => `${columns[index]} = ?`).join(', ')} WHERE id = ?`,
+          )
+          .run(json, ...changed.map((index) => keys[index]), id);
+      },
+    };
   }
 
   async get(collection: string, id: string): Promise<ReadDocument | null> {
