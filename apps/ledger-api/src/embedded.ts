@@ -6,6 +6,11 @@ import { SqliteApiKeyStore, SqliteReadModelStore } from '@app/read-store';
 import { WorkerProjections } from './projector/worker-projections';
 
 export const LEDGER_DB_FILE = 'ledger.db';
+/**
+ * The request thread's connections checkpoint the WAL only past 64 MiB: normally the projector thread's
+ * connection does it (SQLite's default 1000 pages), inside its own commits, off the request thread.
+ */
+const BACKSTOP_CHECKPOINT_PAGES = 16_384;
 
 export interface EmbeddedLedger {
   adapters: LedgerAdapters;
@@ -32,8 +37,12 @@ export async function openEmbeddedLedger(
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, LEDGER_DB_FILE);
   let projections: WorkerProjections | undefined;
-  const eventStore = SqliteEventStore.open(file, { onCommitted: () => projections?.committed() });
+  const eventStore = SqliteEventStore.open(file, {
+    onCommitted: () => projections?.committed(),
+    walAutocheckpointPages: BACKSTOP_CHECKPOINT_PAGES,
+  });
   const db = openSqlite(file);
+  db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   const readModels = new SqliteReadModelStore(db);
   try {
     projections = await WorkerProjections.start({ file, batchSize: options.projectionBatchSize });

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,6 +131,28 @@ describe('SqliteEventStore on a file', () => {
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
     expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
+  it('leaves WAL checkpoints to other connections below its walAutocheckpointPages mark', async () => {
+    const payload = { text: 'x'.repeat(2000) };
+    const fill = async (target: SqliteEventStore, stream: string) => {
+      for (let batch = 0; batch < 10; batch++) {
+        const events = Array.from({ length: 300 }, () => newEvent(payload));
+        await target.append(stream, events, batch === 0 ? 'no_stream' : batch * 300 - 1);
+      }
+    };
+    // ~6 MB of events: past SQLite's default mark of 1000 pages, so the default checkpoints into the file.
+    await fill(store, 'defaults');
+    const checkpointed = statSync(file).size;
+    const other = join(dir, 'backstop.db');
+    const backstop = SqliteEventStore.open(other, { walAutocheckpointPages: 100_000 });
+    try {
+      await fill(backstop, 'backstop');
+      expect(statSync(other).size).toBeLessThan(checkpointed / 4);
+      expect(statSync(`${other}-wal`).size).toBeGreaterThan(checkpointed / 2);
+    } finally {
+      await backstop.close();
+    }
   });
 
   it('finds everything again after reopening the file, and appends on from there', async () => {

@@ -62,6 +62,13 @@ export interface SqliteEventStoreOptions {
    * requests, giving up after the same 5 s as busy_timeout.
    */
   lockWait?: 'block' | 'yield';
+  /**
+   * `PRAGMA wal_autocheckpoint` of this connection, in pages (SQLite's default: 1000). A checkpoint runs
+   * inside the COMMIT that crosses it, on the committing thread, and writes and fsyncs the database file:
+   * the embedded profile leaves checkpoints to the projector thread, and sets a high mark here only as a
+   * backstop for when that thread is not committing.
+   */
+  walAutocheckpointPages?: number;
 }
 
 interface PendingAppend {
@@ -141,6 +148,12 @@ export class SqliteEventStore implements EventStore {
     this.onCommitted = options.onCommitted;
     this.yieldOnLock = options.lockWait === 'yield';
     if (this.yieldOnLock) db.pragma('busy_timeout = 0');
+    if (options.walAutocheckpointPages !== undefined) {
+      if (!Number.isInteger(options.walAutocheckpointPages) || options.walAutocheckpointPages < 0) {
+        throw new RangeError(`walAutocheckpointPages must be a non-negative integer`);
+      }
+      db.pragma(`wal_autocheckpoint = ${options.walAutocheckpointPages}`);
+    }
     const walMode = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
     if (options.durability === 'wal-fsync' && walMode) {
       db.pragma('synchronous = NORMAL');

@@ -327,7 +327,19 @@ interface DocumentWriter {
 /** A stored key against the value about to be written; SQLite reads 1 back for 1.0, as JS does. */
 const sameKey = (stored: SqlValue, next: SqlValue): boolean => stored === next;
 
-function serialise(table: TableRef, change: DocumentChange & { doc: ReadDocument }): string {
+/** JSON of a document, made before the write transaction so that the write lock is held for less. */
+function toJson(change: DocumentChange & { doc: ReadDocument }): string {
+  try {
+    return JSON.stringify(change.doc);
+  } catch (error) {
+    throw new Error(`Document ${change.collection}/${change.id} is not JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Inside the transaction, once the collection's indexes are known. */
+function checkDocument(table: TableRef, change: DocumentChange & { doc: ReadDocument }): void {
   const { doc } = change;
   const where = `${table.collection}/${change.id}`;
   if (doc.id !== change.id) throw new Error(`Document ${where} carries id ${JSON.stringify(doc.id)}`);
@@ -336,11 +348,6 @@ function serialise(table: TableRef, change: DocumentChange & { doc: ReadDocument
     if (value !== undefined && !isIndexedValue(value)) {
       throw new Error(`Document ${where}: indexed field ${field} holds a non-scalar value`);
     }
-  }
-  try {
-    return JSON.stringify(doc);
-  } catch (error) {
-    throw new Error(`Document ${where} is not JSON: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -511,18 +518,26 @@ abstract class SqliteReadModels {
     to: bigint,
     changes: readonly DocumentChange[],
   ): Promise<void> {
+    const json = changes.map((change) =>
+      change.doc === null ? null : toJson({ ...change, doc: change.doc }),
+    );
     this.writeTransaction(() => {
       const actual = this.readCheckpoint(projection);
       if (actual !== from) throw new CheckpointMismatchError(projection, from, actual);
       const writers = new Map<string, DocumentWriter>();
-      for (const change of changes) {
+      for (let index = 0; index < changes.length; index++) {
+        const change = changes[index];
         let writer = writers.get(change.collection);
         if (!writer) {
           writer = this.writerFor(this.resolve(change.collection));
           writers.set(change.collection, writer);
         }
-        if (change.doc === null) writer.remove(change.id);
-        else writer.put(change.id, change.doc, serialise(writer.table, { ...change, doc: change.doc }));
+        if (change.doc === null) {
+          writer.remove(change.id);
+        } else {
+          checkDocument(writer.table, { ...change, doc: change.doc });
+          writer.put(change.id, change.doc, json[index]!);
+        }
       }
       this.writeCheckpoint(projection, to);
       this.beforeCommit?.(projection, to);
