@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { openSqlite, SqliteEventStore } from '@app/event-store';
 import { SqliteReadModelStore } from '@app/read-store';
 import { appendLedgerHistory } from '../../bench/support/ledger-history';
-import type { NewEvent } from '@app/ledger';
+import { ALL_PROJECTIONS, type NewEvent } from '@app/ledger';
 
 const repoRoot = join(__dirname, '..', '..');
 
@@ -252,6 +252,33 @@ describe('ledger CLI', () => {
       } finally {
         db.close();
       }
+    });
+
+    it('rebuilds every read model in two threads, each then equal to a rebuild of its own', async () => {
+      const result = await ledger('rebuild', 'all', '--threads', '2', '--json', '--data-dir', dataDir);
+      expect(result.code).toBe(0);
+      const report = JSON.parse(result.stdout);
+      expect(report.groups).toHaveLength(2);
+      expect(report.groups.flat().sort()).toEqual(
+        ALL_PROJECTIONS.map((projection) => projection.name).sort(),
+      );
+      expect(result.stderr).toMatch(/all \[#+\.*\] +\d+%.*events\/s/);
+      const db = openSqlite(join(dataDir, 'ledger.db'));
+      try {
+        const store = new SqliteReadModelStore(db);
+        const head = db.prepare('SELECT MAX(position) AS head FROM events').get() as { head: number };
+        for (const projection of ALL_PROJECTIONS) {
+          expect(await store.checkpoint(projection.name)).toBe(BigInt(head.head));
+        }
+      } finally {
+        db.close();
+      }
+      for (const projection of ALL_PROJECTIONS) {
+        const compared = await ledger('rebuild', projection.name, '--compare', '--data-dir', dataDir);
+        expect(compared.stdout).toMatch(/compared [\d,]+ documents: rebuilt and live are equal/);
+      }
+      const bad = await ledger('rebuild', 'all', '--threads', 'many', '--data-dir', dataDir);
+      expect(bad.code).toBe(2);
     });
 
     it('compares a rebuild with the live read model, and exits 3 for an unknown projection', async () => {

@@ -1,8 +1,10 @@
 import { SqliteEventStore } from '@app/event-store';
 import { ALL_PROJECTIONS, ProjectorHost, type RebuildProgress, type RebuildReport } from '@app/ledger';
 import { SqliteReadModelStore } from '@app/read-store';
-import { EXIT, NotFoundError, type Command } from '../cli';
-import { toJson, withLedgerDb } from '../ledger-db';
+import { join } from 'node:path';
+import { rebuildAllInParallel } from '../../../ledger-api/src/projector/parallel-rebuild';
+import { EXIT, NotFoundError, UsageError, type Command } from '../cli';
+import { LEDGER_DB_FILE, toJson, withLedgerDb } from '../ledger-db';
 
 const BAR_WIDTH = 30;
 
@@ -41,10 +43,11 @@ function summary(report: RebuildReport): string {
 
 export const rebuild: Command = {
   path: ['rebuild'],
-  args: ['<projection>'],
-  summary: 'Rebuild a read model from the first event into fresh storage, then swap it in (or --compare).',
-  options: { compare: { type: 'boolean' } },
+  args: ['<projection|all>'],
+  summary: 'Rebuild a read model (or all) from the first event into fresh storage, then swap it in.',
+  options: { compare: { type: 'boolean' }, threads: { type: 'string' } },
   optionHelp: [
+    ['--threads <n>', 'with all: threads sharing the projections out (default: 2, or 1 on a single core)'],
     [
       '--compare',
       'rebuild beside the live read model, compare every document at the same position, keep the live one; ' +
@@ -54,9 +57,11 @@ export const rebuild: Command = {
   example: 'ledger rebuild issue-summary --compare',
   async run({ globals, options, args, io }) {
     const [name] = args;
+    if (name === 'all') return rebuildAll({ globals, options, args, io });
+    if (options.threads !== undefined) throw new UsageError('--threads goes with `rebuild all` only.');
     const known = ALL_PROJECTIONS.map((projection) => projection.name);
     if (!known.includes(name)) {
-      throw new NotFoundError(`No projection "${name}"; known: ${known.join(', ')}.`);
+      throw new NotFoundError(`No projection "${name}"; known: ${known.join(', ')} (or all).`);
     }
     return withLedgerDb(globals.dataDir, io, { create: false }, async (db) => {
       const eventStore = new SqliteEventStore(db);
@@ -85,3 +90,49 @@ export const rebuild: Command = {
     });
   },
 };
+
+/** `rebuild all`: every read model in one pass over the events per thread, each promoted when done. */
+async function rebuildAll({ globals, options, io }: Parameters<Command['run']>[0]): Promise<number> {
+  if (options.compare)
+    throw new UsageError('--compare works on one projection: rebuild <projection> --compare');
+  const threads = options.threads === undefined ? undefined : Number(options.threads);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 16)) {
+    throw new UsageError(`--threads takes an integer from 1 to 16, not ${String(options.threads)}`);
+  }
+  // Opened first so that a missing ledger is refused with exit 3, as for one projection.
+  const head = await withLedgerDb(globals.dataDir, io, { create: false }, async (db) => {
+    const row = db.prepare('SELECT MAX(position) AS head FROM events').get() as { head: number | null };
+    return row.head ?? 0;
+  });
+  let last = 0;
+  const bar = (applied: number, eventsPerSecond: number) => {
+    const done = head > 0 ? Math.min(1, applied / head) : 1;
+    const filled = Math.round(done * BAR_WIDTH);
+    io.stderr(
+      `\rall [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${(done * 100).toFixed(0).padStart(3)}%  ` +
+        `${applied.toLocaleString('en')} events  ${eventsPerSecond.toLocaleString('en')} events/s   `,
+    );
+  };
+  const report = await rebuildAllInParallel({
+    file: join(globals.dataDir, LEDGER_DB_FILE),
+    threads,
+    onProgress: (progress) => {
+      const now = Date.now();
+      if (now - last < 200) return;
+      last = now;
+      bar(progress.applied, progress.eventsPerSecond);
+    },
+  });
+  bar(report.applied, Math.round(report.eventsPerSecond));
+  io.stderr('\n');
+  if (globals.json) io.stdout(`${toJson({ ...report, promoted: true })}\n`);
+  else {
+    io.stdout(
+      `all read models: ${report.applied.toLocaleString('en')} events in ${report.seconds.toFixed(1)} s ` +
+        `(${Math.round(report.eventsPerSecond).toLocaleString('en')} events/s) in ${report.groups.length} ` +
+        `thread(s): ${report.groups.map((group) => group.join(', ')).join(' | ')}\n` +
+        'promoted: the rebuilt read models are now live\n',
+    );
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,122 @@
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { ALL_PROJECTIONS, type Projection } from '@app/ledger';
+
+export interface RebuildThreadData {
+  file: string;
+  names: string[];
+  batchSize?: number;
+  /** A SharedArrayBuffer of one Int32: the threads' write mutex. */
+  lock: SharedArrayBuffer;
+}
+
+export type FromRebuildThread =
+  | { type: 'progress'; applied: number; position: string }
+  | { type: 'done'; applied: number }
+  | { type: 'failed'; message: string };
+
+export interface ParallelRebuildProgress {
+  /** Events applied by the thread that is furthest behind. */
+  applied: number;
+  eventsPerSecond: number;
+}
+
+export interface ParallelRebuildReport {
+  applied: number;
+  seconds: number;
+  eventsPerSecond: number;
+  /** The projections of each thread. */
+  groups: string[][];
+}
+
+// As in WorkerProjections: from TypeScript sources the swc hook of scripts/run-ts.mjs is installed first.
+const BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+if (workerData.tsHook) require(workerData.tsHook).register();
+require(workerData.entry);
+`;
+
+/**
+ * Shares the projections out between `threads` groups of about equal work. A projection with a
+ * write-once collection writes a document per event (the timeline) and weighs as much as three that
+ * update a document per stream.
+ */
+export function balancedGroups(projections: readonly Projection[], threads: number): string[][] {
+  const weight = (projection: Projection) =>
+    projection.collections.some((collection) => collection.writeOnce) ? 3 : 1;
+  const groups = Array.from({ length: Math.max(1, Math.min(threads, projections.length)) }, () => ({
+    names: [] as string[],
+    weight: 0,
+  }));
+  for (const projection of [...projections].sort((a, b) => weight(b) - weight(a))) {
+    const lightest = groups.reduce((best, group) => (group.weight < best.weight ? group : best));
+    lightest.names.push(projection.name);
+    lightest.weight += weight(projection);
+  }
+  return groups.map((group) => group.names);
+}
+
+/**
+ * Rebuilds every read model from the first event into staged storage and promotes each, like
+ * ProjectorHost.rebuildAll, with the projections shared out between worker threads that each read the
+ * events once and use a core of their own (docs/projections.md). The live projector should be stopped
+ * meanwhile (the CLI's `rebuild all`): a running one would find its checkpoints moved and start over.
+ */
+export async function rebuildAllInParallel(options: {
+  file: string;
+  threads?: number;
+  batchSize?: number;
+  onProgress?: (progress: ParallelRebuildProgress) => void;
+}): Promise<ParallelRebuildReport> {
+  const threads = options.threads ?? Math.min(2, availableParallelism());
+  const groups = balancedGroups(ALL_PROJECTIONS, threads);
+  const lock = new SharedArrayBuffer(4);
+  const started = Date.now();
+  const fromSources = __filename.endsWith('.ts');
+  const applied = groups.map(() => 0);
+  const runs = groups.map(
+    (names, index) =>
+      new Promise<number>((resolve, reject) => {
+        const data: RebuildThreadData & { entry: string; tsHook?: string } = {
+          file: options.file,
+          names,
+          batchSize: options.batchSize,
+          lock,
+          entry: join(__dirname, `rebuild-thread${fromSources ? '.ts' : '.js'}`),
+          tsHook: fromSources ? join(__dirname, '../../../../scripts/run-ts.mjs') : undefined,
+        };
+        const worker = new Worker(BOOTSTRAP, { eval: true, workerData: data });
+        let settled = false;
+        worker.on('message', (message: FromRebuildThread) => {
+          if (message.type === 'progress') {
+            applied[index] = message.applied;
+            const slowest = Math.min(...applied);
+            options.onProgress?.({
+              applied: slowest,
+              eventsPerSecond: Math.round(slowest / Math.max((Date.now() - started) / 1000, 0.001)),
+            });
+          } else if (message.type === 'done') {
+            settled = true;
+            resolve(message.applied);
+          } else {
+            settled = true;
+            reject(new Error(`rebuild of ${names.join(', ')} failed: ${message.message}`));
+          }
+        });
+        worker.on('error', (error) => {
+          settled = true;
+          reject(error);
+        });
+        worker.on('exit', (code) => {
+          if (!settled) reject(new Error(`the rebuild thread of ${names.join(', ')} exited with ${code}`));
+        });
+      }),
+  );
+  const results = await Promise.allSettled(runs);
+  const failure = results.find((result) => result.status === 'rejected');
+  if (failure) throw (failure as PromiseRejectedResult).reason;
+  const events = Math.max(...results.map((result) => (result as PromiseFulfilledResult<number>).value));
+  const seconds = (Date.now() - started) / 1000;
+  return { applied: events, seconds, eventsPerSecond: events / seconds, groups };
+}
