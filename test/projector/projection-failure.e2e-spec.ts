@@ -12,6 +12,7 @@ import {
   type DocumentChange,
   type NewEvent,
   type Projection,
+  type ProjectionCommit,
   type ProjectionStatus,
   type ReadDocument,
   type ReadModelStore,
@@ -182,6 +183,18 @@ class ObservedStore implements ReadModelStore {
       if (error instanceof CheckpointMismatchError) this.mismatches.push(error);
       throw error;
     }
+  }
+
+  /** One after another through commit(), as the port allows, so that each passes the seam. */
+  commitTogether(commits: readonly ProjectionCommit[]) {
+    return Promise.all(
+      commits.map(({ projection, from, to, changes }) =>
+        this.commit(projection, from, to, changes).then(
+          () => null,
+          (error: Error) => error,
+        ),
+      ),
+    );
   }
 
   ensureCollections(specs: readonly CollectionSpec[]) {

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     ensureCollections: (specs) => exclusively(() => store.ensureCollections(specs)),
     checkpoint: (projection) => store.checkpoint(projection),
     commit: (projection, from, to, changes) => exclusively(() => store.commit(projection, from, to, changes)),
+    commitTogether: (commits) => exclusively(() => store.commitTogether(commits)),
     get: (collection, id) => store.get(collection, id),
     getMany: (collection, ids) => store.getMany(collection, ids),
     list: (collection, query) => store.list(collection, query),

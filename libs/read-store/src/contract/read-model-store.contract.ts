@@ -521,6 +521,33 @@ export function describeReadModelStoreContract(name: string, factory: ReadModelS
         expect(await store.checkpoint(projection)).toBe(9n);
       });
 
+      it('commits several projections together, each applied or refused alone', async () => {
+        const other = uniqueName('projection');
+        const third = uniqueName('projection');
+        await store.commit(other, -1n, 5n, []);
+        const errors = await store.commitTogether([
+          { projection, from: -1n, to: 7n, changes: [upsert(issues, { id: 'a', by: 'first' })] },
+          // Stale: its checkpoint is at 5, not -1.
+          { projection: other, from: -1n, to: 8n, changes: [upsert(issues, { id: 'b', by: 'stale' })] },
+          { projection: third, from: -1n, to: 9n, changes: [upsert(issues, { id: 'c', by: 'third' })] },
+        ]);
+        expect(errors.map((error) => error?.constructor)).toEqual([
+          undefined,
+          CheckpointMismatchError,
+          undefined,
+        ]);
+        expect(errors[1]).toMatchObject({ projection: other, expected: -1n, actual: 5n });
+        expect(await store.get(issues, 'a')).toEqual({ id: 'a', by: 'first' });
+        expect(await store.get(issues, 'b')).toBeNull();
+        expect(await store.get(issues, 'c')).toEqual({ id: 'c', by: 'third' });
+        expect([
+          await store.checkpoint(projection),
+          await store.checkpoint(other),
+          await store.checkpoint(third),
+        ]).toEqual([7n, 5n, 9n]);
+        expect(await store.commitTogether([])).toEqual([]);
+      });
+
       it('keeps positions beyond 2^53 exact', async () => {
         const far = 2n ** 62n + 3n;
         await store.commit(projection, -1n, 9007199254740993n, []);

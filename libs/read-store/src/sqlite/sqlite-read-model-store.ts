@@ -8,6 +8,7 @@ import {
   type IndexedValue,
   type ListQuery,
   type Page,
+  type ProjectionCommit,
   type ReadDocument,
   type ReadModelStore,
   type StagedReadModels,
@@ -338,6 +339,9 @@ function toJson(change: DocumentChange & { doc: ReadDocument }): string {
   }
 }
 
+const jsonOf = (changes: readonly DocumentChange[]) =>
+  changes.map((change) => (change.doc === null ? null : toJson({ ...change, doc: change.doc })));
+
 /** Inside the transaction, once the collection's indexes are known. */
 function checkDocument(table: TableRef, change: DocumentChange & { doc: ReadDocument }): void {
   const { doc } = change;
@@ -385,6 +389,11 @@ class Connection {
   read<T>(work: () => T): T {
     this.assertOpen();
     return this.transaction.deferred(work) as T;
+  }
+
+  /** Inside a write transaction: a SAVEPOINT, rolled back alone when `work` throws. */
+  savepoint<T>(work: () => T): T {
+    return this.transaction(work) as T;
   }
 
   /** BEGIN IMMEDIATE: the write lock is taken before the checkpoint is read, so racing commits serialise. */
@@ -518,30 +527,56 @@ abstract class SqliteReadModels {
     to: bigint,
     changes: readonly DocumentChange[],
   ): Promise<void> {
-    const json = changes.map((change) =>
-      change.doc === null ? null : toJson({ ...change, doc: change.doc }),
-    );
-    this.writeTransaction(() => {
-      const actual = this.readCheckpoint(projection);
-      if (actual !== from) throw new CheckpointMismatchError(projection, from, actual);
-      const writers = new Map<string, DocumentWriter>();
-      for (let index = 0; index < changes.length; index++) {
-        const change = changes[index];
-        let writer = writers.get(change.collection);
-        if (!writer) {
-          writer = this.writerFor(this.resolve(change.collection));
-          writers.set(change.collection, writer);
-        }
-        if (change.doc === null) {
-          writer.remove(change.id);
-        } else {
-          checkDocument(writer.table, { ...change, doc: change.doc });
-          writer.put(change.id, change.doc, json[index]!);
-        }
+    const json = jsonOf(changes);
+    this.writeTransaction(() => this.commitNow({ projection, from, to, changes }, json));
+  }
+
+  /** The live store's: one write transaction, each commit in a savepoint of its own. */
+  async commitTogether(commits: readonly ProjectionCommit[]): Promise<(Error | null)[]> {
+    const prepared = commits.map((commit) => {
+      try {
+        return { commit, json: jsonOf(commit.changes), error: null };
+      } catch (error) {
+        return { commit, json: [], error: error as Error };
       }
-      this.writeCheckpoint(projection, to);
-      this.beforeCommit?.(projection, to);
     });
+    return this.writeTransaction(() =>
+      prepared.map(({ commit, json, error }) => {
+        if (error) return error;
+        try {
+          this.connection.savepoint(() => this.commitNow(commit, json));
+          return null;
+        } catch (failure) {
+          return failure as Error;
+        }
+      }),
+    );
+  }
+
+  /** Inside a transaction: the checkpoint check, the changes, the new checkpoint. */
+  private commitNow(
+    { projection, from, to, changes }: ProjectionCommit,
+    json: readonly (string | null)[],
+  ): void {
+    const actual = this.readCheckpoint(projection);
+    if (actual !== from) throw new CheckpointMismatchError(projection, from, actual);
+    const writers = new Map<string, DocumentWriter>();
+    for (let index = 0; index < changes.length; index++) {
+      const change = changes[index];
+      let writer = writers.get(change.collection);
+      if (!writer) {
+        writer = this.writerFor(this.resolve(change.collection));
+        writers.set(change.collection, writer);
+      }
+      if (change.doc === null) {
+        writer.remove(change.id);
+      } else {
+        checkDocument(writer.table, { ...change, doc: change.doc });
+        writer.put(change.id, change.doc, json[index]!);
+      }
+    }
+    this.writeCheckpoint(projection, to);
+    this.beforeCommit?.(projection, to);
   }
 
   /** Inside the commit transaction: writes documents of one table with the statements its layout needs. */

@@ -62,6 +62,14 @@ export interface Page {
   nextCursor: string | null;
 }
 
+/** One projection's batch: its changes and the checkpoint move they cover. */
+export interface ProjectionCommit {
+  projection: string;
+  from: bigint;
+  to: bigint;
+  changes: readonly DocumentChange[];
+}
+
 /** Where a projection stands; position -1n: nothing applied yet. */
 export interface ProjectionCheckpoint {
   projection: string;
@@ -80,6 +88,14 @@ export interface ReadModelStore {
    * projector processes racing.
    */
   commit(projection: string, from: bigint, to: bigint, changes: readonly DocumentChange[]): Promise<void>;
+  /**
+   * Several projections' commits, each exactly as commit() would apply it: atomic on its own, refused
+   * alone (writing nothing of it) when its checkpoint moved, without affecting the others. Answers each
+   * one's error, or null. An adapter may share one transaction among them (the SQLite one does: the
+   * projector then takes the write lock and writes the WAL once per batch for all projections); the
+   * MongoDB one may equally run them one after another.
+   */
+  commitTogether(commits: readonly ProjectionCommit[]): Promise<(Error | null)[]>;
   get(collection: string, id: string): Promise<ReadDocument | null>;
   /** The documents that exist among `ids`, by id. */
   getMany(collection: string, ids: readonly string[]): Promise<Map<string, ReadDocument>>;

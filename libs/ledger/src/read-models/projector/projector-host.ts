@@ -1,6 +1,8 @@
 import { canonicalize } from '../../audit/canonical-json';
 import type { EventStore } from '../../application/ports/event-store.port';
 import type {
+  DocumentChange,
+  ProjectionCommit,
   ReadDocument,
   ReadModelStore,
   StagedReadModels,
@@ -42,10 +44,11 @@ export class ProjectorHost {
       onRebuildProgress?: (progress: RebuildProgress) => void;
     } = {},
   ) {
+    const commits = new CommitCoalescer(store, () => this.followers());
     for (const projection of projections) {
       this.runners.set(
         projection.name,
-        new ProjectionRunner(projection, eventStore, store, {
+        new ProjectionRunner(projection, eventStore, commits, {
           batchSize: options.batchSize,
           onStatus: options.onStatus,
         }),
@@ -60,6 +63,13 @@ export class ProjectorHost {
 
   async stop(): Promise<void> {
     await Promise.all([...this.runners.values()].map((runner) => runner.stop()));
+  }
+
+  /** Runners following the ledger now: the commits a live batch can expect. */
+  private followers(): number {
+    let count = 0;
+    for (const runner of this.runners.values()) if (runner.isRunning) count++;
+    return count;
   }
 
   statuses(): ProjectionStatus[] {
@@ -278,5 +288,55 @@ export class ProjectorHost {
       );
     }
     return runner;
+  }
+}
+
+const COALESCE_WAIT_MS = 5;
+
+/**
+ * The live runners' commits, gathered so that those of one batch share one transaction (commitTogether):
+ * the runners follow the same events and close their batches within milliseconds of each other, so the
+ * projector takes the write lock and writes the WAL once per batch instead of once per projection. A
+ * commit waits until every following runner has one pending, or COALESCE_WAIT_MS after the first. Each
+ * commit still succeeds or fails alone.
+ */
+class CommitCoalescer {
+  private pending: Array<{ commit: ProjectionCommit; resolve(): void; reject(error: unknown): void }> = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: ReadModelStore,
+    private readonly followers: () => number,
+  ) {}
+
+  checkpoint(projection: string): Promise<bigint> {
+    return this.store.checkpoint(projection);
+  }
+
+  getMany(collection: string, ids: readonly string[]): Promise<Map<string, ReadDocument>> {
+    return this.store.getMany(collection, ids);
+  }
+
+  commit(projection: string, from: bigint, to: bigint, changes: readonly DocumentChange[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ commit: { projection, from, to, changes }, resolve, reject });
+      if (this.pending.length >= this.followers()) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), COALESCE_WAIT_MS);
+    });
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    this.store.commitTogether(batch.map(({ commit }) => commit)).then(
+      (errors) =>
+        errors.forEach((error, index) => (error ? batch[index].reject(error) : batch[index].resolve())),
+      (error: unknown) => {
+        for (const { reject } of batch) reject(error);
+      },
+    );
   }
 }
