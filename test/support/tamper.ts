@@ -165,3 +165,32 @@ export class Tamper {
     return this.row(stream, revision);
   }
 }
+
+/** Copies the events and streams tables aside, so a test can tamper, look, and put everything back. */
+export function backupLedgerTables(file: string): void {
+  const db = new BetterSqlite3(file);
+  try {
+    db.exec(`
+      DROP TABLE IF EXISTS tamper_backup_events; DROP TABLE IF EXISTS tamper_backup_streams;
+      CREATE TABLE tamper_backup_events AS SELECT * FROM events;
+      CREATE TABLE tamper_backup_streams AS SELECT * FROM streams;
+    `);
+  } finally {
+    db.close();
+  }
+}
+
+export function restoreLedgerTables(file: string): void {
+  const db = new BetterSqlite3(file);
+  db.pragma('busy_timeout = 5000');
+  try {
+    db.transaction(() => {
+      db.exec(`
+        DELETE FROM events; INSERT INTO events SELECT * FROM tamper_backup_events;
+        DELETE FROM streams; INSERT INTO streams SELECT * FROM tamper_backup_streams;
+      `);
+    })();
+  } finally {
+    db.close();
+  }
+}

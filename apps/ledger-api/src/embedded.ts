@@ -1,6 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openSqlite, SqliteEventStore, SqliteIdempotencyStore } from '@app/event-store';
+import {
+  openSqlite,
+  SqliteEventStore,
+  SqliteIdempotencyStore,
+  SqliteVerificationSource,
+} from '@app/event-store';
 import type { LedgerAdapters, SlaTargets } from '@app/ledger';
 import { SqliteApiKeyStore, SqliteReadModelStore } from '@app/read-store';
 import { WorkerProjections } from './projector/worker-projections';
@@ -50,6 +55,7 @@ export async function openEmbeddedLedger(
     projections,
     slaTargets: options.slaTargets,
     engines: { events: 'sqlite', readModels: 'sqlite' },
+    verification: new SqliteVerificationSource(file),
   };
   const started = projections;
   return {

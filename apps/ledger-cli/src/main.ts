@@ -4,8 +4,9 @@ import { runCli, type Command } from './cli';
 import { events } from './commands/events';
 import { keysCreate, keysList, keysRevoke } from './commands/keys';
 import { rebuild } from './commands/rebuild';
+import { verify } from './commands/verify';
 
-const commands: Command[] = [keysCreate, keysList, keysRevoke, events, rebuild];
+const commands: Command[] = [keysCreate, keysList, keysRevoke, events, rebuild, verify];
 
 runCli(process.argv.slice(2), commands, {
   stdout: (text) => process.stdout.write(text),

@@ -27,6 +27,10 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyAuthenticator } from '../application/api-keys/api-keys';
 import { AggregateStateCache } from '../application/aggregate-state-cache';
 import { AuditEventsController } from './audit-events.controller';
+import { AuditStateController } from './audit-state.controller';
+import { AuditVerifyController } from './audit-verify.controller';
+import { EventStoreVerificationSource } from '../audit/verify/event-store-verification-source';
+import { VERIFICATION_SOURCE, type VerificationSource } from '../audit/verify/verification-source';
 import { ChargesController } from './charges.controller';
 import { CommandGateway } from './command-gateway';
 import { CustomersController } from './customers.controller';
@@ -45,6 +49,8 @@ export interface LedgerAdapters {
   /** The projector's progress and controls (a worker thread in the embedded profile). */
   projections: ProjectionsControl;
   engines: { events: string; readModels: string };
+  /** Raw reader for chain verification (embedded: the SQLite file); default: through the EventStore port. */
+  verification?: VerificationSource;
   slaTargets?: SlaTargets;
   clock?: Clock;
   ids?: IdGenerator;
@@ -74,6 +80,8 @@ export class LedgerModule {
         QueriesController,
         AdminProjectionsController,
         AuditEventsController,
+        AuditStateController,
+        AuditVerifyController,
         HealthController,
       ],
       providers: [
@@ -81,6 +89,10 @@ export class LedgerModule {
         { provide: API_KEY_STORE, useValue: adapters.apiKeys },
         { provide: IDEMPOTENCY_STORE, useValue: adapters.idempotency },
         { provide: STORAGE_ENGINES, useValue: adapters.engines },
+        {
+          provide: VERIFICATION_SOURCE,
+          useValue: adapters.verification ?? new EventStoreVerificationSource(adapters.eventStore),
+        },
         { provide: CLOCK, useValue: clock },
         { provide: ID_GENERATOR, useValue: ids },
         { provide: AggregateStateCache, useFactory: () => new AggregateStateCache() },
