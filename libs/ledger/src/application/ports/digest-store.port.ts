@@ -22,8 +22,10 @@ export interface MerkleLeaf {
   /** Ledger sequence: 0-based index in global order, the tree size when the leaf was appended. */
   sequence: number;
   eventId: string;
-  /** The event's hash (lowercase hex), not the leaf hash. */
+  /** The event's hash (lowercase hex). */
   eventHash: string;
+  /** SHA-256(0x00 ‖ event hash): the tree's level-0 node. */
+  leafHash: Buffer;
   /** Event-store position of the event, the builder's resume point. */
   position: bigint;
 }
@@ -61,7 +63,8 @@ export interface StoredSigningKey {
 export interface DigestStore {
   head(): Promise<MerkleTreeHead>;
   /**
-   * Appends leaves at sequences head().treeSize.. and the nodes they complete, in one atomic write.
+   * Appends leaves at sequences head().treeSize.. and the nodes of level >= 1 they complete, in one
+   * atomic write (level 0 is each leaf's leafHash).
    * Throws TreeSizeConflictError when the tree is not `expectedTreeSize` long (another builder won).
    */
   appendLeaves(
