@@ -1,5 +1,11 @@
 import { AggregateStateCache } from '../../libs/ledger/src/application/aggregate-state-cache';
-import { chargeDecider, customerDecider, issueDecider } from '../../libs/ledger/src/domain';
+import {
+  chargeDecider,
+  customerDecider,
+  issueDecider,
+  type Decider,
+  type DomainEvent,
+} from '../../libs/ledger/src/domain';
 import { startLedger, type LedgerHarness } from '../support/ledger-harness';
 import { expectCreated, get, post, uniqueIds } from '../support/http';
 import { randomWorkload } from '../support/workload';
@@ -8,7 +14,11 @@ const SEED = 20261201;
 const COMMANDS = 160;
 
 const deciderOf = (stream: string) =>
-  stream.startsWith('charge-') ? chargeDecider : stream.startsWith('issue-') ? issueDecider : customerDecider;
+  (stream.startsWith('charge-')
+    ? chargeDecider
+    : stream.startsWith('issue-')
+      ? issueDecider
+      : customerDecider) as unknown as Decider<unknown, never, DomainEvent>;
 
 interface Recorded {
   stream: string;

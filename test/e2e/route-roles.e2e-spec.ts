@@ -70,6 +70,9 @@ describe('every route x every role', () => {
         'POST /customers/:customerId/churn',
         'GET /issues/:issueId',
         'GET /audit/streams/:stream/events',
+        'GET /audit/streams/:stream/state',
+        'GET /audit/verify',
+        'GET /audit/access-log',
         'GET /health',
       ]),
     );

@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Logger, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { COMMAND_HANDLERS } from '../application/commands/aggregate-commands';
@@ -29,6 +29,8 @@ import { AggregateStateCache } from '../application/aggregate-state-cache';
 import { AuditEventsController } from './audit-events.controller';
 import { AuditStateController } from './audit-state.controller';
 import { AuditVerifyController } from './audit-verify.controller';
+import { AuditAccessLogController } from './audit-access-log.controller';
+import { AccessLogRecorder, type AccessLogRecorderOptions } from '../audit/access-log/access-log';
 import { EventStoreVerificationSource } from '../audit/verify/event-store-verification-source';
 import { VERIFICATION_SOURCE, type VerificationSource } from '../audit/verify/verification-source';
 import { ChargesController } from './charges.controller';
@@ -51,6 +53,8 @@ export interface LedgerAdapters {
   engines: { events: string; readModels: string };
   /** Raw reader for chain verification (embedded: the SQLite file); default: through the EventStore port. */
   verification?: VerificationSource;
+  /** Batching of the access log (tests shorten the interval). */
+  accessLog?: AccessLogRecorderOptions;
   slaTargets?: SlaTargets;
   clock?: Clock;
   ids?: IdGenerator;
@@ -82,6 +86,7 @@ export class LedgerModule {
         AuditEventsController,
         AuditStateController,
         AuditVerifyController,
+        AuditAccessLogController,
         HealthController,
       ],
       providers: [
@@ -94,6 +99,20 @@ export class LedgerModule {
           useValue: adapters.verification ?? new EventStoreVerificationSource(adapters.eventStore),
         },
         { provide: CLOCK, useValue: clock },
+        {
+          provide: AccessLogRecorder,
+          useFactory: () => {
+            const logger = new Logger('AccessLog');
+            return new AccessLogRecorder(adapters.eventStore, ids, clock, {
+              onError: (error, dropped) =>
+                logger.error(
+                  `appending the access log failed (kept for a retry${dropped ? `; ${dropped} entries dropped` : ''}): ` +
+                    (error instanceof Error ? error.message : String(error)),
+                ),
+              ...adapters.accessLog,
+            });
+          },
+        },
         { provide: ID_GENERATOR, useValue: ids },
         { provide: AggregateStateCache, useFactory: () => new AggregateStateCache() },
         {
