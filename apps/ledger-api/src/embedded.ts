@@ -1,12 +1,22 @@
+import type { KeyObject } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   openSqlite,
+  SqliteDigestStore,
   SqliteEventStore,
   SqliteIdempotencyStore,
   SqliteVerificationSource,
 } from '@app/event-store';
-import type { LedgerAdapters, SlaTargets } from '@app/ledger';
+import {
+  DEFAULT_DIGEST_INTERVAL_SECONDS,
+  DigestPublisher,
+  MerkleTreeBuilder,
+  resolveSigningKey,
+  systemClock,
+  type LedgerAdapters,
+  type SlaTargets,
+} from '@app/ledger';
 import { SqliteApiKeyStore, SqliteReadModelStore } from '@app/read-store';
 import { WorkerProjections } from './projector/worker-projections';
 
@@ -22,6 +32,10 @@ export interface EmbeddedOptions {
   slaTargets?: SlaTargets;
   /** Events per projection transaction in the projector thread. */
   projectionBatchSize?: number;
+  /** Seconds between scheduled digests (0: only on demand); default 60. */
+  digestIntervalSeconds?: number;
+  /** LEDGER_SIGNING_KEY; without it the key kept in the database (generated on first start) signs. */
+  signingKey?: string;
 }
 
 /**
@@ -38,15 +52,32 @@ export async function openEmbeddedLedger(
   const file = join(dataDir, LEDGER_DB_FILE);
   let projections: WorkerProjections | undefined;
   const eventStore = SqliteEventStore.open(file, { onCommitted: () => projections?.committed() });
+  // The Merkle tree follows the store from the API process on its own connection, never inside the
+  // append transaction (docs/hashing.md, "Where the tree is built").
+  const digestStore = new SqliteDigestStore(openSqlite(file), { owned: true });
+  let key: KeyObject;
+  try {
+    ({ key } = await resolveSigningKey(options.signingKey, digestStore, systemClock));
+  } catch (error) {
+    await digestStore.close();
+    await eventStore.close();
+    throw error;
+  }
+  const treeBuilder = new MerkleTreeBuilder(eventStore, digestStore);
   const db = openSqlite(file);
   const readModels = new SqliteReadModelStore(db);
   try {
     projections = await WorkerProjections.start({ file, batchSize: options.projectionBatchSize });
   } catch (error) {
+    await digestStore.close();
     await eventStore.close();
     db.close();
     throw error;
   }
+  const publisher = new DigestPublisher(treeBuilder, digestStore, key, systemClock, (error) =>
+    process.stderr.write(`merkle tree: ${error instanceof Error ? error.message : String(error)}\n`),
+  );
+  publisher.start(options.digestIntervalSeconds ?? DEFAULT_DIGEST_INTERVAL_SECONDS);
   const adapters: LedgerAdapters = {
     eventStore,
     apiKeys: new SqliteApiKeyStore(db),
@@ -55,6 +86,7 @@ export async function openEmbeddedLedger(
     projections,
     slaTargets: options.slaTargets,
     engines: { events: 'sqlite', readModels: 'sqlite' },
+    digests: { store: digestStore, publisher },
     verification: new SqliteVerificationSource(file),
   };
   const started = projections;
@@ -63,6 +95,8 @@ export async function openEmbeddedLedger(
     projections: started,
     async close() {
       await started.stop();
+      await publisher.stop();
+      await digestStore.close();
       await eventStore.close();
       await readModels.close();
       if (db.open) db.close();

@@ -30,6 +30,7 @@ import { AuditEventsController } from './audit-events.controller';
 import { AuditStateController } from './audit-state.controller';
 import { AuditVerifyController } from './audit-verify.controller';
 import { AuditAccessLogController } from './audit-access-log.controller';
+import { AuditDigestController, LEDGER_DIGESTS, type LedgerDigests } from './audit-digest.controller';
 import { AccessLogRecorder, type AccessLogRecorderOptions } from '../audit/access-log/access-log';
 import { EventStoreVerificationSource } from '../audit/verify/event-store-verification-source';
 import { VERIFICATION_SOURCE, type VerificationSource } from '../audit/verify/verification-source';
@@ -55,6 +56,8 @@ export interface LedgerAdapters {
   verification?: VerificationSource;
   /** Batching of the access log (tests shorten the interval). */
   accessLog?: AccessLogRecorderOptions;
+  /** The Merkle tree and its signed digests; without it the digest and proof routes answer 503. */
+  digests?: LedgerDigests;
   slaTargets?: SlaTargets;
   clock?: Clock;
   ids?: IdGenerator;
@@ -87,6 +90,7 @@ export class LedgerModule {
         AuditStateController,
         AuditVerifyController,
         AuditAccessLogController,
+        AuditDigestController,
         HealthController,
       ],
       providers: [
@@ -94,6 +98,7 @@ export class LedgerModule {
         { provide: API_KEY_STORE, useValue: adapters.apiKeys },
         { provide: IDEMPOTENCY_STORE, useValue: adapters.idempotency },
         { provide: STORAGE_ENGINES, useValue: adapters.engines },
+        { provide: LEDGER_DIGESTS, useValue: adapters.digests ?? null },
         {
           provide: VERIFICATION_SOURCE,
           useValue: adapters.verification ?? new EventStoreVerificationSource(adapters.eventStore),

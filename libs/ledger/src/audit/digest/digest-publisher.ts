@@ -41,8 +41,17 @@ export class DigestPublisher {
 
   /** intervalSeconds 0 turns scheduled digests off; the tree still follows the store. */
   start(intervalSeconds: number, followIntervalMs = TREE_FOLLOW_INTERVAL_MS): void {
+    // A failure repeats every tick until fixed (e.g. a tampered event): report it once, not each second.
+    let lastError: string | undefined;
     const run = (work: () => Promise<unknown>) => {
-      this.background = this.background.then(work).catch(this.onError);
+      this.background = this.background
+        .then(work)
+        .then(() => (lastError = undefined))
+        .catch((error: unknown) => {
+          const message = error instanceof Error ? error.message : String(error);
+          if (message !== lastError) this.onError(error);
+          lastError = message;
+        });
     };
     this.followTimer = setInterval(() => run(() => this.builder.catchUp()), followIntervalMs);
     this.followTimer.unref();
