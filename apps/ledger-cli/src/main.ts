@@ -5,8 +5,22 @@ import { events } from './commands/events';
 import { keysCreate, keysList, keysRevoke } from './commands/keys';
 import { rebuild } from './commands/rebuild';
 import { verify } from './commands/verify';
+import { digest } from './commands/digest';
+import { exportBundle } from './commands/export';
+import { verifyBundleCommand, verifyProof } from './commands/offline-verify';
 
-const commands: Command[] = [keysCreate, keysList, keysRevoke, events, rebuild, verify];
+const commands: Command[] = [
+  keysCreate,
+  keysList,
+  keysRevoke,
+  events,
+  rebuild,
+  verify,
+  digest,
+  exportBundle,
+  verifyProof,
+  verifyBundleCommand,
+];
 
 runCli(process.argv.slice(2), commands, {
   stdout: (text) => process.stdout.write(text),
