@@ -131,7 +131,8 @@ export function verifyBundle(text: string, trustedPublicKey?: string): OfflineRe
       }
       events++;
     }
-    chains.check();
+    const selection = header.selection as Record<string, unknown> | undefined;
+    chains.check(selection !== undefined && ('issueId' in selection || 'customerId' in selection));
     if (header.events !== events) {
       throw new OfflineVerificationError({
         check: 'truncated',

@@ -248,9 +248,33 @@ export class BundleChains {
     stream.set(event.revision, { prevHash: event.metadata.prevHash, hash: event.metadata.hash, line });
   }
 
-  check(): void {
+  /**
+   * Revisions of each stream must be contiguous (a hole is a removed line), start at 0 when the bundle
+   * holds whole streams, and link by prevHash.
+   */
+  check(wholeStreams: boolean): void {
     for (const [name, revisions] of this.seen) {
-      for (const [revision, entry] of [...revisions].sort(([a], [b]) => a - b)) {
+      const sorted = [...revisions].sort(([a], [b]) => a - b);
+      const first = sorted[0][0];
+      if (wholeStreams && first !== 0) {
+        fail({
+          check: 'chain-broken',
+          detail: `${name} starts at revision ${first}, the selection holds whole streams`,
+          line: sorted[0][1].line,
+          stream: name,
+          revision: first,
+        });
+      }
+      sorted.forEach(([revision, entry], i) => {
+        if (revision !== first + i) {
+          fail({
+            check: 'chain-broken',
+            detail: `${name}: revision ${first + i} is missing before revision ${revision}`,
+            line: entry.line,
+            stream: name,
+            revision,
+          });
+        }
         const expected = revision === 0 ? ZERO_HASH : revisions.get(revision - 1)?.hash;
         if (expected !== undefined && entry.prevHash !== expected) {
           fail({
@@ -261,7 +285,7 @@ export class BundleChains {
             revision,
           });
         }
-      }
+      });
     }
   }
 }
