@@ -8,7 +8,9 @@ import {
   verifyLedger,
   ZERO_HASH,
   type NewEvent,
+  columnsMatchCanonical,
   type RawEventRow,
+  type ScannedEvent,
   type VerificationSource,
 } from '@app/ledger';
 import { Tamper } from '../support/tamper';
@@ -260,8 +262,16 @@ describe('verifyLedger on rows no SQLite file can hold', () => {
         use({
           count: async () => rows.length,
           async *batches() {
-            yield rows;
+            yield rows.map((row): ScannedEvent => [
+              row.position,
+              row.stream,
+              row.revision,
+              row.canonical,
+              row.hash,
+              columnsMatchCanonical(row),
+            ]);
           },
+          row: async (position) => rows.find((row) => row.position === position) ?? null,
           heads: async () => null,
         }),
     };

@@ -1,6 +1,12 @@
 import type { EventStore, StoredEvent } from '../../application/ports/event-store.port';
 import { canonicalize } from '../canonical-json';
-import type { RawEventRow, VerificationSnapshot, VerificationSource } from './verification-source';
+import { columnsMatchCanonical } from './ledger-verifier';
+import type {
+  RawEventRow,
+  ScannedEvent,
+  VerificationSnapshot,
+  VerificationSource,
+} from './verification-source';
 
 const PAGE = 5000;
 
@@ -31,6 +37,16 @@ export class EventStoreVerificationSource implements VerificationSource {
 
   snapshot<T>(use: (snapshot: VerificationSnapshot) => Promise<T>): Promise<T> {
     const store = this.eventStore;
+    // The rows of the batch being checked, for `row()`: a broken event is diagnosed before the next batch.
+    let current = new Map<number, RawEventRow>();
+    const scan = (events: StoredEvent[]): ScannedEvent[] => {
+      current = new Map();
+      return events.map((event) => {
+        const row = rawRow(event);
+        current.set(row.position, row);
+        return [row.position, row.stream, row.revision, row.canonical, row.hash, columnsMatchCanonical(row)];
+      });
+    };
     return use({
       async count(stream) {
         if (stream === undefined) return Math.max(0, Number(await store.headPosition()));
@@ -46,7 +62,7 @@ export class EventStoreVerificationSource implements VerificationSource {
           let fromRevision = 0;
           for (;;) {
             const page = await store.readStream(stream, { fromRevision, maxCount: PAGE });
-            if (page.length > 0) yield page.map(rawRow);
+            if (page.length > 0) yield scan(page);
             if (page.length < PAGE) return;
             fromRevision = page[page.length - 1].revision + 1;
           }
@@ -58,10 +74,11 @@ export class EventStoreVerificationSource implements VerificationSource {
             (event) => event.position <= head,
           );
           if (page.length === 0) return;
-          yield page.map(rawRow);
+          yield scan(page);
           fromPosition = page[page.length - 1].position + 1n;
         }
       },
+      row: async (position) => current.get(position) ?? null,
       heads: async () => null,
     });
   }

@@ -87,15 +87,16 @@ interface Head {
   revision: number;
   hash: string;
   position: number;
-  quotedStream: string;
 }
 
 interface PendingGap {
   /** The revision that was due. */
   expectedRevision: number;
-  /** The event found where it was expected. */
-  found: RawEventRow;
-  foundPrevHash: string;
+  /** The event found where it was expected, and its prevHash. */
+  stream: string;
+  revision: number;
+  position: number;
+  prevHash: string;
   /** Hash and position of the event before the gap. */
   beforeHash: string;
   beforePosition: number;
@@ -104,13 +105,20 @@ interface PendingGap {
 const sha256 = (text: string): string => oneShotHash('sha256', text, 'hex');
 
 /**
- * The JCS of the envelope plus the stored data and metadata columns, assembled from the stored text
- * (metadata minus its hash member): equal to the stored canonical bytes exactly when the columns are the
- * JCS encoding of what was hashed. String comparisons only, no parsing, which is what makes it fast; any
- * mismatch is then diagnosed by `diagnose`, which parses.
+ * Whether the stored canonical bytes are exactly the JCS of the envelope plus the stored data and metadata
+ * columns (metadata minus its hash member, which must equal the hash column). Assembled from the stored
+ * text, no parsing: the columns are stored in JCS form. The SQLite source runs the same comparison in SQL.
  */
-function columnsMatchCanonical(row: RawEventRow, hashAt: number, quotedStream: string): boolean {
+export function columnsMatchCanonical(row: RawEventRow): boolean {
   const { canonical: c, data, metadata } = row;
+  const hashAt = metadata.lastIndexOf(HASH_MEMBER);
+  if (
+    hashAt <= 0 ||
+    !metadata.startsWith(row.hash, hashAt + HASH_MEMBER.length) ||
+    metadata.charCodeAt(hashAt + HASH_MEMBER.length + 64) !== 0x22
+  ) {
+    return false;
+  }
   if (!c.startsWith('{"data":') || !c.startsWith(data, 8)) return false;
   let at = 8 + data.length;
   if (!c.startsWith(',"metadata":', at)) return false;
@@ -121,7 +129,7 @@ function columnsMatchCanonical(row: RawEventRow, hashAt: number, quotedStream: s
   const after = metadata.substring(hashAt + HASH_MEMBER.length + 65);
   if (!c.startsWith(after, at)) return false;
   at += after.length;
-  const tail = `,"revision":${row.revision},"schemaVersion":${row.schemaVersion},"stream":${quotedStream},"type":${JSON.stringify(row.type)}}`;
+  const tail = `,"revision":${row.revision},"schemaVersion":${row.schemaVersion},"stream":${JSON.stringify(row.stream)},"type":${JSON.stringify(row.type)}}`;
   return c.length === at + tail.length && c.endsWith(tail);
 }
 
@@ -275,81 +283,77 @@ export async function verifyLedger(
       });
 
     for await (const batch of snapshot.batches(options.stream)) {
-      for (const row of batch) {
+      for (const scanned of batch) {
+        const [position, stream, revision, canonical, hash, columnsMatch] = scanned;
         checked++;
         if (dense) {
-          for (let missing = lastPosition + 1; missing < row.position; missing++)
-            missingPositions.push(missing);
+          for (let missing = lastPosition + 1; missing < position; missing++) missingPositions.push(missing);
         }
-        lastPosition = row.position;
-        const head = heads.get(row.stream);
-        const quotedStream = head?.quotedStream ?? JSON.stringify(row.stream);
-        const { metadata } = row;
-        const hashAt = metadata.lastIndexOf(HASH_MEMBER);
-        const prevAt = metadata.lastIndexOf(PREV_HASH_MEMBER);
-        const prevHash = prevAt < 0 ? '' : metadata.substr(prevAt + PREV_HASH_MEMBER.length, 64);
+        lastPosition = position;
+        const head = heads.get(stream);
+        // In valid JCS the last `,"prevHash":"` is metadata's own: only fixed-form members follow it.
+        const prevAt = canonical.lastIndexOf(PREV_HASH_MEMBER);
+        const prevHash = prevAt < 0 ? '' : canonical.substr(prevAt + PREV_HASH_MEMBER.length, 64);
 
         // (1) the event itself
-        const intact =
-          hashAt > 0 &&
-          metadata.startsWith(row.hash, hashAt + HASH_MEMBER.length) &&
-          metadata.charCodeAt(hashAt + HASH_MEMBER.length + 64) === 0x22 &&
-          columnsMatchCanonical(row, hashAt, quotedStream) &&
-          sha256(row.canonical) === row.hash;
-        if (!intact) {
-          const problem = diagnose(row);
+        if (!(columnsMatch && sha256(canonical) === hash)) {
+          const row = await snapshot.row(position);
+          const problem = row
+            ? diagnose(row)
+            : { reason: 'revision-gap' as const, detail: `position ${position} vanished during the scan` };
           if (problem) {
-            broken(row, problem.reason, problem.detail);
+            broken({ stream, revision, position }, problem.reason, problem.detail);
             // The chain goes on from this event's stored hash, so the next event is judged on its own.
-            heads.set(row.stream, {
-              revision: head ? head.revision + 1 : 0,
-              hash: row.hash,
-              position: row.position,
-              quotedStream,
-            });
+            heads.set(stream, { revision: head ? head.revision + 1 : 0, hash, position });
             continue;
           }
         }
 
         // (2) revision order, (3) the link to the previous event
         const expected = head ? head.revision + 1 : 0;
-        if (row.revision > expected) {
-          pendingGaps.set(`${row.stream}\u0000${expected}`, {
+        if (revision > expected) {
+          pendingGaps.set(`${stream}\u0000${expected}`, {
             expectedRevision: expected,
-            found: row,
-            foundPrevHash: prevHash,
+            stream,
+            revision,
+            position,
+            prevHash,
             beforeHash: head?.hash ?? ZERO_HASH,
             beforePosition: head?.position ?? 0,
           });
-        } else if (row.revision < expected) {
-          const key = `${row.stream}\u0000${row.revision}`;
+        } else if (revision < expected) {
+          const key = `${stream}\u0000${revision}`;
           const gap = pendingGaps.get(key);
           if (gap) {
             pendingGaps.delete(key);
-            const linked = prevHash === gap.beforeHash && gap.foundPrevHash === row.hash;
+            const linked = prevHash === gap.beforeHash && gap.prevHash === hash;
             broken(
-              gap.found,
+              gap,
               'revision-reordered',
-              `revision ${gap.found.revision} (position ${gap.found.position}) is stored before revision ` +
-                `${row.revision} (position ${row.position})${linked ? '; their chain is intact in revision order' : ''}`,
+              `revision ${gap.revision} (position ${gap.position}) is stored before revision ` +
+                `${revision} (position ${position})${linked ? '; their chain is intact in revision order' : ''}`,
             );
           } else {
-            broken(row, 'revision-duplicate', `revision ${row.revision} of ${row.stream} is stored twice`);
+            broken(
+              { stream, revision, position },
+              'revision-duplicate',
+              `revision ${revision} of ${stream} is stored twice`,
+            );
           }
           continue;
         } else if (prevHash !== (head?.hash ?? ZERO_HASH)) {
           broken(
-            row,
+            { stream, revision, position },
             'prev-hash-mismatch',
             `prevHash ${prevHash} does not name the previous event's hash ${head?.hash ?? ZERO_HASH}`,
           );
         }
-        heads.set(row.stream, {
-          revision: row.revision,
-          hash: row.hash,
-          position: row.position,
-          quotedStream,
-        });
+        // Updated in place: one object per stream, not per event.
+        if (head) {
+          head.revision = revision;
+          head.hash = hash;
+          head.position = position;
+        } else heads.set(stream, { revision, hash, position });
       }
       const now = performance.now();
       if (options.onProgress && now - lastProgress >= 200) {
@@ -367,16 +371,16 @@ export async function verifyLedger(
     for (const gap of pendingGaps.values()) {
       const expected = gap.expectedRevision;
       const candidate = missingPositions.find(
-        (position) => position > gap.beforePosition && position < gap.found.position && !placed.has(position),
+        (position) => position > gap.beforePosition && position < gap.position && !placed.has(position),
       );
       if (candidate !== undefined) placed.add(candidate);
       broken(
-        { stream: gap.found.stream, revision: expected, position: candidate ?? gap.found.position },
+        { stream: gap.stream, revision: expected, position: candidate ?? gap.position },
         'revision-gap',
-        `revision ${expected} of ${gap.found.stream} is missing (removed)` +
+        `revision ${expected} of ${gap.stream} is missing (removed)` +
           (candidate !== undefined
             ? `; position ${candidate} is missing too`
-            : `; revision ${gap.found.revision} follows`),
+            : `; revision ${gap.revision} follows`),
       );
     }
 

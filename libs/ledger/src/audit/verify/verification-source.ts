@@ -30,11 +30,29 @@ export interface StreamHeadRow {
   lastPosition: number;
 }
 
+/**
+ * What the scan reads per event, as a tuple (rows are read by the million):
+ * [position, stream, revision, canonical bytes, stored hash, columns match]. The last member is the
+ * engine's own check that the canonical bytes are exactly the JCS of the stored envelope, data and metadata
+ * minus its hash member (`columnsMatchCanonical`), done where the columns are, so they never have to be
+ * copied out for an intact event.
+ */
+export type ScannedEvent = [
+  position: number,
+  stream: string,
+  revision: number,
+  canonical: string,
+  hash: string,
+  columnsMatch: boolean,
+];
+
 export interface VerificationSnapshot {
   /** Number of events the scan will read (for progress). */
   count(stream?: string): Promise<number>;
   /** Events in global position order (one stream's only, when named), in batches. */
-  batches(stream?: string): AsyncIterable<RawEventRow[]>;
+  batches(stream?: string): AsyncIterable<ScannedEvent[]>;
+  /** The whole stored row of an event the scan found broken, to say what is wrong with it. */
+  row(position: number): Promise<RawEventRow | null>;
   /** The engine's stream heads, or null when it keeps none. */
   heads(stream?: string): Promise<StreamHeadRow[] | null>;
 }
