@@ -63,6 +63,17 @@ describe('ledger export -> ledger verify-bundle', () => {
         .map((line) => JSON.parse(line).event.metadata.eventId)
         .sort(),
     ).toEqual(stored.map((event) => event.metadata.eventId).sort());
+    const logged = (await h.allEvents()).filter(
+      (event) => event.type === 'AccessRecorded' && event.data.route === 'ledger export',
+    );
+    expect(logged.map((event) => event.data)).toEqual([
+      expect.objectContaining({
+        method: 'CLI',
+        ids: { issueId: ids.issue },
+        streams: [...expected].sort(),
+        status: 200,
+      }),
+    ]);
     const run = await runLedgerCli(['verify-bundle', out, '--public-key', publicKeyFile]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(

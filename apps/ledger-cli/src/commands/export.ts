@@ -1,10 +1,14 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import {
+  appendAccessEntries,
   bundleEventLine,
   bundleHeaderLine,
   storedInclusionProof,
+  systemClock,
+  uuidv7Generator,
   type BundleSelection,
   type StoredEvent,
 } from '@app/ledger';
@@ -188,6 +192,26 @@ export const exportBundle: Command = {
           `\nwrote ${leaves.length} event(s) of ${streams.length} stream(s) to ${out}` +
             (later ? `; ${later} event(s) recorded after the digest left out` : '') +
             '\n',
+        );
+        // Exports are reads the access log covers (DESIGN.md); the CLI has no API key, so the OS user acts.
+        await appendAccessEntries(
+          ledger.events,
+          [
+            {
+              at: new Date().toISOString(),
+              actor: `cli:${userInfo().username}`,
+              roles: [],
+              method: 'CLI',
+              route: 'ledger export',
+              ids: Object.fromEntries(Object.entries(selection)),
+              // A time range may span every stream: the range itself says what was read.
+              streams: 'recordedFrom' in selection ? [] : streams,
+              status: 200,
+              ip: 'local',
+            },
+          ],
+          uuidv7Generator,
+          systemClock,
         );
         const result = { out, events: leaves.length, streams, leftOut: later, digest };
         io.stdout(globals.json ? `${toJson(result)}\n` : `${out}\n`);
