@@ -16,6 +16,7 @@ import { openSqlite, SqliteDigestStore, SqliteEventStore, SqliteVerificationSour
 import {
   LedgerProofs,
   MerkleTreeBuilder,
+  replayStream,
   signDigest,
   storedRoot,
   verifyConsistency,
@@ -23,7 +24,6 @@ import {
   verifyLedger,
   type NewEvent,
 } from '@app/ledger';
-import { replayStream } from '../libs/ledger/src/audit/replay/stream-replay';
 import { appendLedgerHistory } from './support/ledger-history';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);

@@ -4,4 +4,7 @@ export * from './merkle';
 export * from './verify/verification-source';
 export * from './verify/ledger-verifier';
 export * from './verify/event-store-verification-source';
+export * from './access-log/access-log';
+export * from './access-log/access-log-reader';
+export * from './replay/stream-replay';
 export * from './digest';
