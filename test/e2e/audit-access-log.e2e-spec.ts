@@ -156,6 +156,10 @@ describe('access log', () => {
     expect((await page(`cursor=${foreign}`)).status).toBe(400);
     expect((await get(h, 'analyst', '/audit/access-log')).status).toBe(403);
     expect((await get(h, 'auditor', '/audit/access-log')).status).toBe(200);
+    // CLI exports record actor cli:<user> and route "ledger export" (apps/ledger-cli/src/commands/export.ts).
+    expect((await page('actor=cli:someone')).body).toMatchObject({ items: [], nextCursor: null });
+    expect((await page('route=ledger%20export')).status).toBe(200);
+    expect((await page('route=ledger%20export;drop')).status).toBe(400);
   });
 
   it('leaves the projections alone: every read model still equals its rebuild', async () => {

@@ -6,6 +6,7 @@ const REVISION = /^(?:0|[1-9]\d{0,14})$/;
 const INSTANT = { strict: true, strictSeparator: true } as const;
 export const STREAM_NAME_MESSAGE = 'must be a ledger stream name such as charge-ch_1';
 const STREAM = /^(charge|issue|customer|accesslog)-[A-Za-z0-9_-]{1,64}$/;
+const ACCESS_ACTOR = new RegExp(`${ID_PATTERN.source}|^cli:[A-Za-z0-9._-]{1,64}$`);
 const ACCESS_LOG_LIMIT = /^(?:[1-9]\d?|[1-4]\d\d|500)$/;
 
 /** Exactly one of asOf, revision, occurredAt (none: the whole stream); checked in the controller. */
@@ -49,15 +50,19 @@ export class AccessLogQueryDto {
   @IsISO8601(INSTANT, { message: 'to must be an ISO-8601 date-time' })
   to?: string;
 
-  @ApiPropertyOptional({ description: 'API key id, or "anonymous" for failed authentications' })
+  @ApiPropertyOptional({
+    description: 'API key id, "anonymous" for failed authentications, or cli:<user> for CLI exports',
+  })
   @IsOptional()
-  @Matches(ID_PATTERN, { message: `actor ${ID_MESSAGE}` })
+  @Matches(ACCESS_ACTOR, { message: `actor ${ID_MESSAGE}, or be anonymous or cli:<user>` })
   actor?: string;
 
-  @ApiPropertyOptional({ description: 'Route pattern as logged, e.g. /issues/:issueId' })
+  @ApiPropertyOptional({ description: 'Route pattern as logged, e.g. /issues/:issueId, or ledger export' })
   @IsOptional()
   @MaxLength(200)
-  @Matches(/^\/[A-Za-z0-9_:/-]*$/, { message: 'route must be a route pattern such as /issues/:issueId' })
+  @Matches(/^(?:\/[A-Za-z0-9_:/-]*|ledger [a-z-]{1,40})$/, {
+    message: 'route must be a route pattern such as /issues/:issueId, or a CLI command such as ledger export',
+  })
   route?: string;
 
   @ApiPropertyOptional({ description: 'Only accesses that read this stream' })
