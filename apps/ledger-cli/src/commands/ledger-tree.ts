@@ -1,5 +1,11 @@
 import { SqliteDigestStore, SqliteEventStore } from '@app/event-store';
-import { DigestPublisher, MerkleTreeBuilder, resolveSigningKey, systemClock } from '@app/ledger';
+import {
+  DigestPublisher,
+  MerkleTreeBuilder,
+  publicKeyPem,
+  resolveSigningKey,
+  systemClock,
+} from '@app/ledger';
 import type { Io } from '../cli';
 import type { LedgerDb } from '../ledger-db';
 
@@ -17,7 +23,21 @@ export interface LedgerTree {
 export async function openLedgerTree(db: LedgerDb, io: Io): Promise<LedgerTree> {
   const events = new SqliteEventStore(db);
   const tree = new SqliteDigestStore(db);
-  const { key } = await resolveSigningKey(io.env.LEDGER_SIGNING_KEY, tree, systemClock);
+  const configured = io.env.LEDGER_SIGNING_KEY;
+  const latest = await tree.latestDigest();
+  if (!configured && latest && !(await tree.signingKey())) {
+    // The API signs with a configured key; generating another here would split the digests' keys.
+    await tree.close();
+    await events.close();
+    throw new Error(
+      'The published digests are signed with a configured key, not one kept in ledger.db: ' +
+        'set LEDGER_SIGNING_KEY for the CLI as for the API.',
+    );
+  }
+  const { key } = await resolveSigningKey(configured, tree, systemClock);
+  if (latest && latest.publicKey !== publicKeyPem(key)) {
+    io.stderr('warning: this signing key differs from the key of the latest published digest\n');
+  }
   const builder = new MerkleTreeBuilder(events, tree, {
     onProgress: (size) => io.stderr(`\rmerkle tree: ${size.toLocaleString('en')} leaves   `),
   });
