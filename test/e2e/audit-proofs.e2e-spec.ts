@@ -242,4 +242,21 @@ describe('Merkle digests and proofs over HTTP', () => {
     expect(served.body.items[0].rootHash).toBe('ff'.repeat(32));
     expect(checkDigestSignature(served.body.items[0])).toMatchObject({ ok: false, reason: 'bad-signature' });
   });
+
+  it('answers 503, not 500, for a digest the stored tree no longer reaches', async () => {
+    const digest = await publish(h);
+    const event = (await h.allEvents())[0];
+    const db = openSqlite(join(h.dataDir, 'ledger.db'));
+    db.prepare('DELETE FROM merkle_nodes').run();
+    db.close();
+    const proof = await get(
+      h,
+      'auditor',
+      `/audit/events/${event.metadata.eventId}/proof?treeSize=${digest.treeSize}`,
+    );
+    expect(proof.status).toBe(503);
+    expect(proof.body.type).toBe('/errors/service-unavailable');
+    const consistency = await get(h, 'auditor', `/audit/consistency?from=1&to=${digest.treeSize}`);
+    expect([404, 503]).toContain(consistency.status);
+  });
 });

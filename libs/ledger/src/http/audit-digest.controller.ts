@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { DigestStore } from '../application/ports/digest-store.port';
+import { MissingMerkleNodeError, type DigestStore } from '../application/ports/digest-store.port';
 import type { DigestPublisher } from '../audit/digest/digest-publisher';
 import {
   EventNotInDigestError,
@@ -39,6 +39,14 @@ function asProblem(error: unknown, context: Record<string, unknown>): unknown {
       leafIndex: error.leafIndex,
       treeSize: error.treeSize,
     });
+  }
+  if (error instanceof MissingMerkleNodeError) {
+    // A digest larger than the stored tree: the tree was truncated or is being rebuilt.
+    return ProblemError.of(
+      'service-unavailable',
+      `the Merkle tree does not reach this digest yet: ${error.message}`,
+      context,
+    );
   }
   return error;
 }
