@@ -1,9 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@app/event-store';
-import { checkDigestSignature, leafHash, rootOf } from '@app/ledger';
+import { checkDigestSignature, leafHash, rootOf, verifyBundle, type NewEvent } from '@app/ledger';
 import { appendLedgerHistory } from '../../bench/support/ledger-history';
 import { runLedgerCli } from '../support/audit-cli';
 
@@ -49,5 +49,62 @@ describe('ledger digest', () => {
       stderr: expect.stringContaining('set LEDGER_SIGNING_KEY for the CLI'),
     });
     expect((await runLedgerCli(['digest', '--data-dir', join(dataDir, 'absent')])).code).toBe(3);
+  }, 60_000);
+});
+
+describe('ledger export --from --to', () => {
+  it('fills the holes a racing writer leaves in recordedAt order, so the bundle still verifies', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ledger-export-'));
+    try {
+      const store = SqliteEventStore.open(join(dataDir, 'ledger.db'));
+      const event = (n: number, recordedAt: string): NewEvent => ({
+        type: 'NoteAdded',
+        schemaVersion: 1,
+        data: { issueId: 'is_race', text: `note ${n}` },
+        metadata: {
+          eventId: `00000000-0000-7000-8000-00000000000${n}`,
+          occurredAt: recordedAt,
+          recordedAt,
+          actor: { kind: 'system', id: 'test' },
+          correlationId: 'race',
+          causationId: null,
+          schemaVersion: 1,
+        },
+      });
+      // Revision 1 was recorded last: a range up to just before it holds revisions 0 and 2 only.
+      await store.append(
+        'issue-is_race',
+        [
+          event(0, '2026-01-01T00:00:00.000Z'),
+          event(1, '2026-01-01T00:00:09.000Z'),
+          event(2, '2026-01-01T00:00:01.000Z'),
+        ],
+        'no_stream',
+      );
+      await store.close();
+      const out = join(dataDir, 'range.jsonl');
+      const run = await runLedgerCli([
+        'export',
+        '--from',
+        '2026-01-01T00:00:00.000Z',
+        '--to',
+        '2026-01-01T00:00:05.000Z',
+        '--out',
+        out,
+        '--data-dir',
+        dataDir,
+      ]);
+      expect(run.code).toBe(0);
+      const text = readFileSync(out, 'utf8');
+      const revisions = text
+        .trimEnd()
+        .split('\n')
+        .slice(1)
+        .map((line) => JSON.parse(line).event.revision);
+      expect(revisions).toEqual([0, 1, 2]);
+      expect(verifyBundle(text)).toMatchObject({ ok: true, events: 3 });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }, 60_000);
 });

@@ -114,7 +114,30 @@ async function selectEvents(
     },
     progress,
   );
-  return events;
+  return [...events, ...(await fillHoles(ledger, events))];
+}
+
+/**
+ * recordedAt is taken just before an append, so two writers racing on one stream can record times out of
+ * revision order and a range may catch revisions 4 and 6 but not 5. The events between the first and last
+ * selected revision of each stream are added, so every stream in the bundle is contiguous (and checkable).
+ */
+async function fillHoles(ledger: LedgerTree, events: readonly StoredEvent[]): Promise<StoredEvent[]> {
+  const revisions = new Map<string, Set<number>>();
+  for (const event of events) {
+    const set = revisions.get(event.stream) ?? new Set<number>();
+    set.add(event.revision);
+    revisions.set(event.stream, set);
+  }
+  const missing: StoredEvent[] = [];
+  for (const [stream, set] of revisions) {
+    const first = Math.min(...set);
+    const last = Math.max(...set);
+    if (last - first + 1 === set.size) continue;
+    const span = await ledger.events.readStream(stream, { fromRevision: first, maxCount: last - first + 1 });
+    missing.push(...span.filter((event) => !set.has(event.revision)));
+  }
+  return missing;
 }
 
 export const exportBundle: Command = {
