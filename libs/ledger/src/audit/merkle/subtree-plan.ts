@@ -1,3 +1,4 @@
+import type { MerkleNodeRef } from '../../application/ports/digest-store.port';
 import { EMPTY_ROOT, nodeHash, splitPoint } from './merkle-tree';
 
 /**
@@ -6,10 +7,7 @@ import { EMPTY_ROOT, nodeHash, splitPoint } from './merkle-tree';
  * the right fold of the complete subtrees that the binary digits of its size name, so a proof or a root is
  * O(log n) node reads: these functions say which nodes, the store reads them, `foldNodes` combines them.
  */
-export interface NodeRef {
-  level: number;
-  index: number;
-}
+export type NodeRef = MerkleNodeRef;
 
 export const nodeKey = (ref: NodeRef): string => `${ref.level}:${ref.index}`;
 
