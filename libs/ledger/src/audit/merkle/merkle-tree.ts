@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /**
  * The ledger's Merkle tree: RFC 9162 §2.1 shape and proofs over leaf = SHA-256(0x00 ‖ event hash) and
@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
  * hold the whole tree in memory and are the reference the stored tree (subtree-plan.ts) is tested against.
  */
 
-const LEAF_PREFIX = Buffer.from([0x00]);
-const NODE_PREFIX = Buffer.from([0x01]);
+const LEAF_PREFIX = 0x00;
+const NODE_PREFIX = 0x01;
 
 export const HASH_BYTES = 32;
 
@@ -18,11 +18,19 @@ export function leafHash(eventHashHex: string): Buffer {
   if (!/^[0-9a-f]{64}$/.test(eventHashHex)) {
     throw new TypeError(`leafHash: expected 64 lowercase hex characters, got "${eventHashHex}"`);
   }
-  return createHash('sha256').update(LEAF_PREFIX).update(Buffer.from(eventHashHex, 'hex')).digest();
+  const input = Buffer.allocUnsafe(1 + HASH_BYTES);
+  input[0] = LEAF_PREFIX;
+  input.write(eventHashHex, 1, 'hex');
+  return hash('sha256', input, 'buffer');
 }
 
 export function nodeHash(left: Buffer, right: Buffer): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  // One-shot hash of one buffer: about twice as fast as createHash for inputs this small.
+  const input = Buffer.allocUnsafe(1 + left.length + right.length);
+  input[0] = NODE_PREFIX;
+  left.copy(input, 1);
+  right.copy(input, 1 + left.length);
+  return hash('sha256', input, 'buffer');
 }
 
 /** Largest power of two strictly less than n (n >= 2). */

@@ -87,7 +87,8 @@ export function consistencyPlan(size1: number, size2: number): NodeRef[][] {
 
 /**
  * Nodes completed by appending leaves at sequences `firstSequence`..: for each leaf, its level-0 node and
- * every parent it closes. `frontier(level)` answers the left sibling needed from before this batch.
+ * every parent it closes. A node with an odd index needs its left sibling: the node made just before it at
+ * its level, in this batch, or else one of the frontier nodes from before it (`frontier`).
  */
 export function completedNodes(
   firstSequence: number,
@@ -95,17 +96,18 @@ export function completedNodes(
   frontier: (ref: NodeRef) => Buffer,
 ): Array<NodeRef & { hash: Buffer }> {
   const out: Array<NodeRef & { hash: Buffer }> = [];
-  const fresh = new Map<string, Buffer>();
-  const lookup = (ref: NodeRef): Buffer => fresh.get(nodeKey(ref)) ?? frontier(ref);
+  const latest: Array<{ index: number; hash: Buffer } | undefined> = [];
   leaves.forEach((leaf, offset) => {
     let index = firstSequence + offset;
     let level = 0;
     let hash = leaf;
     for (;;) {
       out.push({ level, index, hash });
-      fresh.set(nodeKey({ level, index }), hash);
+      const previous = latest[level];
+      latest[level] = { index, hash };
       if (index % 2 === 0) break;
-      hash = nodeHash(lookup({ level, index: index - 1 }), hash);
+      const left = previous?.index === index - 1 ? previous.hash : frontier({ level, index: index - 1 });
+      hash = nodeHash(left, hash);
       index = (index - 1) / 2;
       level++;
     }
