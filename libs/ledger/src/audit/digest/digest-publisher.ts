@@ -43,7 +43,11 @@ export class DigestPublisher {
   start(intervalSeconds: number, followIntervalMs = TREE_FOLLOW_INTERVAL_MS): void {
     // A failure repeats every tick until fixed (e.g. a tampered event): report it once, not each second.
     let lastError: string | undefined;
-    const run = (work: () => Promise<unknown>) => {
+    // A tick that finds work in flight (a long catch-up) is skipped rather than queued behind it.
+    const inFlight = new Set<string>();
+    const run = (name: string, work: () => Promise<unknown>) => {
+      if (inFlight.has(name)) return;
+      inFlight.add(name);
       this.background = this.background
         .then(work)
         .then(() => (lastError = undefined))
@@ -51,12 +55,13 @@ export class DigestPublisher {
           const message = error instanceof Error ? error.message : String(error);
           if (message !== lastError) this.onError(error);
           lastError = message;
-        });
+        })
+        .finally(() => inFlight.delete(name));
     };
-    this.followTimer = setInterval(() => run(() => this.builder.catchUp()), followIntervalMs);
+    this.followTimer = setInterval(() => run('follow', () => this.builder.catchUp()), followIntervalMs);
     this.followTimer.unref();
     if (intervalSeconds > 0) {
-      this.digestTimer = setInterval(() => run(() => this.publish()), intervalSeconds * 1000);
+      this.digestTimer = setInterval(() => run('digest', () => this.publish()), intervalSeconds * 1000);
       this.digestTimer.unref();
     }
   }
