@@ -87,7 +87,8 @@ export async function openEmbeddedLedger(
     slaTargets: options.slaTargets,
     engines: { events: 'sqlite', readModels: 'sqlite' },
     digests: { store: digestStore, publisher },
-    verification: new SqliteVerificationSource(file),
+    // Small batches: a verification in the API yields to requests every 2000 events.
+    verification: new SqliteVerificationSource(file, { batchSize: 2000 }),
   };
   const started = projections;
   return {

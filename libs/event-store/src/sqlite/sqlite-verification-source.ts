@@ -8,7 +8,7 @@ import type {
 } from '@app/ledger';
 import { openSqlite } from './open-sqlite';
 
-const BATCH = 10_000;
+const DEFAULT_BATCH = 10_000;
 
 const ROW_COLUMNS =
   'position, stream, revision, type, schema_version AS schemaVersion, data, metadata, canonical, hash';
@@ -39,14 +39,18 @@ type ScanRow = [number, string, number, string, string, number | boolean | null]
 export class SqliteVerificationSource implements VerificationSource {
   readonly densePositions = true;
 
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    /** Rows per read; the event loop runs between batches, so a server passes fewer than the CLI. */
+    private readonly options: { batchSize?: number } = {},
+  ) {}
 
   async snapshot<T>(use: (snapshot: VerificationSnapshot) => Promise<T>): Promise<T> {
     const db = openSqlite(this.file, { readonly: true });
     try {
       db.exec('BEGIN');
       try {
-        return await use(new SqliteSnapshot(db));
+        return await use(new SqliteSnapshot(db, this.options.batchSize ?? DEFAULT_BATCH));
       } finally {
         if (db.inTransaction) db.exec('COMMIT');
       }
@@ -61,7 +65,10 @@ class SqliteSnapshot implements VerificationSnapshot {
   private readonly ofStream: Statement<[string, number, number], ScanRow>;
   private readonly byPosition: Statement<[number], RawEventRow>;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly batchSize: number,
+  ) {
     // Raw rows (arrays): no object per row.
     this.all = db
       .prepare<[number, number], ScanRow>(
@@ -90,11 +97,13 @@ class SqliteSnapshot implements VerificationSnapshot {
     let after = 0;
     for (;;) {
       const rows =
-        stream === undefined ? this.all.all(after, BATCH) : this.ofStream.all(stream, after, BATCH);
+        stream === undefined
+          ? this.all.all(after, this.batchSize)
+          : this.ofStream.all(stream, after, this.batchSize);
       if (rows.length === 0) return;
       for (const row of rows) row[5] = row[5] === 1;
       yield rows as ScannedEvent[];
-      if (rows.length < BATCH) return;
+      if (rows.length < this.batchSize) return;
       after = rows[rows.length - 1][0];
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
