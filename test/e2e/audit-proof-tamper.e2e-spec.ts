@@ -1,15 +1,20 @@
+import { createPrivateKey } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import {
   canonicalEventBytes,
   eventHash,
+  signDigest,
+  storedRoot,
   verifyConsistency,
   verifyProofDocument,
   type EventMetadata,
   type SignedDigest,
   type StoredEvent,
 } from '@app/ledger';
-import { openSqlite } from '@app/event-store';
+import { openSqlite, SqliteDigestStore } from '@app/event-store';
+import { runLedgerCli } from '../support/audit-cli';
 import { get, post } from '../support/http';
 import { startLedger, tempDataDir, type LedgerHarness } from '../support/ledger-harness';
 import { randomWorkload } from '../support/workload';
@@ -174,7 +179,19 @@ describe('tampering with the SQLite file against the Merkle tree', () => {
       expect(verifyConsistency(kept.treeSize, later.treeSize, root(kept), root(later), proof)).toBe(false);
       // The digests table still says what was signed before, so the forgery cannot even answer consistently.
       expect(res.body.from).toEqual(kept);
-      // The new tree's own prefix is consistent with its new root: it is the old root that no longer fits.
+      const heldFile = join(dataDir, 'held-digest.json');
+      const answerFile = join(dataDir, 'consistency.json');
+      writeFileSync(heldFile, JSON.stringify(kept));
+      writeFileSync(answerFile, JSON.stringify(res.body));
+      const offline = await runLedgerCli([
+        'verify-consistency',
+        '--held',
+        heldFile,
+        '--consistency',
+        answerFile,
+      ]);
+      expect(offline).toMatchObject({ code: 1, stderr: expect.stringContaining('FAILS consistency-failed') });
+      // Proofs from the rebuilt tree against the digest signed before do not reach its root either.
       const rebuiltPrefix = await get(
         h,
         'auditor',
@@ -190,6 +207,46 @@ describe('tampering with the SQLite file against the Merkle tree', () => {
         kept.publicKey,
       );
       expect(report).toMatchObject({ ok: false, failure: { check: 'inclusion-failed' } });
+      // A forger who also re-signs the old digest row over the new tree makes the served answers agree
+      // again; only the auditor's own copy of the digest catches it.
+      const db2 = openSqlite(join(dataDir, 'ledger.db'));
+      const key = createPrivateKey(
+        db2.prepare<[], { private_key_pem: string }>('SELECT private_key_pem FROM merkle_signing_key').get()!
+          .private_key_pem,
+      );
+      const rebuiltRoot = (await storedRoot(new SqliteDigestStore(db2), kept.treeSize)).toString('hex');
+      const resigned = signDigest(
+        { treeSize: kept.treeSize, rootHash: rebuiltRoot, createdAt: kept.createdAt },
+        key,
+      );
+      db2
+        .prepare('UPDATE merkle_digests SET root_hash = ?, signature = ? WHERE tree_size = ?')
+        .run(resigned.rootHash, resigned.signature, kept.treeSize);
+      db2.close();
+      const forgedAnswer = await get(
+        h,
+        'auditor',
+        `/audit/consistency?from=${kept.treeSize}&to=${later.treeSize}`,
+      );
+      const forgedProof = (forgedAnswer.body.proof as string[]).map((hash) => Buffer.from(hash, 'hex'));
+      expect(
+        verifyConsistency(
+          kept.treeSize,
+          later.treeSize,
+          Buffer.from(rebuiltRoot, 'hex'),
+          root(later),
+          forgedProof,
+        ),
+      ).toBe(true);
+      writeFileSync(answerFile, JSON.stringify(forgedAnswer.body));
+      const caught = await runLedgerCli([
+        'verify-consistency',
+        '--held',
+        heldFile,
+        '--consistency',
+        answerFile,
+      ]);
+      expect(caught).toMatchObject({ code: 1, stderr: expect.stringContaining('FAILS digest-mismatch') });
     } finally {
       await h.close(true);
     }

@@ -115,6 +115,18 @@ describe('Merkle digests and proofs over HTTP', () => {
     const root = (d: SignedDigest) => Buffer.from(d.rootHash, 'hex');
     expect(verifyConsistency(first.treeSize, second.treeSize, root(first), root(second), proof)).toBe(true);
     expect(verifyConsistency(first.treeSize, second.treeSize, root(second), root(second), proof)).toBe(false);
+    const heldFile = join(h.dataDir, 'held.json');
+    const answerFile = join(h.dataDir, 'answer.json');
+    writeFileSync(heldFile, JSON.stringify(first));
+    writeFileSync(answerFile, JSON.stringify(consistency.body));
+    const offline = await runLedgerCli([
+      'verify-consistency',
+      '--held',
+      heldFile,
+      '--consistency',
+      answerFile,
+    ]);
+    expect([offline.code, offline.stdout]).toEqual([0, expect.stringMatching(/^ok: consistency verifies/)]);
     const same = await get(h, 'auditor', `/audit/consistency?from=${second.treeSize}&to=${second.treeSize}`);
     expect(same.body.proof).toEqual([]);
 

@@ -7,7 +7,7 @@ import { rebuild } from './commands/rebuild';
 import { verify } from './commands/verify';
 import { digest } from './commands/digest';
 import { exportBundle } from './commands/export';
-import { verifyBundleCommand, verifyProof } from './commands/offline-verify';
+import { verifyBundleCommand, verifyConsistencyCommand, verifyProof } from './commands/offline-verify';
 
 const commands: Command[] = [
   keysCreate,
@@ -20,6 +20,7 @@ const commands: Command[] = [
   exportBundle,
   verifyProof,
   verifyBundleCommand,
+  verifyConsistencyCommand,
 ];
 
 runCli(process.argv.slice(2), commands, {

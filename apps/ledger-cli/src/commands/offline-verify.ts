@@ -1,6 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { verifyBundle, verifyProofDocument, type OfflineReport } from '@app/ledger';
+import {
+  verifyBundle,
+  verifyConsistencyDocument,
+  verifyProofDocument,
+  type OfflineReport,
+} from '@app/ledger';
 import { EXIT, NotFoundError, requiredString, type Command, type CommandContext } from '../cli';
 import { toJson } from '../ledger-db';
 
@@ -94,5 +99,39 @@ export const verifyBundleCommand: Command = {
   async run(context) {
     const text = readFile(context.io.cwd, context.args[0], 'bundle');
     return print(verifyBundle(text, trustedKey(context)), 'bundle', context);
+  },
+};
+
+export const verifyConsistencyCommand: Command = {
+  path: ['verify-consistency'],
+  args: [],
+  synopsis: '--held <digest.json> --consistency <answer.json>',
+  summary: 'Check offline that the ledger only appended since a digest you hold (a consistency answer).',
+  options: { held: { type: 'string' }, consistency: { type: 'string' }, 'public-key': { type: 'string' } },
+  optionHelp: [
+    ['--held <file>', 'your own copy of the older signed digest (GET /audit/digest back then)'],
+    ['--consistency <file>', 'the answer of GET /audit/consistency?from=<its treeSize>&to=<newer>'],
+    publicKeyHelp,
+  ],
+  example: 'ledger verify-consistency --held digest-2026-01.json --consistency answer.json',
+  async run(context) {
+    const heldPath = requiredString(context.options, 'held');
+    const answerPath = requiredString(context.options, 'consistency');
+    const heldText = readFile(context.io.cwd, heldPath, 'digest file');
+    const answerText = readFile(context.io.cwd, answerPath, 'consistency answer');
+    const key = trustedKey(context);
+    let held: unknown;
+    let answer: unknown;
+    try {
+      held = JSON.parse(heldText);
+    } catch {
+      return print(notJson(heldPath), 'consistency', context);
+    }
+    try {
+      answer = JSON.parse(answerText);
+    } catch {
+      return print(notJson(answerPath), 'consistency', context);
+    }
+    return print(verifyConsistencyDocument(held, answer, key), 'consistency', context);
   },
 };

@@ -1,7 +1,7 @@
 import type { SignedDigest } from '../../application/ports/digest-store.port';
 import type { StoredEvent } from '../../application/ports/event-store.port';
 import { canonicalEventBytes, eventHash, ZERO_HASH } from '../event-hash';
-import { leafHash, verifyInclusion } from '../merkle/merkle-tree';
+import { leafHash, verifyConsistency, verifyInclusion } from '../merkle/merkle-tree';
 import { checkDigestSignature } from './digest-signature';
 
 /**
@@ -19,7 +19,9 @@ export type OfflineCheck =
   | 'untrusted-key'
   | 'chain-broken'
   | 'duplicate-event'
-  | 'truncated';
+  | 'truncated'
+  | 'digest-mismatch'
+  | 'consistency-failed';
 
 export interface OfflineFailure {
   check: OfflineCheck;
@@ -224,6 +226,48 @@ export function verifyProofDocument(document: unknown, trustedPublicKey?: string
       checkInclusion(hash, document.leafIndex, document.proof, digest, where);
       checkDigest(digest, trustedPublicKey);
       return { events: 1, digest: digestSummary, keySource: trustedPublicKey ? 'trusted' : 'embedded' };
+    },
+    () => ({ events: 0, digest: digestSummary, keySource: null }),
+  );
+}
+
+/**
+ * An auditor's own copy of an older digest against an answer of GET /audit/consistency: the answer's `from`
+ * must be that digest, the proof must lead from its root to the newer root, and both must be signed.
+ */
+export function verifyConsistencyDocument(
+  heldDigest: unknown,
+  answer: unknown,
+  trustedPublicKey?: string,
+): OfflineReport {
+  let digestSummary: OfflineReport['digest'] = null;
+  return report(
+    () => {
+      const held = parseDigest(heldDigest);
+      if (!isObject(answer))
+        return fail({ check: 'format', detail: 'the consistency answer must be a JSON object' });
+      const from = parseDigest(answer.from);
+      const to = parseDigest(answer.to);
+      digestSummary = { treeSize: to.treeSize, rootHash: to.rootHash, createdAt: to.createdAt };
+      if (from.treeSize !== held.treeSize || from.rootHash !== held.rootHash) {
+        fail({
+          check: 'digest-mismatch',
+          detail:
+            `the ledger now answers root ${from.rootHash} for tree size ${from.treeSize}; ` +
+            `the digest held says ${held.rootHash} for tree size ${held.treeSize}`,
+        });
+      }
+      const proof = hashList(answer.proof, 'proof');
+      const hex = (digest: SignedDigest) => Buffer.from(digest.rootHash, 'hex');
+      if (!verifyConsistency(held.treeSize, to.treeSize, hex(held), hex(to), proof)) {
+        fail({
+          check: 'consistency-failed',
+          detail: `the tree of size ${to.treeSize} (root ${to.rootHash}) does not extend the digest held (size ${held.treeSize})`,
+        });
+      }
+      checkDigest(held, trustedPublicKey);
+      checkDigest(to, trustedPublicKey);
+      return { events: 0, digest: digestSummary, keySource: trustedPublicKey ? 'trusted' : 'embedded' };
     },
     () => ({ events: 0, digest: digestSummary, keySource: null }),
   );
