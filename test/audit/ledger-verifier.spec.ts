@@ -8,9 +8,8 @@ import {
   verifyLedger,
   ZERO_HASH,
   type NewEvent,
-  columnsMatchCanonical,
+  scannedEvent,
   type RawEventRow,
-  type ScannedEvent,
   type VerificationSource,
 } from '@app/ledger';
 import { Tamper } from '../support/tamper';
@@ -51,13 +50,16 @@ async function ledger(): Promise<{ file: string; dir: string }> {
 
 const positionOf = (stream: string, revision: number) => String(3 * revision + STREAMS.indexOf(stream) + 1);
 
-describe('verifyLedger over a tampered SQLite file', () => {
+describe.each([
+  ['checked in this thread', { threads: 0 }],
+  ['checked by two threads', { threads: 2, parallelThreshold: 0 }],
+] as const)('verifyLedger over a tampered SQLite file, events %s', (_mode, sourceOptions) => {
   let dir: string;
   let file: string;
   let source: VerificationSource;
   beforeEach(async () => {
     ({ file, dir } = await ledger());
-    source = new SqliteVerificationSource(file);
+    source = new SqliteVerificationSource(file, sourceOptions);
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -66,6 +68,7 @@ describe('verifyLedger over a tampered SQLite file', () => {
     const report = await verifyLedger(source, { onProgress: (p) => progress.push(p.checked) });
     expect(report).toMatchObject({
       ok: true,
+      checkingThreads: sourceOptions.threads,
       checked: 15,
       streams: 3,
       firstBroken: null,
@@ -84,6 +87,8 @@ describe('verifyLedger over a tampered SQLite file', () => {
     await Tamper.on(file, (t) => t.changeData('charge-a', 2, (data) => (data.amount = 1)));
     const report = await verifyLedger(source);
     expect(report.ok).toBe(false);
+    // A thread found the broken event: the scan was done again in one thread to name it.
+    expect(report.checkingThreads).toBe(0);
     expect(report.firstBroken).toMatchObject({
       stream: 'charge-a',
       revision: 2,
@@ -166,6 +171,8 @@ describe('verifyLedger over a tampered SQLite file', () => {
       position: positionOf('customer-c', 1),
       reason: 'revision-gap',
     });
+    // Every remaining event is intact itself, so the threads' result stands (no second scan).
+    expect(report.checkingThreads).toBe(sourceOptions.threads);
     expect(report.breakCount).toBe(1);
     expect(report.checked).toBe(14);
     // One stream alone: no positions to lean on, the gap is still named.
@@ -262,14 +269,7 @@ describe('verifyLedger on rows no SQLite file can hold', () => {
         use({
           count: async () => rows.length,
           async *batches() {
-            yield rows.map((row): ScannedEvent => [
-              row.position,
-              row.stream,
-              row.revision,
-              row.canonical,
-              row.hash,
-              columnsMatchCanonical(row),
-            ]);
+            yield rows.map(scannedEvent);
           },
           row: async (position) => rows.find((row) => row.position === position) ?? null,
           heads: async () => null,

@@ -1,6 +1,6 @@
 import type { EventStore, StoredEvent } from '../../application/ports/event-store.port';
 import { canonicalize } from '../canonical-json';
-import { columnsMatchCanonical } from './ledger-verifier';
+import { scannedEvent } from './ledger-verifier';
 import type {
   RawEventRow,
   ScannedEvent,
@@ -44,7 +44,7 @@ export class EventStoreVerificationSource implements VerificationSource {
       return events.map((event) => {
         const row = rawRow(event);
         current.set(row.position, row);
-        return [row.position, row.stream, row.revision, row.canonical, row.hash, columnsMatchCanonical(row)];
+        return scannedEvent(row);
       });
     };
     return use({

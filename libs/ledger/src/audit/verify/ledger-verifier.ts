@@ -1,7 +1,12 @@
 import { hash as oneShotHash } from 'node:crypto';
 import { canonicalEventBytes, ZERO_HASH } from '../event-hash';
 import { canonicalize } from '../canonical-json';
-import type { RawEventRow, VerificationSource } from './verification-source';
+import type {
+  RawEventRow,
+  ScannedEvent,
+  VerificationSnapshot,
+  VerificationSource,
+} from './verification-source';
 
 /**
  * Why an event (or a stream) fails verification. Each names one kind of tampering (docs/audit.md):
@@ -67,6 +72,8 @@ export interface LedgerVerification {
   breakCount: number;
   /** Whether the engine's stream heads were checked too (SQLite: the streams table). */
   headsChecked: boolean;
+  /** Threads that checked the events themselves beside the chain scan (0: the scan did). */
+  checkingThreads: number;
   seconds: number;
   eventsPerSecond: number;
 }
@@ -131,6 +138,18 @@ export function columnsMatchCanonical(row: RawEventRow): boolean {
   at += after.length;
   const tail = `,"revision":${row.revision},"schemaVersion":${row.schemaVersion},"stream":${JSON.stringify(row.stream)},"type":${JSON.stringify(row.type)}}`;
   return c.length === at + tail.length && c.endsWith(tail);
+}
+
+/** The per-event check of a source that has the whole row: the tuple `batches` yields. */
+export function scannedEvent(row: RawEventRow): ScannedEvent {
+  const intact = columnsMatchCanonical(row) && sha256(row.canonical) === row.hash;
+  return [row.position, row.stream, row.revision, prevHashOf(row.canonical), row.hash, intact];
+}
+
+/** In valid JCS the last `,"prevHash":"` is metadata's own: only fixed-form members follow it. */
+export function prevHashOf(canonical: string): string {
+  const at = canonical.lastIndexOf(PREV_HASH_MEMBER);
+  return at < 0 ? '' : canonical.substr(at + PREV_HASH_MEMBER.length, 64);
 }
 
 function parsed(text: string): { ok: true; value: unknown } | { ok: false } {
@@ -258,196 +277,213 @@ export async function verifyLedger(
   options: VerifyOptions = {},
 ): Promise<LedgerVerification> {
   const started = performance.now();
-  return source.snapshot(async (snapshot) => {
-    const total = await snapshot.count(options.stream);
-    const heads = new Map<string, Head>();
-    const pendingGaps = new Map<string, PendingGap>();
-    const missingPositions: number[] = [];
-    const breaks: VerificationBreak[] = [];
-    const dense = source.densePositions && options.stream === undefined;
-    let checked = 0;
-    let lastPosition = 0;
-    let lastProgress = started;
+  const first = await source.snapshot(
+    async (snapshot) => ({
+      report: await scan(source, snapshot, options, started),
+      deferred: (await snapshot.deferredFailures?.()) ?? [],
+    }),
+    { parallel: true, stream: options.stream },
+  );
+  if (first.deferred.length === 0) return first.report;
+  // Some event is broken itself: the sequential scan names it (and what follows from it) exactly.
+  return source.snapshot((snapshot) => scan(source, snapshot, options, started), {
+    parallel: false,
+    stream: options.stream,
+  });
+}
 
-    const broken = (
-      row: { stream: string | null; revision: number | null; position: number | null },
-      reason: VerificationReason,
-      detail: string,
-    ) =>
-      breaks.push({
-        stream: row.stream,
-        revision: row.revision,
-        position: row.position === null ? null : String(row.position),
-        reason,
-        detail,
-      });
+async function scan(
+  source: VerificationSource,
+  snapshot: VerificationSnapshot,
+  options: VerifyOptions,
+  started: number,
+): Promise<LedgerVerification> {
+  const total = await snapshot.count(options.stream);
+  const heads = new Map<string, Head>();
+  const pendingGaps = new Map<string, PendingGap>();
+  const missingPositions: number[] = [];
+  const breaks: VerificationBreak[] = [];
+  const dense = source.densePositions && options.stream === undefined;
+  let checked = 0;
+  let lastPosition = 0;
+  let lastProgress = started;
 
-    for await (const batch of snapshot.batches(options.stream)) {
-      for (const scanned of batch) {
-        const [position, stream, revision, canonical, hash, columnsMatch] = scanned;
-        checked++;
-        if (dense) {
-          for (let missing = lastPosition + 1; missing < position; missing++) missingPositions.push(missing);
-        }
-        lastPosition = position;
-        const head = heads.get(stream);
-        // In valid JCS the last `,"prevHash":"` is metadata's own: only fixed-form members follow it.
-        const prevAt = canonical.lastIndexOf(PREV_HASH_MEMBER);
-        const prevHash = prevAt < 0 ? '' : canonical.substr(prevAt + PREV_HASH_MEMBER.length, 64);
+  const broken = (
+    row: { stream: string | null; revision: number | null; position: number | null },
+    reason: VerificationReason,
+    detail: string,
+  ) =>
+    breaks.push({
+      stream: row.stream,
+      revision: row.revision,
+      position: row.position === null ? null : String(row.position),
+      reason,
+      detail,
+    });
 
-        // (1) the event itself
-        if (!(columnsMatch && sha256(canonical) === hash)) {
-          const row = await snapshot.row(position);
-          const problem = row
-            ? diagnose(row)
-            : { reason: 'revision-gap' as const, detail: `position ${position} vanished during the scan` };
-          if (problem) {
-            broken({ stream, revision, position }, problem.reason, problem.detail);
-            // The chain goes on from this event's stored hash, so the next event is judged on its own.
-            heads.set(stream, { revision: head ? head.revision + 1 : 0, hash, position });
-            continue;
-          }
-        }
+  for await (const batch of snapshot.batches(options.stream)) {
+    for (const scanned of batch) {
+      const [position, stream, revision, prevHash, hash, intact] = scanned;
+      checked++;
+      if (dense) {
+        for (let missing = lastPosition + 1; missing < position; missing++) missingPositions.push(missing);
+      }
+      lastPosition = position;
+      const head = heads.get(stream);
 
-        // (2) revision order, (3) the link to the previous event
-        const expected = head ? head.revision + 1 : 0;
-        if (revision > expected) {
-          pendingGaps.set(`${stream}\u0000${expected}`, {
-            expectedRevision: expected,
-            stream,
-            revision,
-            position,
-            prevHash,
-            beforeHash: head?.hash ?? ZERO_HASH,
-            beforePosition: head?.position ?? 0,
-          });
-        } else if (revision < expected) {
-          const key = `${stream}\u0000${revision}`;
-          const gap = pendingGaps.get(key);
-          if (gap) {
-            pendingGaps.delete(key);
-            const linked = prevHash === gap.beforeHash && gap.prevHash === hash;
-            broken(
-              gap,
-              'revision-reordered',
-              `revision ${gap.revision} (position ${gap.position}) is stored before revision ` +
-                `${revision} (position ${position})${linked ? '; their chain is intact in revision order' : ''}`,
-            );
-          } else {
-            broken(
-              { stream, revision, position },
-              'revision-duplicate',
-              `revision ${revision} of ${stream} is stored twice`,
-            );
-          }
+      // (1) the event itself
+      if (!intact) {
+        const row = await snapshot.row(position);
+        const problem = row
+          ? diagnose(row)
+          : { reason: 'revision-gap' as const, detail: `position ${position} vanished during the scan` };
+        if (problem) {
+          broken({ stream, revision, position }, problem.reason, problem.detail);
+          // The chain goes on from this event's stored hash, so the next event is judged on its own.
+          heads.set(stream, { revision: head ? head.revision + 1 : 0, hash, position });
           continue;
-        } else if (prevHash !== (head?.hash ?? ZERO_HASH)) {
+        }
+      }
+
+      // (2) revision order, (3) the link to the previous event
+      const expected = head ? head.revision + 1 : 0;
+      if (revision > expected) {
+        pendingGaps.set(`${stream}\u0000${expected}`, {
+          expectedRevision: expected,
+          stream,
+          revision,
+          position,
+          prevHash,
+          beforeHash: head?.hash ?? ZERO_HASH,
+          beforePosition: head?.position ?? 0,
+        });
+      } else if (revision < expected) {
+        const key = `${stream}\u0000${revision}`;
+        const gap = pendingGaps.get(key);
+        if (gap) {
+          pendingGaps.delete(key);
+          const linked = prevHash === gap.beforeHash && gap.prevHash === hash;
+          broken(
+            gap,
+            'revision-reordered',
+            `revision ${gap.revision} (position ${gap.position}) is stored before revision ` +
+              `${revision} (position ${position})${linked ? '; their chain is intact in revision order' : ''}`,
+          );
+        } else {
           broken(
             { stream, revision, position },
-            'prev-hash-mismatch',
-            `prevHash ${prevHash} does not name the previous event's hash ${head?.hash ?? ZERO_HASH}`,
+            'revision-duplicate',
+            `revision ${revision} of ${stream} is stored twice`,
           );
         }
-        // Updated in place: one object per stream, not per event.
-        if (head) {
-          head.revision = revision;
-          head.hash = hash;
-          head.position = position;
-        } else heads.set(stream, { revision, hash, position });
+        continue;
+      } else if (prevHash !== (head?.hash ?? ZERO_HASH)) {
+        broken(
+          { stream, revision, position },
+          'prev-hash-mismatch',
+          `prevHash ${prevHash} does not name the previous event's hash ${head?.hash ?? ZERO_HASH}`,
+        );
       }
-      const now = performance.now();
-      if (options.onProgress && now - lastProgress >= 200) {
-        lastProgress = now;
-        options.onProgress({
-          checked,
-          total,
-          eventsPerSecond: Math.round(checked / ((now - started) / 1000)),
-        });
-      }
+      // Updated in place: one object per stream, not per event.
+      if (head) {
+        head.revision = revision;
+        head.hash = hash;
+        head.position = position;
+      } else heads.set(stream, { revision, hash, position });
     }
+    const now = performance.now();
+    if (options.onProgress && now - lastProgress >= 200) {
+      lastProgress = now;
+      options.onProgress({
+        checked,
+        total,
+        eventsPerSecond: Math.round(checked / ((now - started) / 1000)),
+      });
+    }
+  }
 
-    // Gaps never filled: the missing revision was removed. Name its position when exactly there one is missing.
-    const placed = new Set<number>();
-    for (const gap of pendingGaps.values()) {
-      const expected = gap.expectedRevision;
-      const candidate = missingPositions.find(
-        (position) => position > gap.beforePosition && position < gap.position && !placed.has(position),
-      );
-      if (candidate !== undefined) placed.add(candidate);
-      broken(
-        { stream: gap.stream, revision: expected, position: candidate ?? gap.position },
-        'revision-gap',
-        `revision ${expected} of ${gap.stream} is missing (removed)` +
-          (candidate !== undefined
-            ? `; position ${candidate} is missing too`
-            : `; revision ${gap.revision} follows`),
-      );
-    }
+  // Gaps never filled: the missing revision was removed. Name its position when exactly there one is missing.
+  const placed = new Set<number>();
+  for (const gap of pendingGaps.values()) {
+    const expected = gap.expectedRevision;
+    const candidate = missingPositions.find(
+      (position) => position > gap.beforePosition && position < gap.position && !placed.has(position),
+    );
+    if (candidate !== undefined) placed.add(candidate);
+    broken(
+      { stream: gap.stream, revision: expected, position: candidate ?? gap.position },
+      'revision-gap',
+      `revision ${expected} of ${gap.stream} is missing (removed)` +
+        (candidate !== undefined
+          ? `; position ${candidate} is missing too`
+          : `; revision ${gap.revision} follows`),
+    );
+  }
 
-    const stored = await snapshot.heads(options.stream);
-    if (stored) {
-      const recorded = new Set<string>();
-      for (const row of stored) {
-        recorded.add(row.stream);
-        const seen = heads.get(row.stream);
-        const seenRevision = seen?.revision ?? -1;
-        if (row.revision > seenRevision) {
-          if (dense && missingPositions.includes(row.lastPosition)) placed.add(row.lastPosition);
-          broken(
-            { stream: row.stream, revision: seenRevision + 1, position: row.lastPosition },
-            'stream-head-beyond-events',
-            `the stream head records revision ${row.revision} (position ${row.lastPosition}) but the last stored ` +
-              `event is revision ${seenRevision}: revisions ${seenRevision + 1}..${row.revision} were removed`,
-          );
-        } else if (row.revision < seenRevision) {
-          broken(
-            { stream: row.stream, revision: row.revision + 1, position: seen!.position },
-            'stream-head-behind-events',
-            `events after the recorded head (revision ${row.revision}) are stored, up to revision ${seenRevision}: ` +
-              'they were not appended by the ledger',
-          );
-        } else if (seen && (row.lastHash !== seen.hash || row.lastPosition !== seen.position)) {
-          broken(
-            { stream: row.stream, revision: seen.revision, position: seen.position },
-            'stream-head-hash-mismatch',
-            `the stream head records hash ${row.lastHash} at position ${row.lastPosition}; the last event has ` +
-              `${seen.hash} at position ${seen.position}: it was rewritten`,
-          );
-        }
-      }
-      for (const [stream, seen] of heads) {
-        if (!recorded.has(stream)) {
-          broken(
-            { stream, revision: 0, position: null },
-            'stream-head-missing',
-            `${stream} has ${seen.revision + 1} stored event(s) but no stream head`,
-          );
-        }
+  const stored = await snapshot.heads(options.stream);
+  if (stored) {
+    const recorded = new Set<string>();
+    for (const row of stored) {
+      recorded.add(row.stream);
+      const seen = heads.get(row.stream);
+      const seenRevision = seen?.revision ?? -1;
+      if (row.revision > seenRevision) {
+        if (dense && missingPositions.includes(row.lastPosition)) placed.add(row.lastPosition);
+        broken(
+          { stream: row.stream, revision: seenRevision + 1, position: row.lastPosition },
+          'stream-head-beyond-events',
+          `the stream head records revision ${row.revision} (position ${row.lastPosition}) but the last stored ` +
+            `event is revision ${seenRevision}: revisions ${seenRevision + 1}..${row.revision} were removed`,
+        );
+      } else if (row.revision < seenRevision) {
+        broken(
+          { stream: row.stream, revision: row.revision + 1, position: seen!.position },
+          'stream-head-behind-events',
+          `events after the recorded head (revision ${row.revision}) are stored, up to revision ${seenRevision}: ` +
+            'they were not appended by the ledger',
+        );
+      } else if (seen && (row.lastHash !== seen.hash || row.lastPosition !== seen.position)) {
+        broken(
+          { stream: row.stream, revision: seen.revision, position: seen.position },
+          'stream-head-hash-mismatch',
+          `the stream head records hash ${row.lastHash} at position ${row.lastPosition}; the last event has ` +
+            `${seen.hash} at position ${seen.position}: it was rewritten`,
+        );
       }
     }
-    for (const position of missingPositions) {
-      if (placed.has(position)) continue;
-      broken(
-        { stream: null, revision: null, position },
-        'position-gap',
-        `position ${position} is missing: an event was removed`,
-      );
+    for (const [stream, seen] of heads) {
+      if (!recorded.has(stream)) {
+        broken(
+          { stream, revision: 0, position: null },
+          'stream-head-missing',
+          `${stream} has ${seen.revision + 1} stored event(s) but no stream head`,
+        );
+      }
     }
+  }
+  for (const position of missingPositions) {
+    if (placed.has(position)) continue;
+    broken(
+      { stream: null, revision: null, position },
+      'position-gap',
+      `position ${position} is missing: an event was removed`,
+    );
+  }
 
-    breaks.sort((a, b) => positionKey(a) - positionKey(b));
-    const seconds = (performance.now() - started) / 1000;
-    return {
-      ok: breaks.length === 0,
-      checked,
-      streams: heads.size,
-      firstBroken: breaks[0] ?? null,
-      breaks: breaks.slice(0, MAX_REPORTED_BREAKS),
-      breakCount: breaks.length,
-      headsChecked: stored !== null,
-      seconds,
-      eventsPerSecond: seconds > 0 ? Math.round(checked / seconds) : checked,
-    };
-  });
+  breaks.sort((a, b) => positionKey(a) - positionKey(b));
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    ok: breaks.length === 0,
+    checked,
+    streams: heads.size,
+    firstBroken: breaks[0] ?? null,
+    breaks: breaks.slice(0, MAX_REPORTED_BREAKS),
+    breakCount: breaks.length,
+    headsChecked: stored !== null,
+    checkingThreads: snapshot.checkingThreads ?? 0,
+    seconds,
+    eventsPerSecond: seconds > 0 ? Math.round(checked / seconds) : checked,
+  };
 }
 
 const positionKey = (entry: VerificationBreak) =>

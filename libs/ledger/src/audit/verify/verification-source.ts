@@ -32,18 +32,18 @@ export interface StreamHeadRow {
 
 /**
  * What the scan reads per event, as a tuple (rows are read by the million):
- * [position, stream, revision, canonical bytes, stored hash, columns match]. The last member is the
- * engine's own check that the canonical bytes are exactly the JCS of the stored envelope, data and metadata
- * minus its hash member (`columnsMatchCanonical`), done where the columns are, so they never have to be
- * copied out for an intact event.
+ * [position, stream, revision, prevHash, stored hash, intact]. `intact` is the source's check of the event
+ * itself (`checkStoredEvent`): the canonical bytes are exactly the JCS of the stored envelope, data and
+ * metadata minus its hash member, and hash to the stored hash. Done by the source, where the columns are,
+ * so they never have to be copied out for an intact event; a broken one is then read whole (`row`).
  */
 export type ScannedEvent = [
   position: number,
   stream: string,
   revision: number,
-  canonical: string,
+  prevHash: string,
   hash: string,
-  columnsMatch: boolean,
+  intact: boolean,
 ];
 
 export interface VerificationSnapshot {
@@ -51,6 +51,14 @@ export interface VerificationSnapshot {
   count(stream?: string): Promise<number>;
   /** Events in global position order (one stream's only, when named), in batches. */
   batches(stream?: string): AsyncIterable<ScannedEvent[]>;
+  /**
+   * For a source that checks the events themselves elsewhere (worker threads) while `batches` answers
+   * `intact: true`: once the batches are done, the positions whose check failed. Any makes the verifier
+   * scan again with `parallel: false`, so that every break is named as a sequential scan names it.
+   */
+  deferredFailures?(): Promise<number[]>;
+  /** How many threads check the events themselves (0 or absent: `batches` does). */
+  readonly checkingThreads?: number;
   /** The whole stored row of an event the scan found broken, to say what is wrong with it. */
   row(position: number): Promise<RawEventRow | null>;
   /** The engine's stream heads, or null when it keeps none. */
@@ -63,8 +71,14 @@ export interface VerificationSource {
    * a removed event. EventStoreDB's commit positions are not dense.
    */
   readonly densePositions: boolean;
-  /** Runs `use` over one consistent snapshot of the ledger (a read transaction where the engine has one). */
-  snapshot<T>(use: (snapshot: VerificationSnapshot) => Promise<T>): Promise<T>;
+  /**
+   * Runs `use` over one consistent snapshot of the ledger (a read transaction where the engine has one).
+   * `parallel: false` asks for the events to be checked in `batches` itself.
+   */
+  snapshot<T>(
+    use: (snapshot: VerificationSnapshot) => Promise<T>,
+    options?: { parallel?: boolean; stream?: string },
+  ): Promise<T>;
 }
 
 export const VERIFICATION_SOURCE = Symbol('VerificationSource');
