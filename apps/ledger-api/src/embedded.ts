@@ -11,13 +11,14 @@ import {
 import {
   DEFAULT_DIGEST_INTERVAL_SECONDS,
   DigestPublisher,
-  MerkleTreeBuilder,
+  TREE_FOLLOW_INTERVAL_MS,
   resolveSigningKey,
   systemClock,
   type LedgerAdapters,
   type SlaTargets,
 } from '@app/ledger';
 import { SqliteApiKeyStore, SqliteReadModelStore } from '@app/read-store';
+import { WorkerTreeBuilder } from './merkle/worker-tree-builder';
 import { WorkerProjections } from './projector/worker-projections';
 
 export const LEDGER_DB_FILE = 'ledger.db';
@@ -52,8 +53,9 @@ export async function openEmbeddedLedger(
   const file = join(dataDir, LEDGER_DB_FILE);
   let projections: WorkerProjections | undefined;
   const eventStore = SqliteEventStore.open(file, { onCommitted: () => projections?.committed() });
-  // The Merkle tree follows the store from the API process on its own connection, never inside the
-  // append transaction (docs/hashing.md, "Where the tree is built").
+  // The Merkle tree is built in a thread of its own (merkle/tree-thread.ts), never inside the append
+  // transaction (docs/hashing.md, "Where the tree is built"); this connection serves proofs and writes
+  // digests, fsynced at each COMMIT since they are not derived.
   const digestStore = new SqliteDigestStore(openSqlite(file), { owned: true });
   let key: KeyObject;
   try {
@@ -63,7 +65,6 @@ export async function openEmbeddedLedger(
     await eventStore.close();
     throw error;
   }
-  const treeBuilder = new MerkleTreeBuilder(eventStore, digestStore);
   const db = openSqlite(file);
   const readModels = new SqliteReadModelStore(db);
   try {
@@ -74,10 +75,24 @@ export async function openEmbeddedLedger(
     db.close();
     throw error;
   }
+  const logTreeError = (message: string) => process.stderr.write(`merkle tree: ${message}\n`);
+  let treeBuilder: WorkerTreeBuilder;
+  try {
+    treeBuilder = await WorkerTreeBuilder.start(
+      { file, followIntervalMs: TREE_FOLLOW_INTERVAL_MS, batchSize: 5000 },
+      logTreeError,
+    );
+  } catch (error) {
+    await projections.stop();
+    await digestStore.close();
+    await eventStore.close();
+    db.close();
+    throw error;
+  }
   const publisher = new DigestPublisher(treeBuilder, digestStore, key, systemClock, (error) =>
-    process.stderr.write(`merkle tree: ${error instanceof Error ? error.message : String(error)}\n`),
+    logTreeError(error instanceof Error ? error.message : String(error)),
   );
-  publisher.start(options.digestIntervalSeconds ?? DEFAULT_DIGEST_INTERVAL_SECONDS);
+  publisher.start(options.digestIntervalSeconds ?? DEFAULT_DIGEST_INTERVAL_SECONDS, null);
   const adapters: LedgerAdapters = {
     eventStore,
     apiKeys: new SqliteApiKeyStore(db),
@@ -97,6 +112,7 @@ export async function openEmbeddedLedger(
     async close() {
       await started.stop();
       await publisher.stop();
+      await treeBuilder.stop();
       await digestStore.close();
       await eventStore.close();
       await readModels.close();

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../../application/ports/clock.port';
 import type { DigestStore, SignedDigest } from '../../application/ports/digest-store.port';
-import type { MerkleTreeBuilder } from '../merkle/merkle-tree-builder';
+import type { MerkleTreeFollower } from '../merkle/merkle-tree-builder';
 import { storedRoot } from '../merkle/stored-tree-proofs';
 import { signDigest } from './digest-signature';
 
@@ -19,7 +19,7 @@ export class DigestPublisher {
   private background: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly builder: MerkleTreeBuilder,
+    private readonly builder: MerkleTreeFollower,
     private readonly tree: DigestStore,
     private readonly signingKey: KeyObject,
     private readonly clock: Clock,
@@ -39,8 +39,11 @@ export class DigestPublisher {
     return this.tree.saveDigest(digest);
   }
 
-  /** intervalSeconds 0 turns scheduled digests off; the tree still follows the store. */
-  start(intervalSeconds: number, followIntervalMs = TREE_FOLLOW_INTERVAL_MS): void {
+  /**
+   * intervalSeconds 0 turns scheduled digests off. followIntervalMs null: the builder follows the store on
+   * its own (the embedded profile's tree thread), so only digests are scheduled here.
+   */
+  start(intervalSeconds: number, followIntervalMs: number | null = TREE_FOLLOW_INTERVAL_MS): void {
     // A failure repeats every tick until fixed (e.g. a tampered event): report it once, not each second.
     let lastError: string | undefined;
     // A tick that finds work in flight (a long catch-up) is skipped rather than queued behind it.
@@ -58,8 +61,10 @@ export class DigestPublisher {
         })
         .finally(() => inFlight.delete(name));
     };
-    this.followTimer = setInterval(() => run('follow', () => this.builder.catchUp()), followIntervalMs);
-    this.followTimer.unref();
+    if (followIntervalMs !== null) {
+      this.followTimer = setInterval(() => run('follow', () => this.builder.catchUp()), followIntervalMs);
+      this.followTimer.unref();
+    }
     if (intervalSeconds > 0) {
       this.digestTimer = setInterval(() => run('digest', () => this.publish()), intervalSeconds * 1000);
       this.digestTimer.unref();

@@ -18,13 +18,19 @@ export class TreeIntegrityError extends Error {
   }
 }
 
+/** What a digest needs of a tree builder, in this thread or another: the tree brought up to date. */
+export interface MerkleTreeFollower {
+  /** Appends every event committed so far and answers the tree size. */
+  catchUp(): Promise<number>;
+}
+
 /**
  * Follows the event store in global order, like a projection, and appends one leaf per event. The
  * sequence is the tree size at append time, so it is dense whatever the engine's positions are. Each batch
  * reads the O(log n) frontier nodes and writes leaves plus completed nodes in one atomic DigestStore write,
  * whose resume point (the last leaf's position) is therefore never apart from the data.
  */
-export class MerkleTreeBuilder {
+export class MerkleTreeBuilder implements MerkleTreeFollower {
   private running: Promise<number> = Promise.resolve(0);
 
   constructor(
