@@ -4,8 +4,4 @@ export * from './sqlite/sqlite-idempotency-store';
 export * from './sqlite/sqlite-digest-store';
 export * from './sqlite/sqlite-verification-source';
 export { DEFAULT_POLL_INTERVAL_MS } from './sqlite/commit-notifier';
-export {
-  describeDigestStoreContract,
-  type DigestStoreContractFactory,
-} from './contract/digest-store.contract';
 export { describeEventStoreContract, type EventStoreContractFactory } from './contract/event-store.contract';

@@ -59,7 +59,8 @@ const digestOf = (treeSize: number, createdAt = '2026-01-01T00:00:00.000Z'): Sig
 });
 
 /**
- * What every DigestStore adapter must do (SQLite now, MongoDB later). Proofs read from the stored nodes
+ * What every DigestStore adapter must do (SQLite now, MongoDB later; a spec imports this file directly, as
+ * it needs fast-check, a dev dependency, and the library index must not load it). Proofs read from the stored nodes
  * must equal the in-memory reference for every index and pair of sizes, however the leaves were batched.
  */
 export function describeDigestStoreContract(name: string, factory: DigestStoreContractFactory): void {
