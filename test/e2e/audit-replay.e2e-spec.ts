@@ -9,6 +9,7 @@ import {
 import { startLedger, type LedgerHarness } from '../support/ledger-harness';
 import { expectCreated, get, post, uniqueIds } from '../support/http';
 import { randomWorkload } from '../support/workload';
+import { ledgerCli } from '../support/ledger-cli';
 
 const SEED = 20261201;
 const COMMANDS = 160;
@@ -156,6 +157,36 @@ describe('GET /audit/streams/:stream/state', () => {
     const known = await get(h, 'auditor', `/audit/streams/${stream}/state?revision=2`);
     expect(known.body.state).toMatchObject({ assigneeId: 'ag-backdated' });
     expect(known.body.skippedRevisions).toBeUndefined();
+  });
+
+  it('ledger replay answers the same offline', async () => {
+    const ids = uniqueIds();
+    await post(h, 'agent', '/issues', {
+      issueId: ids.issue,
+      customerId: ids.customer,
+      category: 'declined',
+      channel: 'chat',
+    }).then(expectCreated);
+    await post(h, 'agent', `/issues/${ids.issue}/assign`, { agentId: 'ag-cli' }).then(expectCreated);
+    const stream = `issue-${ids.issue}`;
+    for (const [query, flags] of [
+      ['revision=0', ['--revision', '0']],
+      [`asOf=${new Date().toISOString()}`, []],
+      ['occurredAt=2000-01-01T00:00:00Z', ['--occurred-at', '2000-01-01T00:00:00Z']],
+    ] as const) {
+      const http = await get(h, 'auditor', `/audit/streams/${stream}/state?${query}`);
+      const cli = await ledgerCli('replay', stream, ...flags, '--json', '--data-dir', h.dataDir);
+      expect(cli.code).toBe(0);
+      const { at: _at, ...answer } = http.body;
+      expect(JSON.parse(cli.stdout)).toEqual(answer);
+    }
+    const text = await ledgerCli('replay', stream, '--data-dir', h.dataDir);
+    expect(text.stdout).toContain(`${stream} at revision 1`);
+    expect(text.stdout).toContain('"assigneeId": "ag-cli"');
+    expect((await ledgerCli('replay', `issue-nope${ids.issue}`, '--data-dir', h.dataDir)).code).toBe(3);
+    expect((await ledgerCli('replay', stream, '--revision', '9', '--data-dir', h.dataDir)).code).toBe(3);
+    expect((await ledgerCli('replay', stream, '--as-of', 'soon', '--data-dir', h.dataDir)).code).toBe(2);
+    expect((await ledgerCli('replay', 'accesslog-2026-01-01', '--data-dir', h.dataDir)).code).toBe(2);
   });
 
   it('refuses what it cannot answer with a clear 4xx', async () => {

@@ -1,23 +1,8 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { startLedger, type LedgerHarness } from '../support/ledger-harness';
 import { expectCreated, get, given, post, uniqueIds, type Ids } from '../support/http';
+import { ledgerCli } from '../support/ledger-cli';
 import { backupLedgerTables, restoreLedgerTables, Tamper } from '../support/tamper';
-
-const repoRoot = join(__dirname, '..', '..');
-
-function ledgerCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(repoRoot, 'scripts/ledger.mjs'), ...args],
-      { cwd: repoRoot, encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
 
 describe('GET /audit/verify and ledger verify over a tampered SQLite file', () => {
   let h: LedgerHarness;

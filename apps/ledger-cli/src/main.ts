@@ -5,6 +5,7 @@ import { events } from './commands/events';
 import { keysCreate, keysList, keysRevoke } from './commands/keys';
 import { rebuild } from './commands/rebuild';
 import { verify } from './commands/verify';
+import { replay } from './commands/replay';
 import { digest } from './commands/digest';
 import { exportBundle } from './commands/export';
 import { verifyBundleCommand, verifyConsistencyCommand, verifyProof } from './commands/offline-verify';
@@ -16,6 +17,7 @@ const commands: Command[] = [
   events,
   rebuild,
   verify,
+  replay,
   digest,
   exportBundle,
   verifyProof,
