@@ -33,6 +33,9 @@ describe('access log', () => {
       .set('Authorization', `Bearer pil_nope_${CARD}`)
       .expect(401);
     await get(h, 'analyst', '/audit/verify').expect(403);
+    // Path ids are not refused (they match the id pattern), but the log never holds them.
+    await get(h, 'auditor', `/audit/streams/issue-${CARD}/events`).expect(200);
+    await get(h, 'auditor', `/audit/verify?stream=issue-${CARD}`).expect(422);
     await post(h, 'analyst', '/charges', {}).expect(403);
     await flush();
   });
@@ -54,6 +57,9 @@ describe('access log', () => {
       'GET /issues/:issueId 401 anonymous',
       'GET /issues/:issueId 401 anonymous',
       `GET /audit/verify 403 ${h.keyIds.analyst}`,
+      `GET /audit/streams/:stream/events 200 ${h.keyIds.auditor}`,
+      // The card-data guard answers before authentication: no key was looked at.
+      'GET /audit/verify 422 anonymous',
       `POST /charges 403 ${h.keyIds.analyst}`,
     ]);
     expect(items[0]).toMatchObject({
@@ -70,6 +76,8 @@ describe('access log', () => {
     });
     expect(items[4]).toMatchObject({ streams: [`charge-${ids.charge}`] });
     expect(items[6]).toMatchObject({ ids: { issueId: '[card number]' }, streams: [], roles: [] });
+    expect(items[8]).toMatchObject({ ids: { stream: '[card number]' }, streams: [] });
+    expect(items[9]).toMatchObject({ status: 422, ids: {}, streams: [] });
     for (const item of items) {
       expect(Date.parse(item.at as string)).toBeGreaterThanOrEqual(Date.parse(since));
     }
@@ -92,10 +100,11 @@ describe('access log', () => {
     expect(byActor.body.items.map((i: { route: string }) => i.route)).toEqual([
       '/audit/streams/:stream/events',
       '/audit/verify',
+      '/audit/streams/:stream/events',
       // the filter request itself is logged only once it has answered
     ]);
     const anonymous = await page('actor=anonymous');
-    expect(anonymous.body.items).toHaveLength(2);
+    expect(anonymous.body.items).toHaveLength(3);
     const byRoute = await page('route=/issues/:issueId');
     expect(byRoute.body.items.map((i: { status: number }) => i.status)).toEqual([200, 401, 401]);
     const byStream = await page(`stream=issue-${ids.issue}`);

@@ -41,7 +41,12 @@ export function accessEntryOf(request: FastifyRequest, reply: FastifyReply): Acc
     else if (PARAM_STREAM_PREFIXES[name]) streams.add(`${PARAM_STREAM_PREFIXES[name]}${id}`);
   }
   const queried = (request.query as Record<string, unknown> | undefined)?.stream;
-  if (route.startsWith('/audit/') && typeof queried === 'string' && STREAM_NAME_PATTERN.test(queried)) {
+  if (
+    route.startsWith('/audit/') &&
+    typeof queried === 'string' &&
+    STREAM_NAME_PATTERN.test(queried) &&
+    !containsCardNumber(queried)
+  ) {
     streams.add(queried);
   }
   const apiKey = (request as AuthenticatedRequest).apiKey;
