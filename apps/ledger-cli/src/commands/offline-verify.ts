@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import {
-  verifyBundle,
+  BundleVerifier,
   verifyConsistencyDocument,
   verifyProofDocument,
   type OfflineReport,
@@ -97,8 +98,13 @@ export const verifyBundleCommand: Command = {
   optionHelp: [publicKeyHelp],
   example: 'ledger verify-bundle issue-is_1.jsonl --public-key ledger.pub.pem',
   async run(context) {
-    const text = readFile(context.io.cwd, context.args[0], 'bundle');
-    return print(verifyBundle(text, trustedKey(context)), 'bundle', context);
+    const file = resolve(context.io.cwd, context.args[0]);
+    if (!existsSync(file)) throw new NotFoundError(`No bundle at ${file}.`);
+    // Streamed line by line: a bundle may hold millions of events.
+    const verifier = new BundleVerifier(trustedKey(context));
+    const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+    for await (const line of lines) verifier.push(line);
+    return print(verifier.finish(), 'bundle', context);
   },
 };
 

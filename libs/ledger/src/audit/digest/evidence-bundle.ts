@@ -7,6 +7,7 @@ import {
   checkInclusion,
   OfflineVerificationError,
   parseDigest,
+  type OfflineFailure,
   type OfflineReport,
 } from './offline-verifier';
 
@@ -59,98 +60,130 @@ export function bundleEventLine(event: StoredEvent, leafIndex: number, proof: re
   return JSON.stringify(line);
 }
 
+const fault = (failure: OfflineFailure): OfflineVerificationError => new OfflineVerificationError(failure);
+
 /**
- * Every event line: its canonical bytes, hash, leaf and inclusion in the header's digest; then the chains
- * between the bundle's events of each stream, the event count, and last the digest's signature.
+ * Checks a bundle line by line, so a large bundle is streamed: every event line's canonical bytes, hash,
+ * leaf and inclusion in the header's digest as it arrives; at `finish`, the chains between the bundle's
+ * events of each stream, the event count, and last the digest's signature.
  */
-export function verifyBundle(text: string, trustedPublicKey?: string): OfflineReport {
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  let events = 0;
-  let digestSummary: OfflineReport['digest'] = null;
-  try {
-    let header: Record<string, unknown>;
+export class BundleVerifier {
+  private lineNo = 0;
+  private events = 0;
+  private header: Record<string, unknown> | undefined;
+  private digest: SignedDigest | undefined;
+  private failure: OfflineFailure | null = null;
+  private readonly chains = new BundleChains();
+  private readonly leaves = new Set<number>();
+
+  constructor(private readonly trustedPublicKey?: string) {}
+
+  /** One line without its newline; a failure is kept and later lines are ignored. */
+  push(text: string): void {
+    if (this.failure) return;
+    this.lineNo++;
     try {
-      header = JSON.parse(lines[0] ?? '') as Record<string, unknown>;
-    } catch {
-      throw new OfflineVerificationError({ check: 'format', detail: 'line 1 is not JSON', line: 1 });
+      if (this.lineNo === 1) this.readHeader(text);
+      else this.readEvent(text);
+    } catch (error) {
+      if (!(error instanceof OfflineVerificationError)) throw error;
+      this.failure = { ...error.failure, line: error.failure.line ?? this.lineNo };
     }
-    if (header?.kind !== BUNDLE_KIND || header.version !== BUNDLE_VERSION) {
-      throw new OfflineVerificationError({
-        check: 'format',
-        detail: `line 1 is not a ${BUNDLE_KIND} version ${BUNDLE_VERSION} header`,
-        line: 1,
-      });
-    }
-    const digest = parseDigest(header.digest);
-    digestSummary = { treeSize: digest.treeSize, rootHash: digest.rootHash, createdAt: digest.createdAt };
-    const chains = new BundleChains();
-    const leaves = new Set<number>();
-    for (let i = 1; i < lines.length; i++) {
-      const lineNo = i + 1;
-      let line: Record<string, unknown>;
-      try {
-        line = JSON.parse(lines[i]) as Record<string, unknown>;
-      } catch {
-        throw new OfflineVerificationError({
-          check: 'format',
-          detail: `line ${lineNo} is not JSON`,
-          line: lineNo,
+  }
+
+  finish(): OfflineReport {
+    const digest = this.digest
+      ? { treeSize: this.digest.treeSize, rootHash: this.digest.rootHash, createdAt: this.digest.createdAt }
+      : null;
+    const failed = (failure: OfflineFailure): OfflineReport => ({
+      ok: false,
+      failure,
+      events: this.events,
+      digest,
+      keySource: null,
+    });
+    if (this.failure) return failed(this.failure);
+    if (!this.header || !this.digest)
+      return failed({ check: 'format', detail: 'the bundle is empty', line: 1 });
+    try {
+      const selection = this.header.selection as Record<string, unknown> | undefined;
+      this.chains.check(selection !== undefined && ('issueId' in selection || 'customerId' in selection));
+      if (this.header.events !== this.events) {
+        throw fault({
+          check: 'truncated',
+          detail: `the header announces ${String(this.header.events)} events, the bundle holds ${this.events}`,
         });
       }
-      if (line?.kind !== 'event') {
-        throw new OfflineVerificationError({
-          check: 'format',
-          detail: `line ${lineNo} is not an event line`,
-          line: lineNo,
-        });
-      }
-      try {
-        const { event, hash } = checkEventBytes(line.event);
-        const where = {
-          line: lineNo,
-          stream: event.stream,
-          revision: event.revision,
-          eventId: event.metadata.eventId,
-        };
-        checkInclusion(hash, line.leafIndex, line.proof, digest, where);
-        if (leaves.has(line.leafIndex as number)) {
-          throw new OfflineVerificationError({
-            check: 'duplicate-event',
-            detail: `leaf ${String(line.leafIndex)} appears twice`,
-            ...where,
-          });
-        }
-        leaves.add(line.leafIndex as number);
-        chains.add(event, lineNo);
-      } catch (error) {
-        if (error instanceof OfflineVerificationError && error.failure.line === undefined) {
-          throw new OfflineVerificationError({ ...error.failure, line: lineNo });
-        }
-        throw error;
-      }
-      events++;
+      checkDigest(this.digest, this.trustedPublicKey);
+    } catch (error) {
+      if (error instanceof OfflineVerificationError) return failed(error.failure);
+      throw error;
     }
-    const selection = header.selection as Record<string, unknown> | undefined;
-    chains.check(selection !== undefined && ('issueId' in selection || 'customerId' in selection));
-    if (header.events !== events) {
-      throw new OfflineVerificationError({
-        check: 'truncated',
-        detail: `the header announces ${String(header.events)} events, the bundle holds ${events}`,
-      });
-    }
-    checkDigest(digest, trustedPublicKey);
     return {
       ok: true,
       failure: null,
-      events,
-      digest: digestSummary,
-      keySource: trustedPublicKey ? 'trusted' : 'embedded',
+      events: this.events,
+      digest,
+      keySource: this.trustedPublicKey ? 'trusted' : 'embedded',
     };
-  } catch (error) {
-    if (error instanceof OfflineVerificationError) {
-      return { ok: false, failure: error.failure, events, digest: digestSummary, keySource: null };
-    }
-    throw error;
   }
+
+  private parse(text: string, what: string): Record<string, unknown> {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw fault({ check: 'format', detail: `line ${this.lineNo} is not JSON` });
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw fault({ check: 'format', detail: `line ${this.lineNo} is not ${what}` });
+    }
+    return value as Record<string, unknown>;
+  }
+
+  private readHeader(text: string): void {
+    const header = this.parse(text, 'a bundle header');
+    if (header.kind !== BUNDLE_KIND || header.version !== BUNDLE_VERSION) {
+      throw fault({
+        check: 'format',
+        detail: `line 1 is not a ${BUNDLE_KIND} version ${BUNDLE_VERSION} header`,
+      });
+    }
+    this.digest = parseDigest(header.digest);
+    this.header = header;
+  }
+
+  private readEvent(text: string): void {
+    const line = this.parse(text, 'an event line');
+    if (line.kind !== 'event') {
+      throw fault({ check: 'format', detail: `line ${this.lineNo} is not an event line` });
+    }
+    const { event, hash } = checkEventBytes(line.event);
+    const where = {
+      line: this.lineNo,
+      stream: event.stream,
+      revision: event.revision,
+      eventId: event.metadata.eventId,
+    };
+    checkInclusion(hash, line.leafIndex, line.proof, this.digest!, where);
+    if (this.leaves.has(line.leafIndex as number)) {
+      throw fault({
+        check: 'duplicate-event',
+        detail: `leaf ${String(line.leafIndex)} appears twice`,
+        ...where,
+      });
+    }
+    this.leaves.add(line.leafIndex as number);
+    this.chains.add(event, this.lineNo);
+    this.events++;
+  }
+}
+
+/** A whole bundle held as text (tests, small bundles); `ledger verify-bundle` streams the file instead. */
+export function verifyBundle(text: string, trustedPublicKey?: string): OfflineReport {
+  const verifier = new BundleVerifier(trustedPublicKey);
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  for (const line of lines) verifier.push(line);
+  return verifier.finish();
 }
