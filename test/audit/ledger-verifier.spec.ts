@@ -244,6 +244,23 @@ describe.each([
     });
   });
 
+  it('a forged event hiding the right prevHash in a nested member is still prev-hash-mismatch', async () => {
+    const forged = await Tamper.on(file, (t) =>
+      t.insert('issue-b', {
+        updateHead: true,
+        metadata: { actor: { id: 'key1', kind: 'agent', prevHash: t.row('issue-b', 4).hash } },
+      }),
+    );
+    const report = await verifyLedger(source);
+    expect(report.firstBroken).toMatchObject({
+      stream: 'issue-b',
+      revision: 5,
+      position: String(forged.position),
+      reason: 'prev-hash-mismatch',
+    });
+    expect(report.breakCount).toBe(1);
+  });
+
   it('the engine-neutral path through the EventStore port finds the same breaks in the events', async () => {
     await Tamper.on(file, (t) => t.changeData('charge-a', 2, (data) => (data.amount = 1)));
     const store = SqliteEventStore.open(file);

@@ -117,7 +117,12 @@ export class Tamper {
    */
   insert(
     stream: string,
-    options: { prevHash?: string; updateHead?: boolean; data?: Record<string, unknown> } = {},
+    options: {
+      prevHash?: string;
+      updateHead?: boolean;
+      data?: Record<string, unknown>;
+      metadata?: Record<string, unknown>;
+    } = {},
   ): StoredRow {
     const last = this.db
       .prepare<[string], StoredRow>('SELECT * FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1')
@@ -128,6 +133,7 @@ export class Tamper {
       ...lastMetadata,
       eventId: `forged-${revision}-${Date.now()}`,
       prevHash: options.prevHash ?? 'f'.repeat(64),
+      ...options.metadata,
     } as Record<string, unknown>;
     delete metadata.hash;
     const data = options.data ?? (JSON.parse(last.data) as Record<string, unknown>);

@@ -171,10 +171,11 @@ class SqliteSnapshot implements VerificationSnapshot {
     const where = stream === undefined ? 'position > ?' : 'stream = ? AND position > ?';
     const checked = !this.checking;
     // Checked here: the columns comparison and the canonical bytes to hash. Checked by the threads: only
-    // what the chains need, prevHash cut out in SQL.
+    // what the chains need, prevHash cut out of the (shorter) metadata in SQL; the threads fail any event
+    // whose bytes hold the member more than once, and metadata is inside the bytes.
     const columns = checked
       ? `position, stream, revision, canonical, hash, ${COLUMNS_MATCH}`
-      : `position, stream, revision, substr(canonical, instr(canonical, '${PREV_HASH_MEMBER}') + 13, 64), hash`;
+      : `position, stream, revision, substr(metadata, instr(metadata, '${PREV_HASH_MEMBER}') + 13, 64), hash`;
     const select = this.db
       .prepare<unknown[], ScanRow>(`SELECT ${columns} FROM events WHERE ${where} ORDER BY position LIMIT ?`)
       .raw(true);
