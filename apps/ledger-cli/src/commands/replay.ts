@@ -7,7 +7,7 @@ import {
   StreamNotFoundError,
   type ReplayPoint,
 } from '@app/ledger';
-import { EXIT, NotFoundError, optionalInteger, UsageError, type Command } from '../cli';
+import { EXIT, NotFoundError, optionalInteger, UsageError, type Command, type CommandContext } from '../cli';
 import { toJson, withLedgerDb } from '../ledger-db';
 
 function instant(name: string, value: unknown): Date {
@@ -16,14 +16,14 @@ function instant(name: string, value: unknown): Date {
   return at;
 }
 
-function pointOf(options: Record<string, unknown>): ReplayPoint {
+function pointOf(options: CommandContext['options']): ReplayPoint {
   const given = ['as-of', 'revision', 'occurred-at'].filter((name) => options[name] !== undefined);
   if (given.length > 1)
     throw new UsageError(`Give one of --as-of, --revision, --occurred-at, not ${given.join(' and ')}.`);
   if (options['as-of'] !== undefined) return { kind: 'asOf', at: instant('as-of', options['as-of']) };
   if (options['occurred-at'] !== undefined)
     return { kind: 'occurredAt', at: instant('occurred-at', options['occurred-at']) };
-  const revision = optionalInteger(options as never, 'revision');
+  const revision = optionalInteger(options, 'revision');
   return revision === undefined ? { kind: 'head' } : { kind: 'revision', revision };
 }
 
