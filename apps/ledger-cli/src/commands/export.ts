@@ -10,6 +10,7 @@ import {
   systemClock,
   uuidv7Generator,
   type BundleSelection,
+  type SignedDigest,
   type StoredEvent,
 } from '@app/ledger';
 import { EXIT, NotFoundError, requiredString, UsageError, type Command, type CommandContext } from '../cli';
@@ -18,18 +19,33 @@ import { openLedgerTree, type LedgerTree } from './ledger-tree';
 
 const SCAN_BATCH = 5000;
 
-/** Every event in global order, one batch at a time; the export's selections that need a scan use it. */
-async function scan(ledger: LedgerTree, visit: (event: StoredEvent) => void, progress: (n: number) => void) {
+/** Batches of every event in global order, up to `until` (a position) when given. */
+async function* batches(ledger: LedgerTree, until?: bigint): AsyncGenerator<StoredEvent[]> {
   let from: bigint | undefined;
-  let seen = 0;
   for (;;) {
     const batch = await ledger.events.readAll({ fromPosition: from, maxCount: SCAN_BATCH });
-    if (batch.length === 0) return;
-    batch.forEach(visit);
-    seen += batch.length;
-    progress(seen);
+    const kept = until === undefined ? batch : batch.filter((event) => event.position <= until);
+    if (kept.length > 0) yield kept;
+    if (batch.length < SCAN_BATCH || kept.length < batch.length) return;
     from = batch[batch.length - 1].position + 1n;
   }
+}
+
+async function scan(ledger: LedgerTree, visit: (event: StoredEvent) => void, progress: (n: number) => void) {
+  let seen = 0;
+  for await (const batch of batches(ledger)) {
+    batch.forEach(visit);
+    progress((seen += batch.length));
+  }
+}
+
+/** What a bundle will hold: its streams and event count (for the header), then the events in ledger order. */
+interface ExportPlan {
+  streams: string[];
+  count: number;
+  /** Selected events recorded after the digest, left out. */
+  leftOut: number;
+  items(): AsyncIterable<{ event: StoredEvent; sequence: number }>;
 }
 
 async function readStreams(ledger: LedgerTree, streams: Iterable<string>): Promise<StoredEvent[]> {
@@ -77,9 +93,11 @@ function selectionOf(options: CommandContext['options']): BundleSelection {
   return { recordedFrom, recordedTo };
 }
 
+type StreamSelection = Extract<BundleSelection, { issueId: string } | { customerId: string }>;
+
 async function selectEvents(
   ledger: LedgerTree,
-  selection: BundleSelection,
+  selection: StreamSelection,
   progress: (n: number) => void,
 ): Promise<StoredEvent[]> {
   if ('issueId' in selection) {
@@ -87,57 +105,104 @@ async function selectEvents(
     if (issue.length === 0) throw new NotFoundError(`No issue "${selection.issueId}".`);
     return [...issue, ...(await readStreams(ledger, linkedCharges(issue)))];
   }
-  if ('customerId' in selection) {
-    // Charges and issues name their customer in their first event; later events do not, so the scan
-    // finds the streams and then reads them whole.
-    const streams = new Set<string>([`customer-${selection.customerId}`]);
-    await scan(
-      ledger,
-      (event) => {
-        if (event.data.customerId === selection.customerId) streams.add(event.stream);
-      },
-      progress,
-    );
-    const events = await readStreams(ledger, streams);
-    if (events.length === 0) throw new NotFoundError(`No customer "${selection.customerId}".`);
-    const linked = linkedCharges(events).filter((stream) => !streams.has(stream));
-    return [...events, ...(await readStreams(ledger, linked))];
+  // Charges and issues name their customer in their first event; later events do not, so the scan finds
+  // the streams and then reads them whole.
+  const { customerId } = selection;
+  const streams = new Set<string>([`customer-${customerId}`]);
+  await scan(
+    ledger,
+    (event) => {
+      if (event.data.customerId === customerId) streams.add(event.stream);
+    },
+    progress,
+  );
+  const events = await readStreams(ledger, streams);
+  if (events.length === 0) throw new NotFoundError(`No customer "${customerId}".`);
+  const linked = linkedCharges(events).filter((stream) => !streams.has(stream));
+  return [...events, ...(await readStreams(ledger, linked))];
+}
+
+/** Issue and customer selections: whole streams, few enough to hold. */
+async function planStreams(
+  ledger: LedgerTree,
+  selection: StreamSelection,
+  digest: SignedDigest,
+  progress: (n: number) => void,
+): Promise<ExportPlan> {
+  const selected = await selectEvents(ledger, selection, progress);
+  const unique = new Map(selected.map((event) => [event.metadata.eventId, event]));
+  const leaves: { event: StoredEvent; sequence: number }[] = [];
+  let leftOut = 0;
+  for (const event of unique.values()) {
+    const leaf = await ledger.tree.leafByEventId(event.metadata.eventId);
+    if (leaf && leaf.sequence < digest.treeSize) leaves.push({ event, sequence: leaf.sequence });
+    else leftOut++;
   }
+  leaves.sort((a, b) => a.sequence - b.sequence);
+  return {
+    streams: [...new Set(leaves.map(({ event }) => event.stream))].sort(),
+    count: leaves.length,
+    leftOut,
+    items: async function* () {
+      yield* leaves;
+    },
+  };
+}
+
+/**
+ * A recorded-time range may cover the whole ledger, so it is streamed in two passes: the first finds, per
+ * stream, the first and last revision recorded in the range; the second writes every event between them.
+ * That also fills the holes racing writers leave (recordedAt is taken just before an append, so revisions
+ * 4 and 6 may fall in a range and 5 not), and every stream in the bundle is contiguous and checkable.
+ */
+async function planRange(
+  ledger: LedgerTree,
+  selection: { recordedFrom: string; recordedTo: string },
+  digest: SignedDigest,
+  progress: (n: number) => void,
+): Promise<ExportPlan> {
   const from = Date.parse(selection.recordedFrom);
   const to = Date.parse(selection.recordedTo);
-  const events: StoredEvent[] = [];
+  const last = digest.treeSize > 0 ? await ledger.tree.leafBySequence(digest.treeSize - 1) : null;
+  const cutoff = last?.position ?? -1n;
+  const spans = new Map<string, { first: number; last: number }>();
+  let leftOut = 0;
   await scan(
     ledger,
     (event) => {
       const at = Date.parse(event.metadata.recordedAt);
-      if (at >= from && at < to) events.push(event);
+      if (!(at >= from && at < to)) return;
+      if (event.position > cutoff) {
+        leftOut++;
+        return;
+      }
+      const span = spans.get(event.stream);
+      if (!span) spans.set(event.stream, { first: event.revision, last: event.revision });
+      else {
+        span.first = Math.min(span.first, event.revision);
+        span.last = Math.max(span.last, event.revision);
+      }
     },
     progress,
   );
-  return [...events, ...(await fillHoles(ledger, events))];
-}
-
-/**
- * recordedAt is taken just before an append, so two writers racing on one stream can record times out of
- * revision order and a range may catch revisions 4 and 6 but not 5. The events between the first and last
- * selected revision of each stream are added, so every stream in the bundle is contiguous (and checkable).
- */
-async function fillHoles(ledger: LedgerTree, events: readonly StoredEvent[]): Promise<StoredEvent[]> {
-  const revisions = new Map<string, Set<number>>();
-  for (const event of events) {
-    const set = revisions.get(event.stream) ?? new Set<number>();
-    set.add(event.revision);
-    revisions.set(event.stream, set);
-  }
-  const missing: StoredEvent[] = [];
-  for (const [stream, set] of revisions) {
-    const first = Math.min(...set);
-    const last = Math.max(...set);
-    if (last - first + 1 === set.size) continue;
-    const span = await ledger.events.readStream(stream, { fromRevision: first, maxCount: last - first + 1 });
-    missing.push(...span.filter((event) => !set.has(event.revision)));
-  }
-  return missing;
+  let count = 0;
+  for (const span of spans.values()) count += span.last - span.first + 1;
+  return {
+    streams: [...spans.keys()].sort(),
+    count,
+    leftOut,
+    items: async function* () {
+      for await (const batch of batches(ledger, cutoff)) {
+        for (const event of batch) {
+          const span = spans.get(event.stream);
+          if (!span || event.revision < span.first || event.revision > span.last) continue;
+          const leaf = await ledger.tree.leafByEventId(event.metadata.eventId);
+          if (!leaf) throw new Error(`event ${event.metadata.eventId} is not in the Merkle tree`);
+          yield { event, sequence: leaf.sequence };
+        }
+      }
+    },
+  };
 }
 
 export const exportBundle: Command = {
@@ -171,19 +236,12 @@ export const exportBundle: Command = {
         // One digest covers the whole bundle: published now if the tree grew since the last one.
         const digest = await ledger.publisher.publish();
         io.stderr(`\ndigest: tree size ${digest.treeSize}, root ${digest.rootHash}\n`);
-        const selected = await selectEvents(ledger, selection, (n) =>
-          io.stderr(`\rscanned ${n.toLocaleString('en')} events   `),
-        );
-        const unique = new Map(selected.map((event) => [event.metadata.eventId, event]));
-        const leaves: { event: StoredEvent; sequence: number }[] = [];
-        let later = 0;
-        for (const event of unique.values()) {
-          const leaf = await ledger.tree.leafByEventId(event.metadata.eventId);
-          if (leaf && leaf.sequence < digest.treeSize) leaves.push({ event, sequence: leaf.sequence });
-          else later++;
-        }
-        leaves.sort((a, b) => a.sequence - b.sequence);
-        const streams = [...new Set(leaves.map(({ event }) => event.stream))].sort();
+        const progress = (n: number) => io.stderr(`\rscanned ${n.toLocaleString('en')} events   `);
+        const plan =
+          'recordedFrom' in selection
+            ? await planRange(ledger, selection, digest, progress)
+            : await planStreams(ledger, selection, digest, progress);
+        const { streams, count, leftOut } = plan;
         const file = createWriteStream(out, { encoding: 'utf8' });
         const write = async (line: string) => {
           if (!file.write(`${line}\n`)) await once(file, 'drain');
@@ -193,27 +251,25 @@ export const exportBundle: Command = {
             createdAt: new Date().toISOString(),
             selection,
             streams,
-            events: leaves.length,
+            events: count,
             digest,
           }),
         );
         let written = 0;
-        for (const { event, sequence } of leaves) {
-          await write(
-            bundleEventLine(
-              event,
-              sequence,
-              await storedInclusionProof(ledger.tree, sequence, digest.treeSize),
-            ),
-          );
+        for await (const { event, sequence } of plan.items()) {
+          const proof = await storedInclusionProof(ledger.tree, sequence, digest.treeSize);
+          await write(bundleEventLine(event, sequence, proof));
           if (++written % 1000 === 0)
-            io.stderr(`\rwrote ${written.toLocaleString('en')} / ${leaves.length} events   `);
+            io.stderr(`\rwrote ${written.toLocaleString('en')} / ${count} events   `);
         }
         file.end();
         await once(file, 'finish');
+        if (written !== count) {
+          throw new Error(`planned ${count} events, wrote ${written}: the ledger changed during the export`);
+        }
         io.stderr(
-          `\nwrote ${leaves.length} event(s) of ${streams.length} stream(s) to ${out}` +
-            (later ? `; ${later} event(s) recorded after the digest left out` : '') +
+          `\nwrote ${count} event(s) of ${streams.length} stream(s) to ${out}` +
+            (leftOut ? `; ${leftOut} event(s) recorded after the digest left out` : '') +
             '\n',
         );
         // Exports are reads the access log covers (DESIGN.md); the CLI has no API key, so the OS user acts.
@@ -236,7 +292,7 @@ export const exportBundle: Command = {
           uuidv7Generator,
           systemClock,
         );
-        const result = { out, events: leaves.length, streams, leftOut: later, digest };
+        const result = { out, events: count, streams, leftOut, digest };
         io.stdout(globals.json ? `${toJson(result)}\n` : `${out}\n`);
         return EXIT.ok;
       } finally {
