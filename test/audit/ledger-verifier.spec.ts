@@ -53,6 +53,7 @@ const positionOf = (stream: string, revision: number) => String(3 * revision + S
 describe.each([
   ['checked in this thread', { threads: 0 }],
   ['checked by two threads', { threads: 2, parallelThreshold: 0 }],
+  ['checked by one thread', { threads: 1, parallelThreshold: 0 }],
 ] as const)('verifyLedger over a tampered SQLite file, events %s', (_mode, sourceOptions) => {
   let dir: string;
   let file: string;
