@@ -16,6 +16,11 @@ export interface LedgerHarness {
   keyIds: Record<Role, string>;
   auth(role: Role): { Authorization: string };
   allEvents(): Promise<StoredEvent[]>;
+  /**
+   * Events after `position` outside the access log: what a command appended. Reads and refused requests
+   * append AccessRecorded events to accesslog-{day} streams (batched), so "appends nothing" means this.
+   */
+  domainEventsAfter(position: bigint): Promise<StoredEvent[]>;
   /** Closes the app and the store; keeps the data directory unless `remove` is set. */
   close(remove?: boolean): Promise<void>;
 }
@@ -56,6 +61,10 @@ export async function startLedger(
     keyIds,
     auth: (role) => ({ Authorization: `Bearer ${keys[role]}` }),
     allEvents: () => eventStore.readAll({}),
+    domainEventsAfter: async (position) =>
+      (await eventStore.readAll({ fromPosition: position + 1n })).filter(
+        (event) => !event.stream.startsWith('accesslog-'),
+      ),
     async close(remove = false) {
       await app.close();
       await ledger.close();

@@ -6,6 +6,10 @@ export interface LedgerConfig {
   host: string;
   dataDir: string;
   slaTargets: SlaTargets;
+  /** LEDGER_DIGEST_INTERVAL_SECONDS: seconds between signed digests, 0 = on demand only. */
+  digestIntervalSeconds: number;
+  /** LEDGER_SIGNING_KEY: Ed25519 private key (PEM or base64); absent = the key kept in ledger.db. */
+  signingKey?: string;
 }
 
 function integer(name: string, value: string | undefined, fallback: number): number {
@@ -21,5 +25,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     host: env.HOST || '127.0.0.1',
     dataDir: resolve(env.LEDGER_DATA_DIR || './data'),
     slaTargets: parseSlaTargets(env.LEDGER_SLA_TARGETS),
+    digestIntervalSeconds: integer('LEDGER_DIGEST_INTERVAL_SECONDS', env.LEDGER_DIGEST_INTERVAL_SECONDS, 60),
+    signingKey: env.LEDGER_SIGNING_KEY || undefined,
   };
 }

@@ -1,8 +1,24 @@
+import type { KeyObject } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openSqlite, SqliteEventStore, SqliteIdempotencyStore } from '@app/event-store';
-import type { LedgerAdapters, SlaTargets } from '@app/ledger';
+import {
+  openSqlite,
+  SqliteDigestStore,
+  SqliteEventStore,
+  SqliteIdempotencyStore,
+  SqliteVerificationSource,
+} from '@app/event-store';
+import {
+  DEFAULT_DIGEST_INTERVAL_SECONDS,
+  DigestPublisher,
+  TREE_FOLLOW_INTERVAL_MS,
+  resolveSigningKey,
+  systemClock,
+  type LedgerAdapters,
+  type SlaTargets,
+} from '@app/ledger';
 import { SqliteApiKeyStore, SqliteReadModelStore } from '@app/read-store';
+import { WorkerTreeBuilder } from './merkle/worker-tree-builder';
 import { WorkerProjections } from './projector/worker-projections';
 
 export const LEDGER_DB_FILE = 'ledger.db';
@@ -22,13 +38,17 @@ export interface EmbeddedOptions {
   slaTargets?: SlaTargets;
   /** Events per projection transaction in the projector thread. */
   projectionBatchSize?: number;
+  /** Seconds between scheduled digests (0: only on demand); default 60. */
+  digestIntervalSeconds?: number;
+  /** LEDGER_SIGNING_KEY; without it the key kept in the database (generated on first start) signs. */
+  signingKey?: string;
 }
 
 /**
  * The single-machine profile: one SQLite file under the data directory holds events and everything else.
- * Three connections: the event store's own (its group fsync of the WAL covers exactly its commits, see
- * docs/storage.md), one for API keys, idempotency answers and queries (synced at each COMMIT), and the
- * projector thread's.
+ * Connections on the request thread: the event store's own (its group fsync of the WAL covers exactly its
+ * commits, see docs/storage.md), one for API keys, idempotency answers and queries, one for digests and
+ * proofs (both synced at each COMMIT). The projector thread and the Merkle tree thread have one each.
  */
 export async function openEmbeddedLedger(
   dataDir: string,
@@ -41,16 +61,49 @@ export async function openEmbeddedLedger(
     onCommitted: () => projections?.committed(),
     walAutocheckpointPages: BACKSTOP_CHECKPOINT_PAGES,
   });
+  // The Merkle tree is built in a thread of its own (merkle/tree-thread.ts), never inside the append
+  // transaction (docs/hashing.md, "Where the tree is built"); this connection serves proofs and writes
+  // digests, fsynced at each COMMIT since they are not derived.
+  const digestDb = openSqlite(file);
+  digestDb.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+  const digestStore = new SqliteDigestStore(digestDb, { owned: true });
+  let key: KeyObject;
+  try {
+    ({ key } = await resolveSigningKey(options.signingKey, digestStore, systemClock));
+  } catch (error) {
+    await digestStore.close();
+    await eventStore.close();
+    throw error;
+  }
   const db = openSqlite(file);
   db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   const readModels = new SqliteReadModelStore(db);
   try {
     projections = await WorkerProjections.start({ file, batchSize: options.projectionBatchSize });
   } catch (error) {
+    await digestStore.close();
     await eventStore.close();
     db.close();
     throw error;
   }
+  const logTreeError = (message: string) => process.stderr.write(`merkle tree: ${message}\n`);
+  let treeBuilder: WorkerTreeBuilder;
+  try {
+    treeBuilder = await WorkerTreeBuilder.start(
+      { file, followIntervalMs: TREE_FOLLOW_INTERVAL_MS, batchSize: 5000 },
+      logTreeError,
+    );
+  } catch (error) {
+    await projections.stop();
+    await digestStore.close();
+    await eventStore.close();
+    db.close();
+    throw error;
+  }
+  const publisher = new DigestPublisher(treeBuilder, digestStore, key, systemClock, (error) =>
+    logTreeError(error instanceof Error ? error.message : String(error)),
+  );
+  publisher.start(options.digestIntervalSeconds ?? DEFAULT_DIGEST_INTERVAL_SECONDS, null);
   const adapters: LedgerAdapters = {
     eventStore,
     apiKeys: new SqliteApiKeyStore(db),
@@ -59,6 +112,9 @@ export async function openEmbeddedLedger(
     projections,
     slaTargets: options.slaTargets,
     engines: { events: 'sqlite', readModels: 'sqlite' },
+    digests: { store: digestStore, publisher },
+    // Small batches: a verification in the API yields to requests every 2000 events.
+    verification: new SqliteVerificationSource(file, { batchSize: 2000 }),
   };
   const started = projections;
   return {
@@ -66,6 +122,9 @@ export async function openEmbeddedLedger(
     projections: started,
     async close() {
       await started.stop();
+      await publisher.stop();
+      await treeBuilder.stop();
+      await digestStore.close();
       await eventStore.close();
       await readModels.close();
       if (db.open) db.close();

@@ -7,7 +7,11 @@ import { openEmbeddedLedger } from './embedded';
 async function main(): Promise<void> {
   const logger = new Logger('ledger-api');
   const config = loadConfig();
-  const ledger = await openEmbeddedLedger(config.dataDir, { slaTargets: config.slaTargets });
+  const ledger = await openEmbeddedLedger(config.dataDir, {
+    slaTargets: config.slaTargets,
+    digestIntervalSeconds: config.digestIntervalSeconds,
+    signingKey: config.signingKey,
+  });
   const bootstrap = await ensureBootstrapAdminKey(ledger.adapters.apiKeys);
   if (bootstrap) {
     // Printed once: only its hash is stored, so it cannot be shown again.

@@ -4,8 +4,26 @@ import { runCli, type Command } from './cli';
 import { events } from './commands/events';
 import { keysCreate, keysList, keysRevoke } from './commands/keys';
 import { rebuild } from './commands/rebuild';
+import { verify } from './commands/verify';
+import { replay } from './commands/replay';
+import { digest } from './commands/digest';
+import { exportBundle } from './commands/export';
+import { verifyBundleCommand, verifyConsistencyCommand, verifyProof } from './commands/offline-verify';
 
-const commands: Command[] = [keysCreate, keysList, keysRevoke, events, rebuild];
+const commands: Command[] = [
+  keysCreate,
+  keysList,
+  keysRevoke,
+  events,
+  rebuild,
+  verify,
+  replay,
+  digest,
+  exportBundle,
+  verifyProof,
+  verifyBundleCommand,
+  verifyConsistencyCommand,
+];
 
 runCli(process.argv.slice(2), commands, {
   stdout: (text) => process.stdout.write(text),

@@ -1,5 +1,7 @@
 export * from './sqlite/open-sqlite';
 export * from './sqlite/sqlite-event-store';
 export * from './sqlite/sqlite-idempotency-store';
+export * from './sqlite/sqlite-digest-store';
+export * from './sqlite/sqlite-verification-source';
 export { DEFAULT_POLL_INTERVAL_MS } from './sqlite/commit-notifier';
 export { describeEventStoreContract, type EventStoreContractFactory } from './contract/event-store.contract';

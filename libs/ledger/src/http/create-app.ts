@@ -2,6 +2,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { BODY_LIMIT_BYTES, configureFastify } from './fastify-setup';
+import { AccessLogRecorder } from '../audit/access-log/access-log';
+import { installAccessLog } from './access-log.hook';
 import { type LedgerAdapters, LedgerModule } from './ledger.module';
 
 export interface CreateAppOptions {
@@ -17,13 +19,20 @@ export async function createLedgerApp(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });
   configureFastify(adapter.getInstance());
-  const { onClose } = options;
-  if (onClose) adapter.getInstance().addHook('onClose', onClose);
   const app = await NestFactory.create<NestFastifyApplication>(LedgerModule.forRoot(adapters), adapter, {
     logger: options.logger === false ? false : ['error', 'warn', 'log'],
     abortOnError: false,
     // Our own JSON parser (configureFastify) applies the card-data guard before anything is parsed into a DTO.
     bodyParser: false,
+  });
+  // Requests are finished by then, so the access log's last batch is complete; it is appended before the
+  // stores close.
+  const accessLog = app.get(AccessLogRecorder);
+  installAccessLog(adapter.getInstance(), accessLog);
+  const { onClose } = options;
+  adapter.getInstance().addHook('onClose', async () => {
+    await accessLog.close();
+    await onClose?.();
   });
   const document = SwaggerModule.createDocument(
     app,

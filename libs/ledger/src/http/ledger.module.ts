@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Logger, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { COMMAND_HANDLERS } from '../application/commands/aggregate-commands';
@@ -27,6 +27,13 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyAuthenticator } from '../application/api-keys/api-keys';
 import { AggregateStateCache } from '../application/aggregate-state-cache';
 import { AuditEventsController } from './audit-events.controller';
+import { AuditStateController } from './audit-state.controller';
+import { AuditVerifyController } from './audit-verify.controller';
+import { AuditAccessLogController } from './audit-access-log.controller';
+import { AuditDigestController, LEDGER_DIGESTS, type LedgerDigests } from './audit-digest.controller';
+import { AccessLogRecorder, type AccessLogRecorderOptions } from '../audit/access-log/access-log';
+import { EventStoreVerificationSource } from '../audit/verify/event-store-verification-source';
+import { VERIFICATION_SOURCE, type VerificationSource } from '../audit/verify/verification-source';
 import { ChargesController } from './charges.controller';
 import { CommandGateway } from './command-gateway';
 import { CustomersController } from './customers.controller';
@@ -45,6 +52,12 @@ export interface LedgerAdapters {
   /** The projector's progress and controls (a worker thread in the embedded profile). */
   projections: ProjectionsControl;
   engines: { events: string; readModels: string };
+  /** Raw reader for chain verification (embedded: the SQLite file); default: through the EventStore port. */
+  verification?: VerificationSource;
+  /** Batching of the access log (tests shorten the interval). */
+  accessLog?: AccessLogRecorderOptions;
+  /** The Merkle tree and its signed digests; without it the digest and proof routes answer 503. */
+  digests?: LedgerDigests;
   slaTargets?: SlaTargets;
   clock?: Clock;
   ids?: IdGenerator;
@@ -74,6 +87,10 @@ export class LedgerModule {
         QueriesController,
         AdminProjectionsController,
         AuditEventsController,
+        AuditStateController,
+        AuditVerifyController,
+        AuditAccessLogController,
+        AuditDigestController,
         HealthController,
       ],
       providers: [
@@ -81,7 +98,26 @@ export class LedgerModule {
         { provide: API_KEY_STORE, useValue: adapters.apiKeys },
         { provide: IDEMPOTENCY_STORE, useValue: adapters.idempotency },
         { provide: STORAGE_ENGINES, useValue: adapters.engines },
+        { provide: LEDGER_DIGESTS, useValue: adapters.digests ?? null },
+        {
+          provide: VERIFICATION_SOURCE,
+          useValue: adapters.verification ?? new EventStoreVerificationSource(adapters.eventStore),
+        },
         { provide: CLOCK, useValue: clock },
+        {
+          provide: AccessLogRecorder,
+          useFactory: () => {
+            const logger = new Logger('AccessLog');
+            return new AccessLogRecorder(adapters.eventStore, ids, clock, {
+              onError: (error, dropped) =>
+                logger.error(
+                  `appending the access log failed (kept for a retry${dropped ? `; ${dropped} entries dropped` : ''}): ` +
+                    (error instanceof Error ? error.message : String(error)),
+                ),
+              ...adapters.accessLog,
+            });
+          },
+        },
         { provide: ID_GENERATOR, useValue: ids },
         { provide: AggregateStateCache, useFactory: () => new AggregateStateCache() },
         {

@@ -1,0 +1,62 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { openSqlite, SqliteDigestStore, SqliteEventStore } from '@app/event-store';
+import { MerkleTreeBuilder } from '@app/ledger';
+import type { FromTreeThread, ToTreeThread, TreeThreadData } from './messages';
+
+// The Merkle tree builder of the embedded profile, in a thread of its own: reading, hashing and writing
+// each event's leaf never takes time from the request thread (docs/hashing.md, "Where the tree is built").
+const port = parentPort!;
+const { file, followIntervalMs, batchSize } = workerData as TreeThreadData;
+const send = (message: FromTreeThread) => port.postMessage(message);
+
+async function main(): Promise<void> {
+  const db = openSqlite(file);
+  // The tree is derived: a batch lost to a power cut rolls back whole, resume point included, and is
+  // appended again. Digests, which are not derived, are written by the main thread's connection.
+  db.pragma('synchronous = NORMAL');
+  const events = new SqliteEventStore(db);
+  const tree = new SqliteDigestStore(db);
+  const builder = new MerkleTreeBuilder(events, tree, { batchSize });
+  let lastFailure: string | undefined;
+  const follow = setInterval(() => {
+    builder.catchUp().then(
+      () => (lastFailure = undefined),
+      (error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        if (message !== lastFailure) send({ type: 'follow-failed', message });
+        lastFailure = message;
+      },
+    );
+  }, followIntervalMs);
+  port.on('message', (message: ToTreeThread) => {
+    switch (message.type) {
+      case 'catch-up':
+        builder.catchUp().then(
+          (treeSize) => send({ type: 'caught-up', id: message.id, treeSize }),
+          (error: unknown) =>
+            send({
+              type: 'catch-up-failed',
+              id: message.id,
+              message: error instanceof Error ? error.message : String(error),
+            }),
+        );
+        return;
+      case 'stop':
+        void (async () => {
+          clearInterval(follow);
+          await builder.catchUp().catch(() => undefined);
+          await tree.close();
+          await events.close();
+          db.close();
+          send({ type: 'stopped' });
+          port.close();
+        })();
+        return;
+    }
+  });
+  send({ type: 'ready', treeSize: (await tree.head()).treeSize });
+}
+
+main().catch((error: unknown) => {
+  send({ type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+});

@@ -1,0 +1,32 @@
+import { EXIT, type Command } from '../cli';
+import { toJson, withLedgerDb } from '../ledger-db';
+import { openLedgerTree } from './ledger-tree';
+
+export const digest: Command = {
+  path: ['digest'],
+  args: [],
+  summary: 'Bring the Merkle tree up to the last event and publish a signed digest of it.',
+  options: {},
+  optionHelp: [],
+  example: 'ledger digest --json > digest.json',
+  async run({ globals, io }) {
+    return withLedgerDb(globals.dataDir, io, { create: false }, async (db) => {
+      const ledger = await openLedgerTree(db, io);
+      try {
+        const published = await ledger.publisher.publish();
+        io.stderr('\n');
+        if (globals.json) io.stdout(`${toJson(published)}\n`);
+        else {
+          io.stdout(
+            `tree size ${published.treeSize}\nroot      ${published.rootHash}\n` +
+              `created   ${published.createdAt}\nsignature ${published.signature} (${published.algorithm})\n` +
+              `${published.publicKey}`,
+          );
+        }
+        return EXIT.ok;
+      } finally {
+        await ledger.close();
+      }
+    });
+  },
+};

@@ -1,0 +1,143 @@
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import {
+  BundleVerifier,
+  verifyConsistencyDocument,
+  verifyProofDocument,
+  type OfflineReport,
+} from '@app/ledger';
+import { EXIT, NotFoundError, requiredString, type Command, type CommandContext } from '../cli';
+import { toJson } from '../ledger-db';
+
+function readFile(cwd: string, path: string, what: string): string {
+  const file = resolve(cwd, path);
+  if (!existsSync(file)) throw new NotFoundError(`No ${what} at ${file}.`);
+  return readFileSync(file, 'utf8');
+}
+
+/** --public-key: the PEM itself, or a file holding it. Absent: the key inside the proof or bundle. */
+function trustedKey({ options, io }: CommandContext): string | undefined {
+  const value = options['public-key'];
+  if (typeof value !== 'string' || value === '') return undefined;
+  return value.trimStart().startsWith('-----BEGIN') ? value : readFile(io.cwd, value, 'public key file');
+}
+
+function print(report: OfflineReport, what: string, { globals, io }: CommandContext): number {
+  if (globals.json) io.stdout(`${toJson(report)}\n`);
+  const digest = report.digest
+    ? `digest of tree size ${report.digest.treeSize} (root ${report.digest.rootHash}, ${report.digest.createdAt})`
+    : 'no digest';
+  if (report.ok) {
+    const key =
+      report.keySource === 'trusted'
+        ? 'signed by the trusted key'
+        : 'signed by the key it carries (pass --public-key to check whose key that is)';
+    if (!globals.json)
+      io.stdout(`ok: ${what} verifies: ${report.events} event(s) in the ${digest}, ${key}\n`);
+    return EXIT.ok;
+  }
+  const failure = report.failure!;
+  const where = [
+    failure.line === undefined ? undefined : `line ${failure.line}`,
+    failure.stream === undefined ? undefined : `${failure.stream}@${failure.revision}`,
+    failure.eventId === undefined ? undefined : `event ${failure.eventId}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+  io.stderr(`ledger: ${what} FAILS ${failure.check}${where ? ` (${where})` : ''}: ${failure.detail}\n`);
+  return EXIT.failure;
+}
+
+const publicKeyHelp: [string, string] = [
+  '--public-key <pem|file>',
+  'the ledger public key you trust (PEM text or a file); default: the key carried inside',
+];
+
+const notJson = (file: string): OfflineReport => ({
+  ok: false,
+  events: 0,
+  digest: null,
+  keySource: null,
+  failure: { check: 'format', detail: `${file} is not JSON` },
+});
+
+export const verifyProof: Command = {
+  path: ['verify-proof'],
+  args: [],
+  synopsis: '--proof <file>',
+  summary: 'Check an inclusion proof offline: event bytes -> hash -> leaf -> root -> digest signature.',
+  options: { proof: { type: 'string' }, 'public-key': { type: 'string' } },
+  optionHelp: [
+    [
+      '--proof <file>',
+      'the proof answer as served by GET /audit/events/:id/proof, with the event under "event"',
+    ],
+    publicKeyHelp,
+  ],
+  example: 'ledger verify-proof --proof proof.json --public-key ledger.pub.pem',
+  async run(context) {
+    const path = requiredString(context.options, 'proof');
+    const text = readFile(context.io.cwd, path, 'proof file');
+    const key = trustedKey(context);
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch {
+      return print(notJson(path), 'proof', context);
+    }
+    return print(verifyProofDocument(document, key), 'proof', context);
+  },
+};
+
+export const verifyBundleCommand: Command = {
+  path: ['verify-bundle'],
+  args: ['<bundle.jsonl>'],
+  summary: 'Check an evidence bundle offline: every event, its proof, the per-stream chains, the signature.',
+  options: { 'public-key': { type: 'string' } },
+  optionHelp: [publicKeyHelp],
+  example: 'ledger verify-bundle issue-is_1.jsonl --public-key ledger.pub.pem',
+  async run(context) {
+    const file = resolve(context.io.cwd, context.args[0]);
+    if (!existsSync(file)) throw new NotFoundError(`No bundle at ${file}.`);
+    // Streamed line by line: a bundle may hold millions of events.
+    const verifier = new BundleVerifier(trustedKey(context));
+    const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+    for await (const line of lines) verifier.push(line);
+    return print(verifier.finish(), 'bundle', context);
+  },
+};
+
+export const verifyConsistencyCommand: Command = {
+  path: ['verify-consistency'],
+  args: [],
+  synopsis: '--held <digest.json> --consistency <answer.json>',
+  summary: 'Check offline that the ledger only appended since a digest you hold (a consistency answer).',
+  options: { held: { type: 'string' }, consistency: { type: 'string' }, 'public-key': { type: 'string' } },
+  optionHelp: [
+    ['--held <file>', 'your own copy of the older signed digest (GET /audit/digest back then)'],
+    ['--consistency <file>', 'the answer of GET /audit/consistency?from=<its treeSize>&to=<newer>'],
+    publicKeyHelp,
+  ],
+  example: 'ledger verify-consistency --held digest-2026-01.json --consistency answer.json',
+  async run(context) {
+    const heldPath = requiredString(context.options, 'held');
+    const answerPath = requiredString(context.options, 'consistency');
+    const heldText = readFile(context.io.cwd, heldPath, 'digest file');
+    const answerText = readFile(context.io.cwd, answerPath, 'consistency answer');
+    const key = trustedKey(context);
+    let held: unknown;
+    let answer: unknown;
+    try {
+      held = JSON.parse(heldText);
+    } catch {
+      return print(notJson(heldPath), 'consistency', context);
+    }
+    try {
+      answer = JSON.parse(answerText);
+    } catch {
+      return print(notJson(answerPath), 'consistency', context);
+    }
+    return print(verifyConsistencyDocument(held, answer, key), 'consistency', context);
+  },
+};

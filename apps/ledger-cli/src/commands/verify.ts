@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { SqliteVerificationSource } from '@app/event-store';
+import { verifyLedger, type LedgerVerification, type VerificationProgress } from '@app/ledger';
+import { EXIT, NotFoundError, type Command } from '../cli';
+import { LEDGER_DB_FILE, toJson } from '../ledger-db';
+
+const BAR_WIDTH = 30;
+
+function progressLine({ checked, total, eventsPerSecond }: VerificationProgress): string {
+  const done = total > 0 ? Math.min(1, checked / total) : 1;
+  const filled = Math.round(done * BAR_WIDTH);
+  return (
+    `\rverify [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${(done * 100).toFixed(0).padStart(3)}%  ` +
+    `${checked.toLocaleString('en')} events  ${eventsPerSecond.toLocaleString('en')} events/s   `
+  );
+}
+
+function summary(report: LedgerVerification, scope: string): string {
+  const head =
+    `${scope}: ${report.checked.toLocaleString('en')} events in ${report.streams.toLocaleString('en')} stream(s) ` +
+    `checked in ${report.seconds.toFixed(2)} s (${report.eventsPerSecond.toLocaleString('en')} events/s)` +
+    (report.headsChecked ? ', stream heads checked' : '');
+  if (report.ok) return `${head}\nok: every hash chain verifies\n`;
+  const lines = [head, `BROKEN: ${report.breakCount} break(s); the first:`];
+  for (const entry of report.breaks) {
+    lines.push(
+      `  ${entry.reason.padEnd(26)} ${entry.stream ?? '(unknown stream)'}` +
+        `${entry.revision === null ? '' : ` revision ${entry.revision}`}` +
+        `${entry.position === null ? '' : ` position ${entry.position}`}\n    ${entry.detail}`,
+    );
+  }
+  if (report.breakCount > report.breaks.length) {
+    lines.push(`  ... and ${report.breakCount - report.breaks.length} more`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export const verify: Command = {
+  path: ['verify'],
+  args: [],
+  summary: 'Recompute every hash chain from the stored canonical bytes; exit 1 and name the first break.',
+  options: { stream: { type: 'string' } },
+  optionHelp: [
+    ['--stream <name>', 'verify one stream only (default: the whole ledger and its stream heads)'],
+  ],
+  example: 'ledger verify --json > verification.json',
+  async run({ globals, options, io }) {
+    const file = join(globals.dataDir, LEDGER_DB_FILE);
+    if (!existsSync(file)) {
+      throw new NotFoundError(`No ledger database at ${file}; pass --data-dir or set LEDGER_DATA_DIR.`);
+    }
+    const stream = typeof options.stream === 'string' ? options.stream : undefined;
+    let shown = false;
+    const report = await verifyLedger(new SqliteVerificationSource(file), {
+      stream,
+      onProgress: (progress) => {
+        shown = true;
+        io.stderr(progressLine(progress));
+      },
+    });
+    if (shown) io.stderr('\n');
+    if (stream !== undefined && report.checked === 0 && report.ok) {
+      throw new NotFoundError(`No stream "${stream}".`);
+    }
+    io.stderr(
+      `verified ${report.checked.toLocaleString('en')} events at ${report.eventsPerSecond.toLocaleString('en')} events/s\n`,
+    );
+    if (globals.json) io.stdout(`${toJson({ scope: stream ?? 'ledger', ...report })}\n`);
+    else io.stdout(summary(report, stream ?? 'ledger'));
+    return report.ok ? EXIT.ok : EXIT.failure;
+  },
+};

@@ -1,0 +1,28 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+
+const repoRoot = join(__dirname, '..', '..');
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `npm run ledger -- <args>` as a user does (minus npm), without the caller's LEDGER_* variables. */
+export function runLedgerCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+  return new Promise<CliRun>((resolve) => {
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !name.startsWith('LEDGER_')),
+    ) as Record<string, string>;
+    execFile(
+      process.execPath,
+      [join(repoRoot, 'scripts/ledger.mjs'), ...args],
+      { cwd: options.cwd ?? repoRoot, env: { ...env, ...options.env }, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
