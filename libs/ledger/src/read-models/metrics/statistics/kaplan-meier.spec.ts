@@ -269,7 +269,7 @@ describe('kaplanMeier', () => {
 });
 
 describe('thinCurve', () => {
-  const curveOf = (times: number[], events: number[]) => kaplanMeier(times, events).curve;
+  const curveOf = (times: number[], events: (number | boolean)[]) => kaplanMeier(times, events).curve;
   const stepAt = (curve: readonly CurvePoint[], t: number) => {
     let s = 1;
     for (const point of curve) if (point.t <= t) s = point.survival;
