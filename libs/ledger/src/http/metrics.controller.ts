@@ -1,0 +1,196 @@
+import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { METRICS_PROJECTION } from '../read-models/metrics/metrics.projection';
+import type { MetricAnswer, MetricName, MetricParams } from '../read-models/metrics/metric-computations';
+import type { GroupDimension } from '../read-models/metrics/metric-groups';
+import { GetMetric } from '../read-models/metrics/metrics.query';
+import { ALL_ROLES, Roles } from './auth/roles.decorator';
+import { wantsCsv } from './csv';
+import { ChurnQueryDto, MetricsQueryDto } from './dto/metrics.dto';
+import { metricCsv } from './metrics-csv';
+import { ProblemError } from './problem';
+import { ReadYourWrites } from './read-your-writes';
+
+const METRICS = [METRICS_PROJECTION];
+const DEFAULT_CHURN_WINDOW_DAYS = 30;
+
+function paramsOf(query: MetricsQueryDto & { window?: string }): MetricParams {
+  const at = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
+  const params: MetricParams = {
+    asOf: at(query.asOf) ?? Date.now(),
+    from: at(query.from),
+    to: at(query.to),
+    category: query.category,
+    channel: query.channel,
+    priority: query.priority,
+    groupBy: [...new Set((query.groupBy ?? '').split(',').filter(Boolean))] as GroupDimension[],
+    window: query.window === undefined ? DEFAULT_CHURN_WINDOW_DAYS : Number(query.window),
+  };
+  if (params.from !== undefined && params.to !== undefined && params.from >= params.to) {
+    throw ProblemError.of('validation-failed', 'to must be after from', {
+      errors: [{ field: 'to', message: 'must be after from' }],
+    });
+  }
+  return params;
+}
+
+/** GET /metrics/*: any role (API.md "Queries"), JSON or CSV (one row per group). */
+@ApiTags('metrics')
+@ApiBearerAuth()
+@Controller('metrics')
+export class MetricsController {
+  constructor(
+    private readonly queries: QueryBus,
+    private readonly readYourWrites: ReadYourWrites,
+  ) {}
+
+  private async answer(
+    metric: MetricName,
+    query: MetricsQueryDto | ChurnQueryDto,
+    accept: string | undefined,
+    reply: FastifyReply,
+  ): Promise<MetricAnswer | string> {
+    const params = paramsOf(query);
+    await this.readYourWrites.await(query.minPosition, METRICS, reply);
+    const answer = await this.queries.execute<GetMetric, MetricAnswer>(new GetMetric(metric, params));
+    if (!wantsCsv(accept)) return answer;
+    reply
+      .header('content-type', 'text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="metrics-${metric}.csv"`);
+    return metricCsv(answer);
+  }
+
+  @Get('resolution-time')
+  @Roles(...ALL_ROLES)
+  @ApiProduces('application/json', 'text/csv')
+  resolutionTime(
+    @Query() query: MetricsQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.answer('resolution-time', query, accept, reply);
+  }
+
+  @Get('first-response')
+  @Roles(...ALL_ROLES)
+  @ApiProduces('application/json', 'text/csv')
+  firstResponse(
+    @Query() query: MetricsQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.answer('first-response', query, accept, reply);
+  }
+
+  @Get('sla')
+  @Roles(...ALL_ROLES)
+  @ApiProduces('application/json', 'text/csv')
+  sla(
+    @Query() query: MetricsQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.answer('sla', query, accept, reply);
+  }
+
+  @Get('reopens')
+  @Roles(...ALL_ROLES)
+  @ApiProduces('application/json', 'text/csv')
+  reopens(
+    @Query() query: MetricsQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.answer('reopens', query, accept, reply);
+  }
+
+  @Get('escalations')
+  @Roles(...ALL_ROLES)
+  @ApiProduces('application/json', 'text/csv')
+  escalations(
+    @Query() query: MetricsQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.answer('escalations', query, accept, reply);
+  }
+
+  @Get('csat')
+  @Roles(...ALL_ROLES)
+  @ApiProduces('application/json', 'text/csv')
+  csat(
+    @Query() query: MetricsQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.answer('csat', query, accept, reply);
+  }
+
+  @Get('first-contact-resolution')
+  @Roles(...ALL_ROLES)
+  @ApiProduces('application/json', 'text/csv')
+  firstContactResolution(
+    @Query() query: MetricsQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.answer('first-contact-resolution', query, accept, reply);
+  }
+
+  @Get('backlog')
+  @Roles(...ALL_ROLES)
+  @ApiProduces('application/json', 'text/csv')
+  backlog(
+    @Query() query: MetricsQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.answer('backlog', query, accept, reply);
+  }
+
+  @Get('refunds')
+  @Roles(...ALL_ROLES)
+  @ApiProduces('application/json', 'text/csv')
+  refunds(
+    @Query() query: MetricsQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.answer('refunds', query, accept, reply);
+  }
+
+  @Get('disputes')
+  @Roles(...ALL_ROLES)
+  @ApiProduces('application/json', 'text/csv')
+  disputes(
+    @Query() query: MetricsQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.answer('disputes', query, accept, reply);
+  }
+
+  @Get('churn')
+  @Roles(...ALL_ROLES)
+  @ApiProduces('application/json', 'text/csv')
+  churn(
+    @Query() query: ChurnQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.answer('churn', query, accept, reply);
+  }
+
+  @Get('overview')
+  @Roles(...ALL_ROLES)
+  @ApiProduces('application/json', 'text/csv')
+  overview(
+    @Query() query: MetricsQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.answer('overview', query, accept, reply);
+  }
+}

@@ -1,0 +1,610 @@
+import { CHANNELS, ESCALATION_TARGETS, ISSUE_CATEGORIES, PRIORITIES } from '../../domain/issue/issue.events';
+import type { SlaTargets } from '../sla/sla';
+import {
+  groupItems,
+  SLA_STATES,
+  slaState,
+  DAY_MS,
+  type GroupDimension,
+  type ItemFrame,
+} from './metric-groups';
+import { REFUND_SUCCEEDED, REFUND_TERMINAL, type MetricsSnapshot } from './metrics-snapshot';
+import { describeDurations } from './statistics/descriptive';
+import { kaplanMeier } from './statistics/kaplan-meier';
+
+export const METRIC_NAMES = [
+  'resolution-time',
+  'first-response',
+  'sla',
+  'reopens',
+  'escalations',
+  'csat',
+  'first-contact-resolution',
+  'backlog',
+  'refunds',
+  'disputes',
+  'churn',
+  'overview',
+] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+
+export interface MetricParams {
+  /** Epoch ms: facts after it have not happened yet; open clocks are censored there. */
+  asOf: number;
+  /** Epoch ms, inclusive / exclusive, on the issue's opened time (refunds: requested; disputes: opened). */
+  from?: number;
+  to?: number;
+  category?: string;
+  channel?: string;
+  priority?: string;
+  groupBy: readonly GroupDimension[];
+  /** Churn window in days. */
+  window: number;
+}
+
+export type Figures = Record<string, unknown>;
+export interface MetricGroup extends Figures {
+  key: Record<string, string | null>;
+}
+export interface MetricAnswer {
+  metric: MetricName;
+  asOf: string;
+  from: string | null;
+  to: string | null;
+  filters: { category: string | null; channel: string | null; priority: string | null };
+  groupBy: GroupDimension[];
+  window?: number;
+  groups: MetricGroup[];
+}
+
+/** Curve points per group: enough to plot, small enough for a grouped answer. */
+export const MAX_CURVE_POINTS = 100;
+/** Reactivated customers listed per churn group. */
+export const MAX_LISTED_CUSTOMERS = 100;
+
+const seconds = (ms: number) => Math.max(0, ms) / 1000;
+const rate = (part: number, whole: number): number | null => (whole === 0 ? null : part / whole);
+
+interface Context {
+  snapshot: MetricsSnapshot;
+  params: MetricParams;
+  targets: SlaTargets;
+  /** params.asOf, for the grouping. */
+  asOf: number;
+}
+
+const issueFrame = (snapshot: MetricsSnapshot): ItemFrame => ({
+  issueRow: (row) => row,
+  time: (row) => snapshot.issues.f.openedAt[row],
+});
+
+/** Issue rows opened by asOf, in [from, to), matching the filters. */
+function issuePopulation({ snapshot, params }: Context): number[] {
+  const { f, i, size } = { ...snapshot.issues, size: snapshot.issues.size };
+  const { asOf } = params;
+  const from = params.from ?? -Infinity;
+  const to = params.to ?? Infinity;
+  const category = params.category === undefined ? -1 : ISSUE_CATEGORIES.indexOf(params.category as never);
+  const channel = params.channel === undefined ? -1 : CHANNELS.indexOf(params.channel as never);
+  const priority = params.priority === undefined ? -1 : PRIORITIES.indexOf(params.priority as never);
+  const opened = f.openedAt;
+  const rows: number[] = [];
+  for (let row = 0; row < size; row++) {
+    const at = opened[row];
+    if (!(at <= asOf && at >= from && at < to)) continue;
+    if (category >= 0 && i.category[row] !== category) continue;
+    if (channel >= 0 && i.channel[row] !== channel) continue;
+    if (priority >= 0 && i.priority[row] !== priority) continue;
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** Whether an issue row passes the category/channel/priority filters (refunds and disputes). */
+function issueMatches({ snapshot, params }: Context, row: number): boolean {
+  if (params.category === undefined && params.channel === undefined && params.priority === undefined) {
+    return true;
+  }
+  if (row < 0) return false;
+  const { i } = snapshot.issues;
+  return (
+    (params.category === undefined || ISSUE_CATEGORIES[i.category[row]] === params.category) &&
+    (params.channel === undefined || CHANNELS[i.channel[row]] === params.channel) &&
+    (params.priority === undefined || PRIORITIES[i.priority[row]] === params.priority)
+  );
+}
+
+function survival(times: Float64Array, events: Uint8Array, observed: Float64Array) {
+  const km = kaplanMeier(times, events, MAX_CURVE_POINTS);
+  return {
+    km: { median: km.median, p75: km.p75, p90: km.p90, curve: km.curve },
+    observed: describeDurations(observed),
+  };
+}
+
+function resolutionTime(context: Context, rows: number[]): Figures {
+  const { f } = context.snapshot.issues;
+  const { asOf } = context.params;
+  const times = new Float64Array(rows.length);
+  const events = new Uint8Array(rows.length);
+  const resolvedTimes: number[] = [];
+  rows.forEach((row, k) => {
+    const resolved = f.firstResolvedAt[row];
+    const done = resolved <= asOf;
+    times[k] = seconds((done ? resolved : asOf) - f.openedAt[row]);
+    events[k] = done ? 1 : 0;
+    if (done) resolvedTimes.push(times[k]);
+  });
+  const { km, observed } = survival(times, events, Float64Array.from(resolvedTimes));
+  return {
+    issues: rows.length,
+    resolved: resolvedTimes.length,
+    open: rows.length - resolvedTimes.length,
+    km,
+    resolvedOnly: observed,
+  };
+}
+
+function firstResponse(context: Context, rows: number[]): Figures {
+  const { f } = context.snapshot.issues;
+  const { asOf } = context.params;
+  const times = new Float64Array(rows.length);
+  const events = new Uint8Array(rows.length);
+  const respondedTimes: number[] = [];
+  rows.forEach((row, k) => {
+    const contact = f.firstContactAt[row];
+    const resolved = f.firstResolvedAt[row];
+    const resolvedFirst = resolved <= asOf && resolved < contact;
+    const responded = contact <= asOf && !resolvedFirst;
+    // Censored at asOf while open, at the resolution when resolved without a response.
+    const end = responded ? contact : resolved <= asOf ? resolved : asOf;
+    times[k] = seconds(end - f.openedAt[row]);
+    events[k] = responded ? 1 : 0;
+    if (responded) respondedTimes.push(times[k]);
+  });
+  const { km, observed } = survival(times, events, Float64Array.from(respondedTimes));
+  return {
+    issues: rows.length,
+    responded: respondedTimes.length,
+    censored: rows.length - respondedTimes.length,
+    km,
+    respondedOnly: observed,
+  };
+}
+
+function slaFigures(context: Context, rows: number[]): Figures {
+  const { f, i } = context.snapshot.issues;
+  const { asOf } = context.params;
+  const counts = { firstResponse: [0, 0, 0, 0], resolution: [0, 0, 0, 0] };
+  for (const row of rows) {
+    const target = context.targets[PRIORITIES[i.priority[row]]];
+    const opened = f.openedAt[row];
+    counts.firstResponse[slaState(opened, f.firstContactAt[row], target.firstResponseMinutes, asOf)]++;
+    counts.resolution[slaState(opened, f.firstResolvedAt[row], target.resolutionMinutes, asOf)]++;
+  }
+  const clock = (c: number[]) => ({
+    met: c[0],
+    breached: c[1],
+    atRisk: c[2],
+    onTrack: c[3],
+    metRate: rate(c[0], c[0] + c[1]),
+  });
+  return {
+    issues: rows.length,
+    firstResponse: clock(counts.firstResponse),
+    resolution: clock(counts.resolution),
+  };
+}
+
+function reopens(context: Context, rows: number[]): Figures {
+  const { f } = context.snapshot.issues;
+  const { asOf } = context.params;
+  let resolved = 0;
+  let reopened = 0;
+  for (const row of rows) {
+    if (f.firstResolvedAt[row] <= asOf) resolved++;
+    if (f.firstReopenedAt[row] <= asOf) reopened++;
+  }
+  return { issues: rows.length, resolved, reopened, reopenRate: rate(reopened, resolved) };
+}
+
+function escalations(context: Context, rows: number[]): Figures {
+  const { f } = context.snapshot.issues;
+  const { asOf } = context.params;
+  const columns = ESCALATION_TARGETS.map((to) => f[`escalated_${to}`]);
+  const perTarget = ESCALATION_TARGETS.map(() => 0);
+  let escalated = 0;
+  for (const row of rows) {
+    let any = false;
+    columns.forEach((column, d) => {
+      if (column[row] <= asOf) {
+        perTarget[d]++;
+        any = true;
+      }
+    });
+    if (any) escalated++;
+  }
+  return {
+    issues: rows.length,
+    escalated,
+    escalationRate: rate(escalated, rows.length),
+    byDestination: Object.fromEntries(
+      ESCALATION_TARGETS.map((to, d) => [
+        to,
+        { issues: perTarget[d], rate: rate(perTarget[d], rows.length) },
+      ]),
+    ),
+  };
+}
+
+function csat(context: Context, rows: number[]): Figures {
+  const { f, i } = context.snapshot.issues;
+  const { asOf } = context.params;
+  const distribution = [0, 0, 0, 0, 0];
+  let sum = 0;
+  let responses = 0;
+  for (const row of rows) {
+    const score = i.csat[row];
+    if (score < 1 || !(f.feedbackAt[row] <= asOf)) continue;
+    distribution[score - 1]++;
+    sum += score;
+    responses++;
+  }
+  const satisfied = distribution[3] + distribution[4];
+  return {
+    issues: rows.length,
+    responses,
+    average: responses === 0 ? null : sum / responses,
+    distribution: Object.fromEntries(distribution.map((count, d) => [String(d + 1), count])),
+    satisfied,
+    satisfiedShare: rate(satisfied, responses),
+  };
+}
+
+function firstContactResolution(context: Context, rows: number[]): Figures {
+  const { f } = context.snapshot.issues;
+  const { asOf } = context.params;
+  let resolved = 0;
+  let oneTouch = 0;
+  let fcr = 0;
+  for (const row of rows) {
+    if (!(f.firstResolvedAt[row] <= asOf)) continue;
+    resolved++;
+    const exactlyOne = f.firstContactAt[row] <= asOf && !(f.secondContactAt[row] <= asOf);
+    if (!exactlyOne) continue;
+    oneTouch++;
+    if (!(f.firstReopenedAt[row] <= asOf)) fcr++;
+  }
+  return {
+    issues: rows.length,
+    resolved,
+    firstContactResolved: fcr,
+    firstContactResolutionRate: rate(fcr, resolved),
+    oneTouch,
+    oneTouchRate: rate(oneTouch, resolved),
+  };
+}
+
+export const BACKLOG_BUCKETS = ['under_1d', '1d_to_3d', '3d_to_7d', '7d_to_30d', 'over_30d'] as const;
+const BACKLOG_LIMITS = [1, 3, 7, 30].map((days) => days * DAY_MS);
+
+/** Whether an issue row is open at asOf: never settled by then, or reopened last. */
+function isOpenAt(snapshot: MetricsSnapshot, row: number, asOf: number): boolean {
+  const transitions = snapshot.reopenedTransitions.get(row);
+  if (transitions === undefined) return !(snapshot.issues.f.settledAt[row] <= asOf);
+  let latest: { to: number; at: number } | null = null;
+  for (const transition of transitions) {
+    // Ledger order breaks ties of business time: the later recorded wins.
+    if (transition.at <= asOf && (latest === null || transition.at >= latest.at)) latest = transition;
+  }
+  return latest === null || latest.to === 0;
+}
+
+function backlog(context: Context, rows: number[]): Figures {
+  const { snapshot } = context;
+  const { asOf } = context.params;
+  const buckets = BACKLOG_BUCKETS.map(() => 0);
+  const ages: number[] = [];
+  for (const row of rows) {
+    if (!isOpenAt(snapshot, row, asOf)) continue;
+    const age = asOf - snapshot.issues.f.openedAt[row];
+    let bucket = BACKLOG_LIMITS.findIndex((limit) => age < limit);
+    if (bucket < 0) bucket = BACKLOG_LIMITS.length;
+    buckets[bucket]++;
+    ages.push(seconds(age));
+  }
+  const age = describeDurations(ages);
+  return {
+    issues: rows.length,
+    open: ages.length,
+    byAge: Object.fromEntries(BACKLOG_BUCKETS.map((name, b) => [name, buckets[b]])),
+    ageSeconds: {
+      mean: age.mean,
+      median: age.median,
+      p90: age.p90,
+      max: ages.length === 0 ? null : Math.max(...ages),
+    },
+  };
+}
+
+function inPeriod(params: MetricParams, at: number): boolean {
+  return at <= params.asOf && at >= (params.from ?? -Infinity) && at < (params.to ?? Infinity);
+}
+
+function refundsAnswer(context: Context): MetricGroup[] {
+  const { snapshot, params } = context;
+  const { f, i, size } = { ...snapshot.refunds, size: snapshot.refunds.size };
+  const issueOf = (row: number) => snapshot.issueOf(i.charge[row]);
+  const items: number[] = [];
+  for (let row = 0; row < size; row++) {
+    if (inPeriod(params, f.requestedAt[row]) && issueMatches(context, issueOf(row))) items.push(row);
+  }
+  const frame: ItemFrame = { issueRow: issueOf, time: (row) => f.requestedAt[row] };
+  const { asOf } = params;
+  return groupItems(items, params.groupBy, frame, context).map(({ key, items: rows }) => {
+    let succeeded = 0;
+    let pending = 0;
+    let dueMet = 0;
+    let dueBreached = 0;
+    let withDueBy = 0;
+    const turnaround: number[] = [];
+    for (const row of rows) {
+      const ended = f.terminalAt[row] <= asOf && REFUND_TERMINAL.has(i.status[row]);
+      const success = ended && i.status[row] === REFUND_SUCCEEDED;
+      if (success) {
+        succeeded++;
+        turnaround.push(seconds(f.terminalAt[row] - f.requestedAt[row]));
+      }
+      if (!ended) pending++;
+      const due = f.dueBy[row];
+      if (Number.isNaN(due)) continue;
+      withDueBy++;
+      if (success) {
+        if (f.terminalAt[row] <= due) dueMet++;
+        else dueBreached++;
+      } else if (!ended && asOf > due) dueBreached++;
+    }
+    return {
+      key,
+      requested: rows.length,
+      succeeded,
+      pending,
+      unsuccessful: rows.length - succeeded - pending,
+      turnaroundSucceededOnly: describeDurations(turnaround),
+      withDueBy,
+      dueMet,
+      dueBreached,
+      dueBreachRate: rate(dueBreached, dueMet + dueBreached),
+    };
+  });
+}
+
+function disputesAnswer(context: Context): MetricGroup[] {
+  const { snapshot, params } = context;
+  const { f, i, size } = { ...snapshot.disputes, size: snapshot.disputes.size };
+  const issueOf = (row: number) => snapshot.issueOf(i.charge[row]);
+  const items: number[] = [];
+  for (let row = 0; row < size; row++) {
+    if (inPeriod(params, f.openedAt[row]) && issueMatches(context, issueOf(row))) items.push(row);
+  }
+  const frame: ItemFrame = { issueRow: issueOf, time: (row) => f.openedAt[row] };
+  const { asOf } = params;
+  return groupItems(items, params.groupBy, frame, context).map(({ key, items: rows }) => {
+    const outcomes = [0, 0, 0, 0];
+    let withEvidence = 0;
+    let evidenceLate = 0;
+    let evidenceMissed = 0;
+    for (const row of rows) {
+      outcomes[f.closedAt[row] <= asOf ? i.outcome[row] : 0]++;
+      if (f.firstEvidenceAt[row] <= asOf) withEvidence++;
+      if (f.firstLateEvidenceAt[row] <= asOf) evidenceLate++;
+      const due = f.dueBy[row];
+      if (due < asOf && !(f.firstEvidenceAt[row] <= due)) evidenceMissed++;
+    }
+    const [open, won, lost, accepted] = outcomes;
+    return {
+      key,
+      disputes: rows.length,
+      open,
+      won,
+      lost,
+      accepted,
+      winRate: rate(won, won + lost),
+      withEvidence,
+      evidenceAfterDueDate: evidenceLate,
+      noEvidenceByDueDate: evidenceMissed,
+    };
+  });
+}
+
+function churnAnswer(context: Context): MetricGroup[] {
+  const { snapshot, params } = context;
+  const { f, i } = snapshot.issues;
+  const { asOf } = params;
+  // The anchor: each customer's first issue opened in the period (and matching the filters).
+  const anchorOf = new Map<number, number>();
+  for (const row of issuePopulation(context)) {
+    const customer = i.customer[row];
+    const current = anchorOf.get(customer);
+    if (
+      current === undefined ||
+      f.openedAt[row] < f.openedAt[current] ||
+      (f.openedAt[row] === f.openedAt[current] && snapshot.issueIds[row] < snapshot.issueIds[current])
+    ) {
+      anchorOf.set(customer, row);
+    }
+  }
+  const anchors = [...anchorOf.values()];
+  const windowMs = params.window * DAY_MS;
+  return groupItems(anchors, params.groupBy, issueFrame(snapshot), context).map(({ key, items: rows }) => {
+    let pending = 0;
+    let churned = 0;
+    let voluntary = 0;
+    let reactivated = 0;
+    const reactivatedCustomers: string[] = [];
+    for (const row of rows) {
+      const opened = f.openedAt[row];
+      if (opened + windowMs > asOf) {
+        pending++;
+        continue;
+      }
+      const facts = snapshot.churn.get(i.customer[row]);
+      const churn = facts?.churns
+        .filter((c) => c.at >= opened && c.at <= opened + windowMs)
+        .sort((a, b) => a.at - b.at)[0];
+      if (churn === undefined || facts === undefined) continue;
+      churned++;
+      if (churn.voluntary) voluntary++;
+      if (facts.reactivations.some((at) => at >= churn.at && at <= asOf)) {
+        reactivated++;
+        if (reactivatedCustomers.length < MAX_LISTED_CUSTOMERS) {
+          reactivatedCustomers.push(snapshot.customers.values[i.customer[row]]);
+        }
+      }
+    }
+    const eligible = rows.length - pending;
+    return {
+      key,
+      customers: rows.length,
+      pending,
+      eligible,
+      churned,
+      retained: eligible - churned,
+      churnRate: rate(churned, eligible),
+      voluntary,
+      involuntary: churned - voluntary,
+      reactivated,
+      reactivatedCustomers: reactivatedCustomers.sort(),
+    };
+  });
+}
+
+type IssueMetric = (context: Context, rows: number[]) => Figures;
+const ISSUE_METRICS: Partial<Record<MetricName, IssueMetric>> = {
+  'resolution-time': resolutionTime,
+  'first-response': firstResponse,
+  sla: slaFigures,
+  reopens,
+  escalations,
+  csat,
+  'first-contact-resolution': firstContactResolution,
+  backlog,
+};
+
+function issueGroups(context: Context, metric: IssueMetric): MetricGroup[] {
+  const groups = groupItems(
+    issuePopulation(context),
+    context.params.groupBy,
+    issueFrame(context.snapshot),
+    context,
+  );
+  return groups.map(({ key, items }) => ({ key, ...metric(context, items) }));
+}
+
+const pick = (figures: Figures | undefined, path: string): unknown =>
+  path
+    .split('.')
+    .reduce<unknown>((value, field) => (value as Record<string, unknown> | undefined)?.[field], figures) ??
+  null;
+
+/** The dashboard's headline numbers: a few figures of each metric, for the same groups. */
+function overviewGroups(context: Context): MetricGroup[] {
+  const resolution = issueGroups(context, resolutionTime);
+  const parts: [string, MetricGroup[], Record<string, string>][] = [
+    ['issues', resolution, { issues: 'issues', resolved: 'resolved', open: 'open' }],
+    ['resolutionTime', resolution, { median: 'km.median.value', p90: 'km.p90.value' }],
+    ['firstResponse', issueGroups(context, firstResponse), { median: 'km.median.value' }],
+    [
+      'sla',
+      issueGroups(context, slaFigures),
+      { firstResponseMetRate: 'firstResponse.metRate', resolutionMetRate: 'resolution.metRate' },
+    ],
+    ['reopens', issueGroups(context, reopens), { rate: 'reopenRate' }],
+    ['escalations', issueGroups(context, escalations), { rate: 'escalationRate' }],
+    [
+      'firstContactResolution',
+      issueGroups(context, firstContactResolution),
+      { rate: 'firstContactResolutionRate', oneTouchRate: 'oneTouchRate' },
+    ],
+    [
+      'csat',
+      issueGroups(context, csat),
+      { average: 'average', satisfiedShare: 'satisfiedShare', responses: 'responses' },
+    ],
+    ['backlog', issueGroups(context, backlog), { open: 'open', medianAgeSeconds: 'ageSeconds.median' }],
+    [
+      'refunds',
+      refundsAnswer(context),
+      {
+        requested: 'requested',
+        dueBreachRate: 'dueBreachRate',
+        medianTurnaround: 'turnaroundSucceededOnly.median',
+      },
+    ],
+    [
+      'disputes',
+      disputesAnswer(context),
+      { disputes: 'disputes', winRate: 'winRate', evidenceAfterDueDate: 'evidenceAfterDueDate' },
+    ],
+    ['churn', churnAnswer(context), { customers: 'customers', churnRate: 'churnRate', pending: 'pending' }],
+  ];
+  const merged = new Map<string, MetricGroup>();
+  for (const [, groups] of parts) {
+    for (const group of groups) {
+      const id = JSON.stringify(group.key);
+      if (!merged.has(id)) merged.set(id, { key: group.key });
+    }
+  }
+  for (const [name, groups, fields] of parts) {
+    const byKey = new Map(groups.map((group) => [JSON.stringify(group.key), group]));
+    for (const [id, target] of merged) {
+      const source = byKey.get(id);
+      if (name === 'issues') {
+        for (const [field, path] of Object.entries(fields)) target[field] = pick(source, path) ?? 0;
+      } else {
+        target[name] = Object.fromEntries(
+          Object.entries(fields).map(([field, path]) => [field, pick(source, path)]),
+        );
+      }
+    }
+  }
+  return [...merged.values()];
+}
+
+/** Computes one metric over the snapshot (pure: same snapshot and params, same answer). */
+export function computeMetric(
+  metric: MetricName,
+  snapshot: MetricsSnapshot,
+  params: MetricParams,
+  targets: SlaTargets,
+): MetricAnswer {
+  const context: Context = { snapshot, params, targets, asOf: params.asOf };
+  const issueMetric = ISSUE_METRICS[metric];
+  const groups =
+    issueMetric !== undefined
+      ? issueGroups(context, issueMetric)
+      : metric === 'refunds'
+        ? refundsAnswer(context)
+        : metric === 'disputes'
+          ? disputesAnswer(context)
+          : metric === 'churn'
+            ? churnAnswer(context)
+            : overviewGroups(context);
+  const iso = (at: number | undefined) => (at === undefined ? null : new Date(at).toISOString());
+  return {
+    metric,
+    asOf: new Date(params.asOf).toISOString(),
+    from: iso(params.from),
+    to: iso(params.to),
+    filters: {
+      category: params.category ?? null,
+      channel: params.channel ?? null,
+      priority: params.priority ?? null,
+    },
+    groupBy: [...params.groupBy],
+    ...(metric === 'churn' || metric === 'overview' ? { window: params.window } : {}),
+    groups,
+  };
+}
+
+export { SLA_STATES };
