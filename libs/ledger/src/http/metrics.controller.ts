@@ -16,7 +16,7 @@ import { ReadYourWrites } from './read-your-writes';
 const METRICS = [METRICS_PROJECTION];
 const DEFAULT_CHURN_WINDOW_DAYS = 30;
 
-function paramsOf(query: MetricsQueryDto & { window?: string }): MetricParams {
+function paramsOf(query: MetricsQueryDto & { window?: string; curvePoints?: string }): MetricParams {
   const at = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
   const params: MetricParams = {
     asOf: at(query.asOf) ?? Date.now(),
@@ -27,6 +27,7 @@ function paramsOf(query: MetricsQueryDto & { window?: string }): MetricParams {
     priority: query.priority,
     groupBy: [...new Set((query.groupBy ?? '').split(',').filter(Boolean))] as GroupDimension[],
     window: query.window === undefined ? DEFAULT_CHURN_WINDOW_DAYS : Number(query.window),
+    curvePoints: query.curvePoints === undefined ? undefined : Number(query.curvePoints),
   };
   if (params.from !== undefined && params.to !== undefined && params.from >= params.to) {
     throw ProblemError.of('validation-failed', 'to must be after from', {

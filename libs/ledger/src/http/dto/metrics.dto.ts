@@ -42,6 +42,14 @@ class MetricFiltersDto extends ReadQueryDto {
 }
 
 export class MetricsQueryDto extends MetricFiltersDto {
+  @ApiPropertyOptional({
+    description:
+      'Survival-curve points per group (2–1000; resolution-time, first-response); default 100, shared out of 2,000 when grouped',
+  })
+  @IsOptional()
+  @Matches(/^(?:[2-9]|[1-9]\d{1,2}|1000)$/, { message: 'curvePoints must be an integer from 2 to 1000' })
+  curvePoints?: string;
+
   @ApiPropertyOptional({ description: `Comma-separated: ${ISSUE_DIMENSIONS.join(', ')}` })
   @IsOptional()
   @Matches(listOf(ISSUE_DIMENSIONS), {

@@ -2,6 +2,7 @@ import { CHANNELS, ESCALATION_TARGETS, ISSUE_CATEGORIES, PRIORITIES } from '../.
 import type { SlaTargets } from '../sla/sla';
 import {
   groupItems,
+  type Group,
   SLA_STATES,
   slaState,
   DAY_MS,
@@ -40,6 +41,8 @@ export interface MetricParams {
   groupBy: readonly GroupDimension[];
   /** Churn window in days. */
   window: number;
+  /** Survival curve points per group; default MAX_CURVE_POINTS shared out of CURVE_POINT_BUDGET. */
+  curvePoints?: number;
 }
 
 export type Figures = Record<string, unknown>;
@@ -57,8 +60,12 @@ export interface MetricAnswer {
   groups: MetricGroup[];
 }
 
-/** Curve points per group: enough to plot, small enough for a grouped answer. */
+/** Curve points of an ungrouped answer, and at most per group. */
 export const MAX_CURVE_POINTS = 100;
+/** Curve points shared by all groups of a grouped answer (a year by day would otherwise be megabytes). */
+export const CURVE_POINT_BUDGET = 2000;
+/** The fewest points a group's curve keeps: its first and last. */
+const MIN_CURVE_POINTS = 2;
 /** Reactivated customers listed per churn group. */
 export const MAX_LISTED_CUSTOMERS = 100;
 
@@ -71,6 +78,12 @@ interface Context {
   targets: SlaTargets;
   /** params.asOf, for the grouping. */
   asOf: number;
+  /** Points per survival curve in this answer. */
+  curvePoints: number;
+  /** The resolved-only (responded-only) figures; the overview shows none. */
+  observedFigures: boolean;
+  /** The issue population split into groups, computed once per answer (the overview reuses it). */
+  issueGroups?: Group[];
 }
 
 const issueFrame = (snapshot: MetricsSnapshot): ItemFrame => ({
@@ -114,11 +127,11 @@ function issueMatches({ snapshot, params }: Context, row: number): boolean {
   );
 }
 
-function survival(times: Float64Array, events: Uint8Array, observed: Float64Array) {
-  const km = kaplanMeier(times, events, MAX_CURVE_POINTS);
+function survival(context: Context, times: Float64Array, events: Uint8Array, observed: Float64Array) {
+  const km = kaplanMeier(times, events, context.curvePoints);
   return {
     km: { median: km.median, p75: km.p75, p90: km.p90, curve: km.curve },
-    observed: describeDurations(observed),
+    observed: context.observedFigures ? describeDurations(observed) : null,
   };
 }
 
@@ -135,7 +148,7 @@ function resolutionTime(context: Context, rows: number[]): Figures {
     events[k] = done ? 1 : 0;
     if (done) resolvedTimes.push(times[k]);
   });
-  const { km, observed } = survival(times, events, Float64Array.from(resolvedTimes));
+  const { km, observed } = survival(context, times, events, Float64Array.from(resolvedTimes));
   return {
     issues: rows.length,
     resolved: resolvedTimes.length,
@@ -162,7 +175,7 @@ function firstResponse(context: Context, rows: number[]): Figures {
     events[k] = responded ? 1 : 0;
     if (responded) respondedTimes.push(times[k]);
   });
-  const { km, observed } = survival(times, events, Float64Array.from(respondedTimes));
+  const { km, observed } = survival(context, times, events, Float64Array.from(respondedTimes));
   return {
     issues: rows.length,
     responded: respondedTimes.length,
@@ -216,12 +229,12 @@ function escalations(context: Context, rows: number[]): Figures {
   let escalated = 0;
   for (const row of rows) {
     let any = false;
-    columns.forEach((column, d) => {
-      if (column[row] <= asOf) {
+    for (let d = 0; d < columns.length; d++) {
+      if (columns[d][row] <= asOf) {
         perTarget[d]++;
         any = true;
       }
-    });
+    }
     if (any) escalated++;
   }
   return {
@@ -492,12 +505,16 @@ const ISSUE_METRICS: Partial<Record<MetricName, IssueMetric>> = {
 };
 
 function issueGroups(context: Context, metric: IssueMetric): MetricGroup[] {
-  const groups = groupItems(
+  context.issueGroups ??= groupItems(
     issuePopulation(context),
     context.params.groupBy,
     issueFrame(context.snapshot),
     context,
   );
+  const groups = context.issueGroups;
+  context.curvePoints =
+    context.params.curvePoints ??
+    Math.max(MIN_CURVE_POINTS, Math.min(MAX_CURVE_POINTS, Math.floor(CURVE_POINT_BUDGET / groups.length)));
   return groups.map(({ key, items }) => ({ key, ...metric(context, items) }));
 }
 
@@ -508,7 +525,13 @@ const pick = (figures: Figures | undefined, path: string): unknown =>
   null;
 
 /** The dashboard's headline numbers: a few figures of each metric, for the same groups. */
-function overviewGroups(context: Context): MetricGroup[] {
+function overviewGroups(overviewContext: Context): MetricGroup[] {
+  // Its figures need no curves.
+  const context: Context = {
+    ...overviewContext,
+    observedFigures: false,
+    params: { ...overviewContext.params, curvePoints: MIN_CURVE_POINTS },
+  };
   const resolution = issueGroups(context, resolutionTime);
   const parts: [string, MetricGroup[], Record<string, string>][] = [
     ['issues', resolution, { issues: 'issues', resolved: 'resolved', open: 'open' }],
@@ -578,7 +601,14 @@ export function computeMetric(
   params: MetricParams,
   targets: SlaTargets,
 ): MetricAnswer {
-  const context: Context = { snapshot, params, targets, asOf: params.asOf };
+  const context: Context = {
+    snapshot,
+    params,
+    targets,
+    asOf: params.asOf,
+    curvePoints: params.curvePoints ?? MAX_CURVE_POINTS,
+    observedFigures: true,
+  };
   const issueMetric = ISSUE_METRICS[metric];
   const groups =
     issueMetric !== undefined
