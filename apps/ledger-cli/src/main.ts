@@ -1,11 +1,12 @@
 // The `ledger` command: `npm run ledger -- <command> [options]`. Commands, flags and exit codes are in
 // docs/cli.md; `ledger --help` prints the same.
 import { runCli, type Command } from './cli';
+import { demo } from './commands/demo';
 import { events } from './commands/events';
 import { keysCreate, keysList, keysRevoke } from './commands/keys';
 import { rebuild } from './commands/rebuild';
 
-const commands: Command[] = [keysCreate, keysList, keysRevoke, events, rebuild];
+const commands: Command[] = [keysCreate, keysList, keysRevoke, events, rebuild, demo];
 
 runCli(process.argv.slice(2), commands, {
   stdout: (text) => process.stdout.write(text),
