@@ -466,6 +466,31 @@ describe('GET /metrics/* over HTTP (hand-computed figures)', () => {
     expect(row.split(',')[head.split(',').indexOf('reactivatedCustomers')]).toBe('cu1');
   });
 
+  it('picks up new facts at once with minPosition, and answers the same after a rebuild of the projection', async () => {
+    const before = await json('reopens');
+    const opened = await post(h, 'agent', '/issues', {
+      issueId: 'F',
+      customerId: 'cu5',
+      category: 'other',
+      channel: 'web_form',
+      occurredAt: at('06', '09:00'),
+    }).then(expectCreated);
+    const reopened = await post(h, 'agent', '/issues/A/reopen', {
+      reason: 'again',
+      occurredAt: at('07', '09:00'),
+    }).then(expectCreated);
+    expect(BigInt(reopened.body.position)).toBeGreaterThan(BigInt(opened.body.position));
+    position = reopened.body.position;
+    const after = await json('reopens');
+    expect(after.groups[0]).toMatchObject({ issues: before.groups[0].issues + 1, reopened: 2, resolved: 4 });
+
+    const report = await h.ledger.projections.rebuild('metrics', {});
+    expect(report.promoted).toBe(true);
+    const rebuilt = await json('reopens');
+    expect(rebuilt.groups).toEqual(after.groups);
+    expect((await json('resolution-time')).groups[0]).toMatchObject({ issues: 6, resolved: 4, open: 2 });
+  });
+
   it('answers 400 problem+json with field errors for bad parameters', async () => {
     const cases: [string, string][] = [
       ['resolution-time?groupBy=category,colour', 'groupBy'],
