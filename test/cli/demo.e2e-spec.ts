@@ -97,7 +97,7 @@ describe('ledger demo', () => {
     // The key it keeps for re-runs is readable by the owner only.
     expect(statSync(join(dataDir, 'demo.json')).mode & 0o077).toBe(0);
     expect(JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8')).seeds).toEqual({
-      '7': { until: '2026-06-30T00:00:00.000Z' },
+      '7': { until: '2026-06-30T00:00:00.000Z', keyId: first[0].metadata.actor.id },
     });
   });
 
@@ -158,5 +158,15 @@ describe('ledger demo', () => {
     expect(added).toHaveLength(summary.eventsAppended);
     expect(added.every((event) => event.stream.includes('-demo8-'))).toBe(true);
     expect(tally(added.map((event) => event.type)).IssueOpened).toBe(20);
+  });
+
+  it('refuses a seed whose API key was revoked, since its commands could no longer be replayed', async () => {
+    const keyId = first[0].metadata.actor.id;
+    expect((await ledger('keys', 'revoke', keyId, '--data-dir', dataDir)).code).toBe(0);
+    const before = (await allEvents(dataDir)).length;
+    const run = await ledger('demo', '--issues', '50', '--seed', '7', '--data-dir', dataDir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(new RegExp(`Seed 7 was generated with API key ${keyId}`));
+    expect(await allEvents(dataDir)).toHaveLength(before);
   });
 });

@@ -12,7 +12,8 @@ export const DEMO_STATE_FILE = 'demo.json';
 
 interface DemoState {
   key?: string;
-  seeds: Record<string, { until: string }>;
+  /** Per seed: the --until it was generated with, and the id of the key its idempotency records belong to. */
+  seeds: Record<string, { until: string; keyId: string }>;
 }
 
 const DEFAULT_ISSUES = 10_000;
@@ -61,11 +62,12 @@ function resolveUntil(option: unknown, recorded: string | undefined, seed: numbe
 }
 
 /** The demo's own key (service + agent), created with the same code as tests and kept for re-runs. */
-async function demoKey(store: ApiKeyStore, state: DemoState, io: Io): Promise<string> {
-  if (state.key && (await authenticate(store, state.key))) return state.key;
+async function demoKey(store: ApiKeyStore, state: DemoState, io: Io): Promise<{ key: string; id: string }> {
+  const stored = state.key ? await authenticate(store, state.key) : null;
+  if (state.key && stored) return { key: state.key, id: stored.id };
   if (state.key) io.stderr('The demo API key stored earlier is unknown or revoked; creating a new one.\n');
-  const { key } = await generateApiKey(store, { name: 'demo', roles: ['service', 'agent'] });
-  return key;
+  const { key, record } = await generateApiKey(store, { name: 'demo', roles: ['service', 'agent'] });
+  return { key, id: record.id };
 }
 
 interface Tally {
@@ -150,10 +152,19 @@ export const demo: Command = {
     let app: NestFastifyApplication | undefined;
     try {
       const state = readState(globals.dataDir);
-      const until = resolveUntil(options.until, state.seeds[String(seed)]?.until, seed, now);
-      const key = await demoKey(ledger.adapters.apiKeys, state, io);
+      const recorded = state.seeds[String(seed)];
+      const until = resolveUntil(options.until, recorded?.until, seed, now);
+      const { key, id: keyId } = await demoKey(ledger.adapters.apiKeys, state, io);
       state.key = key;
-      state.seeds[String(seed)] = { until: until.toISOString() };
+      writeState(globals.dataDir, state);
+      // Idempotency is scoped by API key: under another key a re-run would append its contacts again.
+      if (recorded && recorded.keyId !== keyId) {
+        throw new UsageError(
+          `Seed ${seed} was generated with API key ${recorded.keyId}, which is no longer usable, so its ` +
+            'commands cannot be replayed idempotently; use another --seed.',
+        );
+      }
+      state.seeds[String(seed)] = { until: until.toISOString(), keyId };
       writeState(globals.dataDir, state);
 
       const customers: DemoCustomer[] = [...demoCustomers({ seed, until: until.getTime() }, issues)];
