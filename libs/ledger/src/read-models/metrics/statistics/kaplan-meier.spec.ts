@@ -150,6 +150,32 @@ describe('stepQuantiles (R quantile.survfit rules)', () => {
     expect(stepQuantiles(table.time, logUpper, ps)).toEqual([null, null, null, null, null, null]);
   });
 
+  it('gives the same answers by binary search on a curve that never rises as by the full scan', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 60 }), fc.boolean()), { minLength: 1, maxLength: 120 }),
+        (observations) => {
+          const table = kaplanMeierTable(
+            observations.map(([t]) => t),
+            observations.map(([, e]) => e),
+          );
+          const ps = [0.1, 0.25, 0.5, 0.75, 0.9, 1];
+          const curves = [
+            table.survival,
+            ...(table.lowerMonotone ? [table.lower] : []),
+            ...(table.upperMonotone ? [table.upper] : []),
+          ];
+          for (const curve of curves) {
+            expect(stepQuantiles(table.time, curve, ps, undefined, true)).toEqual(
+              stepQuantiles(table.time, curve, ps),
+            );
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('counts a level reached only up to rounding as reached', () => {
     // 0.75 * (2/3) is 0.49999999999999994 in doubles; the flat at 1/2 still gets the midpoint rule.
     expect(stepQuantiles([1, 2, 6], [0.75, 0.75 * (2 / 3), 0.75 * (2 / 3) * 0.5], [0.5])).toEqual([4]);

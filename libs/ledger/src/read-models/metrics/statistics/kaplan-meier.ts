@@ -43,6 +43,12 @@ export interface KaplanMeierTable {
   /** 95% log-log band; NaN where it is undefined (S = 0, as R leaves it NA). Equal to S while stdErr is 0. */
   lower: Float64Array;
   upper: Float64Array;
+  /**
+   * Whether each band never rises over time (NaN only at the end). The log-log band usually does not rise,
+   * but nothing guarantees it; quantiles use a binary search where it holds and R's full scan where not.
+   */
+  lowerMonotone: boolean;
+  upperMonotone: boolean;
 }
 
 /** qnorm(0.975): the two-sided 95% normal quantile. */
@@ -94,6 +100,8 @@ export function kaplanMeierTable(
   let remaining = n;
   let s = 1;
   let greenwood = 0;
+  let lowerMonotone = true;
+  let upperMonotone = true;
   while (e < eventTimes.length || c < censorTimes.length) {
     const t = Math.min(
       e < eventTimes.length ? eventTimes[e] : Infinity,
@@ -138,10 +146,20 @@ export function kaplanMeierTable(
       lower[rows] = Math.exp(logS * widening);
       upper[rows] = Math.exp(logS / widening);
     }
+    if (rows > 0) {
+      if (lower[rows] > lower[rows - 1] || (Number.isNaN(lower[rows - 1]) && !Number.isNaN(lower[rows]))) {
+        lowerMonotone = false;
+      }
+      if (upper[rows] > upper[rows - 1] || (Number.isNaN(upper[rows - 1]) && !Number.isNaN(upper[rows]))) {
+        upperMonotone = false;
+      }
+    }
     rows++;
     remaining -= d + k;
   }
   return {
+    lowerMonotone,
+    upperMonotone,
     time: time.subarray(0, rows),
     atRisk: atRisk.subarray(0, rows),
     events: eventCounts.subarray(0, rows),
@@ -165,7 +183,10 @@ export function stepQuantiles(
   level: ArrayLike<number>,
   ps: readonly number[],
   tolerance = QUANTILE_TOLERANCE,
+  /** The caller knows `level` never rises (NaN only at the end): binary searches give the same answer. */
+  nonIncreasing = false,
 ): (number | null)[] {
+  if (nonIncreasing) return monotoneStepQuantiles(time, level, ps, tolerance);
   // On the cumulative scale y = 1 - S, from the origin (0, 0), keeping only the points where y changes (the
   // censor-only times repeat the previous level). R takes, through approx(), the kept point with the smallest
   // y >= p - tol, and the one with the smallest y >= p + tol: the same point unless a stretch sits at p.
@@ -210,13 +231,51 @@ export function stepQuantiles(
   });
 }
 
+/**
+ * stepQuantiles for a curve that never rises: the kept point with the smallest y >= p -+ tol is then the
+ * first row reaching it, found by binary search; the last kept level is the last row's.
+ */
+function monotoneStepQuantiles(
+  time: ArrayLike<number>,
+  level: ArrayLike<number>,
+  ps: readonly number[],
+  tolerance: number,
+): (number | null)[] {
+  let defined = time.length;
+  while (defined > 0 && Number.isNaN(level[defined - 1])) defined--;
+  const trailingUndefined = defined < time.length;
+  const maxY = defined > 0 ? 1 - level[defined - 1] : 0;
+  const endTime = time.length > 0 ? time[time.length - 1] : 0;
+  /** Time of the first defined row with 1 - level >= target, or null (the origin when target <= 0). */
+  const firstReaching = (target: number): number | null => {
+    if (target <= 0) return 0;
+    let low = 0;
+    let high = defined;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (1 - level[middle] >= target) high = middle;
+      else low = middle + 1;
+    }
+    return low < defined ? time[low] : null;
+  };
+  return ps.map((p) => {
+    if (p === 0) return 0;
+    if (maxY < p - tolerance) return null;
+    const atLevel = firstReaching(p - tolerance) as number;
+    if (!trailingUndefined && Math.abs(p - maxY) < tolerance) return (atLevel + endTime) / 2;
+    const pastLevel = firstReaching(p + tolerance);
+    return pastLevel === null ? null : (atLevel + pastLevel) / 2;
+  });
+}
+
 const SUMMARY_PS = [0.5, 0.75, 0.9];
 
 function estimates(table: KaplanMeierTable): Pick<KaplanMeierSummary, 'median' | 'p75' | 'p90'> {
-  const value = stepQuantiles(table.time, table.survival, SUMMARY_PS);
+  // S never rises: each factor (n - d) / n is at most 1, and rounding a product keeps it at most S.
+  const value = stepQuantiles(table.time, table.survival, SUMMARY_PS, QUANTILE_TOLERANCE, true);
   // The lower band reaches a level first, so it bounds the quantile from below (R: findq on 1 - lower).
-  const lower = stepQuantiles(table.time, table.lower, SUMMARY_PS);
-  const upper = stepQuantiles(table.time, table.upper, SUMMARY_PS);
+  const lower = stepQuantiles(table.time, table.lower, SUMMARY_PS, QUANTILE_TOLERANCE, table.lowerMonotone);
+  const upper = stepQuantiles(table.time, table.upper, SUMMARY_PS, QUANTILE_TOLERANCE, table.upperMonotone);
   const at = (j: number): Estimate => ({ value: value[j], lower: lower[j], upper: upper[j] });
   return { median: at(0), p75: at(1), p90: at(2) };
 }
