@@ -58,12 +58,12 @@ describe('kaplanMeierTable', () => {
     expect(Array.from(table.upper)).toEqual([0.904434, 0.784908, 0.614721].map((x) => expect.closeTo(x, 6)));
   });
 
-  it("matches R's survfit on the aml Maintained arm: S, se(S), and the log-log band", () => {
+  it("matches R's survfit on the aml Maintained arm (S, se(S)) and the hand-worked log-log band", () => {
     // Survival and se(S) are the figures summary(survfit(Surv(time, status) ~ x, aml)) prints for
-    // x=Maintained (survival package docs and countless tutorials); the log-log band is what R prints with
-    // conf.type = "log-log". Hand check at t=9: S = 10/11, se(log S) = sqrt(1/110) = 0.095346,
-    // log S = -0.0953102, log(-log S) = -2.350619, z se / log S = -1.960700,
-    // lower = exp(-exp(-0.389919)) = 0.5081, upper = exp(-exp(-4.311319)) = 0.9867.
+    // x=Maintained (the survival package's example, reproduced in many tutorials). The log-log columns are
+    // our hand computation from those S and se values, to 4 decimals; in full at t=9: S = 10/11,
+    // se(log S) = sqrt(1/110) = 0.095346, log S = -0.0953102, log(-log S) = -2.350619,
+    // z se / log S = -1.960700, lower = exp(-exp(-0.389919)) = 0.5081, upper = exp(-exp(-4.311319)) = 0.9867.
     const table = kaplanMeierTable(AML_MAINTAINED.time, AML_MAINTAINED.status);
     const eventRows = Array.from(table.time, (t, i) => i).filter((i) => table.events[i] > 0);
     const pick = (column: Float64Array, scale?: Float64Array) =>
