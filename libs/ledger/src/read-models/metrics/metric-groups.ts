@@ -133,7 +133,7 @@ function dimension(name: GroupDimension, frame: ItemFrame, context: GroupContext
 
 export interface Group {
   key: Record<string, string | null>;
-  items: number[];
+  items: Int32Array;
 }
 
 const DENSE_TABLE_LIMIT = 1 << 16;
@@ -150,7 +150,7 @@ export function groupItems(
   context: GroupContext,
 ): Group[] {
   const n = items.length;
-  if (dimensions.length === 0) return [{ key: {}, items: Array.from(items) }];
+  if (dimensions.length === 0) return [{ key: {}, items: Int32Array.from(items) }];
   const dims = dimensions.map((name) => dimension(name, frame, context));
   let ids = new Int32Array(n);
   let groupCount = 1;
@@ -188,12 +188,16 @@ export function groupItems(
     ids = next;
     groupCount = nextCount;
   }
-  const groups: { codes: number[]; items: number[] }[] = [];
+  const sizes = new Int32Array(groupCount);
+  for (let k = 0; k < n; k++) sizes[ids[k]]++;
+  const groups: { codes: number[]; items: Int32Array; filled: number }[] = [];
   for (let k = 0; k < n; k++) {
     let group = groups[ids[k]];
-    if (group === undefined)
-      groups[ids[k]] = group = { codes: codesPerDim.map((codes) => codes[k]), items: [] };
-    group.items.push(items[k]);
+    if (group === undefined) {
+      const codes = codesPerDim.map((column) => column[k]);
+      groups[ids[k]] = group = { codes, items: new Int32Array(sizes[ids[k]]), filled: 0 };
+    }
+    group.items[group.filled++] = items[k];
   }
   // Vocabulary order for categorical dimensions, time order for day/week/month, names for agents.
   const agentAt = dimensions.indexOf('agent');
