@@ -287,6 +287,25 @@ describe('kaplanMeier', () => {
     );
   });
 
+  it('orders each interval lower <= value <= upper wherever they are reached', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 100 }), fc.boolean()), { minLength: 1, maxLength: 200 }),
+        (observations) => {
+          const km = kaplanMeier(
+            observations.map(([t]) => t),
+            observations.map(([, e]) => e),
+          );
+          for (const { value, lower, upper } of [km.median, km.p75, km.p90]) {
+            if (value !== null && lower !== null) expect(lower).toBeLessThanOrEqual(value);
+            if (value !== null && upper !== null) expect(upper).toBeGreaterThanOrEqual(value);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('thins the curve it returns exactly as thinCurve does', () => {
     const times = Array.from({ length: 3000 }, (_, i) => (i * 7919) % 5000);
     const events = times.map((_, i) => i % 3);
