@@ -24,6 +24,12 @@ describe('describeDurations (resolved only)', () => {
     expect(empiricalQuantile(sorted, 0.9)).toBe(27.5);
   });
 
+  it('sorts large inputs (radix) and negative ones (native) alike', () => {
+    const values = Array.from({ length: 5001 }, (_, i) => (i * 7919) % 5001);
+    expect(describeDurations(values)).toEqual({ count: 5001, mean: 2500, median: 2500, p90: 4500 });
+    expect(describeDurations([-3, 5, -1])).toEqual({ count: 3, mean: 1 / 3, median: -1, p90: 5 });
+  });
+
   it('refuses non-finite values', () => {
     expect(() => describeDurations([1, NaN])).toThrow(RangeError);
   });

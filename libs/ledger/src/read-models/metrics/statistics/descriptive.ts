@@ -1,3 +1,5 @@
+import { sortNonNegativeFloat64 } from './radix-sort';
+
 export interface DurationSummary {
   count: number;
   mean: number | null;
@@ -27,13 +29,17 @@ export function empiricalQuantile(sorted: ArrayLike<number>, p: number): number 
 
 /** Over resolved durations only (the labelled "resolvedOnly" figures): null fields when empty. */
 export function describeDurations(values: ArrayLike<number>): DurationSummary {
-  const sorted = Float64Array.from(values);
+  const copy = Float64Array.from(values);
   let sum = 0;
-  for (let i = 0; i < sorted.length; i++) {
-    if (!Number.isFinite(sorted[i])) throw new RangeError(`values[${i}] = ${sorted[i]} is not finite`);
-    sum += sorted[i];
+  let negative = false;
+  for (let i = 0; i < copy.length; i++) {
+    if (!Number.isFinite(copy[i])) throw new RangeError(`values[${i}] = ${copy[i]} is not finite`);
+    sum += copy[i];
+    if (copy[i] < 0) negative = true;
+    copy[i] += 0;
   }
-  sorted.sort();
+  // Durations are never negative unless business times were recorded out of order; sort those natively.
+  const sorted = negative ? copy.sort() : sortNonNegativeFloat64(copy);
   const count = sorted.length;
   return {
     count,

@@ -325,23 +325,23 @@ function pickCurveIndices(
     for (let i = from; i <= to; i++) all.push(i);
     return all;
   }
-  const drops: number[] = [];
-  for (let i = from + 1; i < to; i++) {
-    if (survivalAt(i) < survivalAt(i - 1)) drops.push(i);
-  }
+  // Counted first, so the usual case (far more drops than points) never holds them all in an array.
+  let dropCount = 0;
+  for (let i = from + 1; i < to; i++) if (survivalAt(i) < survivalAt(i - 1)) dropCount++;
   const interior = maxPoints - 2;
-  let kept: number[];
-  if (drops.length <= interior) {
-    kept = drops;
+  const kept: number[] = [];
+  if (dropCount <= interior) {
+    for (let i = from + 1; i < to; i++) if (survivalAt(i) < survivalAt(i - 1)) kept.push(i);
   } else {
-    kept = [];
+    // One walk down the levels: a drop is kept when it is the first to reach the next level not yet reached.
     const top = survivalAt(from);
     const spacing = (top - survivalAt(to)) / (interior + 1);
-    let d = 0;
-    for (let k = 1; k <= interior && d < drops.length; k++) {
-      const level = top - k * spacing;
-      while (d < drops.length && survivalAt(drops[d]) > level) d++;
-      if (d < drops.length && kept[kept.length - 1] !== drops[d]) kept.push(drops[d]);
+    let k = 1;
+    for (let i = from + 1; i < to && k <= interior; i++) {
+      const s = survivalAt(i);
+      if (!(s < survivalAt(i - 1)) || s > top - k * spacing) continue;
+      kept.push(i);
+      while (k <= interior && s <= top - k * spacing) k++;
     }
   }
   return [from, ...kept, to];
