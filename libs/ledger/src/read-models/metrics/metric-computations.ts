@@ -329,8 +329,10 @@ const BACKLOG_LIMITS = [1, 3, 7, 30].map((days) => days * DAY_MS);
 
 /** Whether an issue row is open at asOf: never settled by then, or reopened last. */
 function isOpenAt(snapshot: MetricsSnapshot, row: number, asOf: number): boolean {
-  const transitions = snapshot.reopenedTransitions.get(row);
-  if (transitions === undefined) return !(snapshot.issues.f.settledAt[row] <= asOf);
+  const { f } = snapshot.issues;
+  // Never reopened (NaN): open until it first settled. Only reopened issues replay their transitions.
+  if (!(f.firstReopenedAt[row] <= asOf)) return !(f.settledAt[row] <= asOf);
+  const transitions = snapshot.reopenedTransitions.get(row) ?? [];
   let latest: { to: number; at: number } | null = null;
   for (const transition of transitions) {
     // Ledger order breaks ties of business time: the later recorded wins.
@@ -343,25 +345,31 @@ function backlog(context: Context, rows: Int32Array): Figures {
   const { snapshot } = context;
   const { asOf } = context.params;
   const buckets = BACKLOG_BUCKETS.map(() => 0);
-  const ages: number[] = [];
-  for (const row of rows) {
+  const ages = new Float64Array(rows.length);
+  let open = 0;
+  const { openedAt } = snapshot.issues.f;
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k];
     if (!isOpenAt(snapshot, row, asOf)) continue;
-    const age = asOf - snapshot.issues.f.openedAt[row];
-    let bucket = BACKLOG_LIMITS.findIndex((limit) => age < limit);
-    if (bucket < 0) bucket = BACKLOG_LIMITS.length;
+    const age = asOf - openedAt[row];
+    let bucket = 0;
+    while (bucket < BACKLOG_LIMITS.length && age >= BACKLOG_LIMITS[bucket]) bucket++;
     buckets[bucket]++;
-    ages.push(seconds(age));
+    ages[open++] = seconds(age);
   }
-  const age = describe(ages);
+  const openAges = ages.subarray(0, open);
+  let oldest: number | null = null;
+  for (let k = 0; k < open; k++) if (oldest === null || openAges[k] > oldest) oldest = openAges[k];
+  const age = describeUnsorted(openAges);
   return {
     issues: rows.length,
-    open: ages.length,
+    open,
     byAge: Object.fromEntries(BACKLOG_BUCKETS.map((name, b) => [name, buckets[b]])),
     ageSeconds: {
       mean: age.mean,
       median: age.median,
       p90: age.p90,
-      max: ages.length === 0 ? null : Math.max(...ages),
+      max: oldest,
     },
   };
 }
@@ -461,19 +469,19 @@ function churnAnswer(context: Context): MetricGroup[] {
   const { f, i } = snapshot.issues;
   const { asOf } = params;
   // The anchor: each customer's first issue opened in the period (and matching the filters).
-  const anchorOf = new Map<number, number>();
+  const anchorOf = new Int32Array(snapshot.customers.values.length).fill(-1);
   for (const row of issuePopulation(context)) {
     const customer = i.customer[row];
-    const current = anchorOf.get(customer);
+    const current = anchorOf[customer];
     if (
-      current === undefined ||
+      current === -1 ||
       f.openedAt[row] < f.openedAt[current] ||
       (f.openedAt[row] === f.openedAt[current] && snapshot.issueIds[row] < snapshot.issueIds[current])
     ) {
-      anchorOf.set(customer, row);
+      anchorOf[customer] = row;
     }
   }
-  const anchors = [...anchorOf.values()];
+  const anchors = anchorOf.filter((row) => row >= 0);
   const windowMs = params.window * DAY_MS;
   return groupItems(anchors, params.groupBy, issueFrame(snapshot), context).map(({ key, items: rows }) => {
     let pending = 0;
