@@ -112,7 +112,7 @@ const issueFrame = (snapshot: MetricsSnapshot): ItemFrame => ({
 
 /** Issue rows opened by asOf, in [from, to), matching the filters. */
 function issuePopulation({ snapshot, params }: Context): Int32Array {
-  const { f, i, size } = { ...snapshot.issues, size: snapshot.issues.size };
+  const { f, i, size } = snapshot.issues;
   const { asOf } = params;
   const from = params.from ?? -Infinity;
   const to = params.to ?? Infinity;
@@ -380,7 +380,7 @@ function inPeriod(params: MetricParams, at: number): boolean {
 
 function refundsAnswer(context: Context): MetricGroup[] {
   const { snapshot, params } = context;
-  const { f, i, size } = { ...snapshot.refunds, size: snapshot.refunds.size };
+  const { f, i, size } = snapshot.refunds;
   const issueOf = (row: number) => snapshot.issueOf(i.charge[row]);
   const items: number[] = [];
   for (let row = 0; row < size; row++) {
@@ -428,7 +428,7 @@ function refundsAnswer(context: Context): MetricGroup[] {
 
 function disputesAnswer(context: Context): MetricGroup[] {
   const { snapshot, params } = context;
-  const { f, i, size } = { ...snapshot.disputes, size: snapshot.disputes.size };
+  const { f, i, size } = snapshot.disputes;
   const issueOf = (row: number) => snapshot.issueOf(i.charge[row]);
   const items: number[] = [];
   for (let row = 0; row < size; row++) {
