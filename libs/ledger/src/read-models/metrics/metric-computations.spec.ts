@@ -318,6 +318,40 @@ describe('metric computations on crafted facts', () => {
     ).toEqual([]);
   });
 
+  it('computes every metric over 200,000 open issues (nothing spreads a population into a call)', () => {
+    const snapshot = new MetricsSnapshot();
+    for (let k = 0; k < 200_000; k++) {
+      snapshot.ingest('metric_issues', {
+        id: `i${k}`,
+        customerId: `c${k % 50_000}`,
+        category: 'other',
+        channel: 'chat',
+        priority: 'low',
+        openedAt: new Date(ms(t(1)) + k * 1000).toISOString(),
+        assigneeId: null,
+        agentAtFirstResolution: null,
+        firstAgentContactAt: null,
+        secondAgentContactAt: null,
+        firstResolvedAt: null,
+        firstReopenedAt: null,
+        transitions: [],
+        escalatedAt: {},
+        csat: null,
+        feedbackAt: null,
+        chargeIds: [],
+        lastPosition: k,
+      });
+    }
+    const params = { asOf: ms('2026-06-01T00:00:00.000Z'), groupBy: [], window: 30 };
+    for (const metric of ['backlog', 'churn', 'overview', 'resolution-time'] as const) {
+      expect(() => computeMetric(metric, snapshot, params, DEFAULT_SLA_TARGETS)).not.toThrow();
+    }
+    expect(computeMetric('backlog', snapshot, params, DEFAULT_SLA_TARGETS).groups[0]).toMatchObject({
+      open: 200_000,
+      byAge: { over_30d: 200_000 },
+    });
+  }, 60_000);
+
   it('a newer document of the same issue updates its row instead of adding one', () => {
     const ledger = new Ledger().issue('a', t(2));
     const snapshot = snapshotOf(ledger.log);
