@@ -3,7 +3,6 @@ import type { SlaTargets } from '../sla/sla';
 import {
   groupItems,
   type Group,
-  SLA_STATES,
   slaState,
   DAY_MS,
   type GroupDimension,
@@ -670,5 +669,3 @@ export function computeMetric(
     groups,
   };
 }
-
-export { SLA_STATES };
