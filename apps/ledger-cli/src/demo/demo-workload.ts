@@ -129,7 +129,6 @@ class CustomerPlan {
   private sequence = 0;
 
   constructor(
-    readonly prefix: string,
     readonly customerId: string,
     seed: number,
     readonly until: number,
@@ -441,7 +440,7 @@ export function* demoCustomers(options: DemoOptions, issues: number): Generator<
   let made = 0;
   for (let c = 0; made < issues; c++) {
     const customerId = `${prefix}-cu${c}`;
-    const plan = new CustomerPlan(prefix, customerId, customerSeed(options.seed, c), options.until);
+    const plan = new CustomerPlan(customerId, customerSeed(options.seed, c), options.until);
     const wanted = plan.chance(0.75) ? 1 : plan.chance(0.7) ? 2 : 3;
     const count = Math.min(wanted, issues - made);
     let openedAt = options.until - plan.random() * DEMO_HISTORY_DAYS * DAY;
