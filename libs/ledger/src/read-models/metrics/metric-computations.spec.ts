@@ -4,7 +4,7 @@ import type { IssueEvent } from '../../domain/issue/issue.events';
 import { agentActor, givenEvents, LedgerLog } from '@app/testing';
 import { DEFAULT_SLA_TARGETS, issueSla } from '../sla/sla';
 import { computeMetric, type MetricName, type MetricParams } from './metric-computations';
-import { groupItems, resolutionBucket, slaState, SLA_STATES } from './metric-groups';
+import { groupItems, monthOfDay, resolutionBucket, slaState, SLA_STATES } from './metric-groups';
 import { MetricsSnapshot } from './metrics-snapshot';
 import { metricsProjection } from './metrics.projection';
 
@@ -310,12 +310,20 @@ describe('metric computations on crafted facts', () => {
     const snapshot = snapshotOf(ledger.log);
     expect(
       groupItems(
-        [],
+        new Int32Array(0),
         ['category'],
-        { issueRow: (i) => i, time: () => 0 },
+        { issueRows: null, time: new Float64Array(0) },
         { snapshot, asOf: 0, targets: DEFAULT_SLA_TARGETS },
+        'spec',
       ),
     ).toEqual([]);
+    // Month arithmetic without a Date, across leap days and years.
+    for (const iso of ['1970-01-01', '2024-02-29', '2024-03-01', '2025-12-31', '2026-01-01', '2100-03-01']) {
+      const date = new Date(`${iso}T12:00:00.000Z`);
+      expect(monthOfDay(Math.floor(date.getTime() / 86_400_000))).toBe(
+        date.getUTCFullYear() * 12 + date.getUTCMonth(),
+      );
+    }
   });
 
   it('computes every metric over 200,000 open issues (nothing spreads a population into a call)', () => {

@@ -7,6 +7,9 @@ import {
   DAY_MS,
   type GroupDimension,
   type ItemFrame,
+  scratchFloat64,
+  scratchInt32,
+  scratchUint8,
 } from './metric-groups';
 import { REFUND_SUCCEEDED, REFUND_TERMINAL, type MetricsSnapshot } from './metrics-snapshot';
 import { empiricalQuantile, type DurationSummary } from './statistics/descriptive';
@@ -105,12 +108,12 @@ interface Context {
 }
 
 const issueFrame = (snapshot: MetricsSnapshot): ItemFrame => ({
-  issueRow: (row) => row,
-  time: (row) => snapshot.issues.f.openedAt[row],
+  issueRows: null,
+  time: snapshot.issues.f.openedAt,
 });
 
 /** Issue rows opened by asOf, in [from, to), matching the filters. */
-function issuePopulation({ snapshot, params }: Context): Int32Array {
+function issuePopulation({ snapshot, params }: Context, slot: string): Int32Array {
   const { f, i, size } = snapshot.issues;
   const { asOf } = params;
   const from = params.from ?? -Infinity;
@@ -119,7 +122,7 @@ function issuePopulation({ snapshot, params }: Context): Int32Array {
   const channel = params.channel === undefined ? -1 : CHANNELS.indexOf(params.channel as never);
   const priority = params.priority === undefined ? -1 : PRIORITIES.indexOf(params.priority as never);
   const opened = f.openedAt;
-  const rows = new Int32Array(size);
+  const rows = scratchInt32(`${slot}:population`, size);
   let count = 0;
   for (let row = 0; row < size; row++) {
     const at = opened[row];
@@ -157,9 +160,9 @@ function survival(context: Context, times: Float64Array, events: Uint8Array, obs
 function resolutionTime(context: Context, rows: Int32Array): Figures {
   const { f } = context.snapshot.issues;
   const { asOf } = context.params;
-  const times = new Float64Array(rows.length);
-  const events = new Uint8Array(rows.length);
-  const resolvedTimes = new Float64Array(rows.length);
+  const times = scratchFloat64('km:times', rows.length);
+  const events = scratchUint8('km:events', rows.length);
+  const resolvedTimes = scratchFloat64('km:observed', rows.length);
   let resolved = 0;
   const { firstResolvedAt, openedAt } = f;
   for (let k = 0; k < rows.length; k++) {
@@ -183,9 +186,9 @@ function resolutionTime(context: Context, rows: Int32Array): Figures {
 function firstResponse(context: Context, rows: Int32Array): Figures {
   const { f } = context.snapshot.issues;
   const { asOf } = context.params;
-  const times = new Float64Array(rows.length);
-  const events = new Uint8Array(rows.length);
-  const respondedTimes = new Float64Array(rows.length);
+  const times = scratchFloat64('km:times', rows.length);
+  const events = scratchUint8('km:events', rows.length);
+  const respondedTimes = scratchFloat64('km:observed', rows.length);
   let responded = 0;
   const { firstContactAt, firstResolvedAt, openedAt } = f;
   for (let k = 0; k < rows.length; k++) {
@@ -344,7 +347,7 @@ function backlog(context: Context, rows: Int32Array): Figures {
   const { snapshot } = context;
   const { asOf } = context.params;
   const buckets = BACKLOG_BUCKETS.map(() => 0);
-  const ages = new Float64Array(rows.length);
+  const ages = scratchFloat64('backlog:ages', rows.length);
   let open = 0;
   const { openedAt } = snapshot.issues.f;
   for (let k = 0; k < rows.length; k++) {
@@ -377,17 +380,34 @@ function inPeriod(params: MetricParams, at: number): boolean {
   return at <= params.asOf && at >= (params.from ?? -Infinity) && at < (params.to ?? Infinity);
 }
 
+/** Refund or dispute rows in the period whose linked issue passes the filters, with those issue rows. */
+function chargeItems(
+  context: Context,
+  size: number,
+  time: Float64Array,
+  issueOf: (row: number) => number,
+  slot: string,
+): { items: Int32Array; issueRows: Int32Array } {
+  const items = scratchInt32(`${slot}:population`, size);
+  const issueRows = scratchInt32(`${slot}:issueRows`, size);
+  let count = 0;
+  for (let row = 0; row < size; row++) {
+    const issue = issueOf(row);
+    if (!inPeriod(context.params, time[row]) || !issueMatches(context, issue)) continue;
+    issueRows[count] = issue;
+    items[count++] = row;
+  }
+  return { items: items.subarray(0, count), issueRows: issueRows.subarray(0, count) };
+}
+
 function refundsAnswer(context: Context): MetricGroup[] {
   const { snapshot, params } = context;
   const { f, i, size } = snapshot.refunds;
   const issueOf = (row: number) => snapshot.issueOf(i.charge[row]);
-  const items: number[] = [];
-  for (let row = 0; row < size; row++) {
-    if (inPeriod(params, f.requestedAt[row]) && issueMatches(context, issueOf(row))) items.push(row);
-  }
-  const frame: ItemFrame = { issueRow: issueOf, time: (row) => f.requestedAt[row] };
+  const { items, issueRows } = chargeItems(context, size, f.requestedAt, (row) => issueOf(row), 'refunds');
+  const frame: ItemFrame = { issueRows, time: f.requestedAt };
   const { asOf } = params;
-  return groupItems(items, params.groupBy, frame, context).map(({ key, items: rows }) => {
+  return groupItems(items, params.groupBy, frame, context, 'refunds').map(({ key, items: rows }) => {
     let succeeded = 0;
     let pending = 0;
     let dueMet = 0;
@@ -429,13 +449,10 @@ function disputesAnswer(context: Context): MetricGroup[] {
   const { snapshot, params } = context;
   const { f, i, size } = snapshot.disputes;
   const issueOf = (row: number) => snapshot.issueOf(i.charge[row]);
-  const items: number[] = [];
-  for (let row = 0; row < size; row++) {
-    if (inPeriod(params, f.openedAt[row]) && issueMatches(context, issueOf(row))) items.push(row);
-  }
-  const frame: ItemFrame = { issueRow: issueOf, time: (row) => f.openedAt[row] };
+  const { items, issueRows } = chargeItems(context, size, f.openedAt, (row) => issueOf(row), 'disputes');
+  const frame: ItemFrame = { issueRows, time: f.openedAt };
   const { asOf } = params;
-  return groupItems(items, params.groupBy, frame, context).map(({ key, items: rows }) => {
+  return groupItems(items, params.groupBy, frame, context, 'disputes').map(({ key, items: rows }) => {
     const outcomes = [0, 0, 0, 0];
     let withEvidence = 0;
     let evidenceLate = 0;
@@ -469,7 +486,7 @@ function churnAnswer(context: Context): MetricGroup[] {
   const { asOf } = params;
   // The anchor: each customer's first issue opened in the period (and matching the filters).
   const anchorOf = new Int32Array(snapshot.customers.values.length).fill(-1);
-  for (const row of issuePopulation(context)) {
+  for (const row of issuePopulation(context, 'churn')) {
     const customer = i.customer[row];
     const current = anchorOf[customer];
     if (
@@ -482,47 +499,49 @@ function churnAnswer(context: Context): MetricGroup[] {
   }
   const anchors = anchorOf.filter((row) => row >= 0);
   const windowMs = params.window * DAY_MS;
-  return groupItems(anchors, params.groupBy, issueFrame(snapshot), context).map(({ key, items: rows }) => {
-    let pending = 0;
-    let churned = 0;
-    let voluntary = 0;
-    let reactivated = 0;
-    const reactivatedCustomers: string[] = [];
-    for (const row of rows) {
-      const opened = f.openedAt[row];
-      if (opened + windowMs > asOf) {
-        pending++;
-        continue;
-      }
-      const facts = snapshot.churn.get(i.customer[row]);
-      const churn = facts?.churns
-        .filter((c) => c.at >= opened && c.at <= opened + windowMs)
-        .sort((a, b) => a.at - b.at)[0];
-      if (churn === undefined || facts === undefined) continue;
-      churned++;
-      if (churn.voluntary) voluntary++;
-      if (facts.reactivations.some((at) => at >= churn.at && at <= asOf)) {
-        reactivated++;
-        if (reactivatedCustomers.length < MAX_LISTED_CUSTOMERS) {
-          reactivatedCustomers.push(snapshot.customers.values[i.customer[row]]);
+  return groupItems(anchors, params.groupBy, issueFrame(snapshot), context, 'churn').map(
+    ({ key, items: rows }) => {
+      let pending = 0;
+      let churned = 0;
+      let voluntary = 0;
+      let reactivated = 0;
+      const reactivatedCustomers: string[] = [];
+      for (const row of rows) {
+        const opened = f.openedAt[row];
+        if (opened + windowMs > asOf) {
+          pending++;
+          continue;
+        }
+        const facts = snapshot.churn.get(i.customer[row]);
+        const churn = facts?.churns
+          .filter((c) => c.at >= opened && c.at <= opened + windowMs)
+          .sort((a, b) => a.at - b.at)[0];
+        if (churn === undefined || facts === undefined) continue;
+        churned++;
+        if (churn.voluntary) voluntary++;
+        if (facts.reactivations.some((at) => at >= churn.at && at <= asOf)) {
+          reactivated++;
+          if (reactivatedCustomers.length < MAX_LISTED_CUSTOMERS) {
+            reactivatedCustomers.push(snapshot.customers.values[i.customer[row]]);
+          }
         }
       }
-    }
-    const eligible = rows.length - pending;
-    return {
-      key,
-      customers: rows.length,
-      pending,
-      eligible,
-      churned,
-      retained: eligible - churned,
-      churnRate: rate(churned, eligible),
-      voluntary,
-      involuntary: churned - voluntary,
-      reactivated,
-      reactivatedCustomers: reactivatedCustomers.sort(),
-    };
-  });
+      const eligible = rows.length - pending;
+      return {
+        key,
+        customers: rows.length,
+        pending,
+        eligible,
+        churned,
+        retained: eligible - churned,
+        churnRate: rate(churned, eligible),
+        voluntary,
+        involuntary: churned - voluntary,
+        reactivated,
+        reactivatedCustomers: reactivatedCustomers.sort(),
+      };
+    },
+  );
 }
 
 type IssueMetric = (context: Context, rows: Int32Array) => Figures;
@@ -539,10 +558,11 @@ const ISSUE_METRICS: Partial<Record<MetricName, IssueMetric>> = {
 
 function issueGroups(context: Context, metric: IssueMetric): MetricGroup[] {
   context.issueGroups ??= groupItems(
-    issuePopulation(context),
+    issuePopulation(context, 'issues'),
     context.params.groupBy,
     issueFrame(context.snapshot),
     context,
+    'issues',
   );
   const groups = context.issueGroups;
   context.curvePoints =

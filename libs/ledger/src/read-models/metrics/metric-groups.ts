@@ -49,33 +49,79 @@ export interface GroupContext {
 }
 
 /**
- * How one item (an issue, a refund, a dispute, a customer's anchor issue) falls into groups: its issue
- * row (-1: none, every issue dimension is then null) and the time its day / week / month come from.
+ * How items (issues, refunds, disputes, customers' anchor issues) fall into groups: `issueRows[k]` is the
+ * issue row of `items[k]` (-1: none, every issue dimension is then null), or null when the items are issue
+ * rows themselves; `time[item]` is the time day / week / month come from.
  */
 export interface ItemFrame {
-  issueRow(item: number): number;
-  time(item: number): number;
+  issueRows: Int32Array | null;
+  time: Float64Array;
 }
 
-interface Dimension {
-  /** A non-negative integer; 0 is reserved for "none" where a dimension can be missing. */
-  code(item: number): number;
-  label(code: number): string | null;
+/**
+ * Scratch buffers reused across queries, by name: a query over a million rows would otherwise allocate tens
+ * of megabytes of typed arrays, and V8 answers such external allocations with full collections. Safe because
+ * a computation runs synchronously to the end and returns no view of them; each use has its own name.
+ */
+const scratch = new Map<string, Int32Array | Float64Array | Uint8Array>();
+
+function buffer<T extends Int32Array | Float64Array | Uint8Array>(
+  name: string,
+  make: (length: number) => T,
+  length: number,
+): T {
+  let current = scratch.get(name) as T | undefined;
+  if (current === undefined || current.length < length) {
+    current = make(Math.max(length, 1024, current === undefined ? 0 : current.length * 2));
+    scratch.set(name, current);
+  }
+  return current.subarray(0, length) as T;
 }
+
+export const scratchInt32 = (name: string, length: number) => buffer(name, (n) => new Int32Array(n), length);
+export const scratchFloat64 = (name: string, length: number) =>
+  buffer(name, (n) => new Float64Array(n), length);
+export const scratchUint8 = (name: string, length: number) => buffer(name, (n) => new Uint8Array(n), length);
 
 const isoDay = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
 
-function dimension(name: GroupDimension, frame: ItemFrame, context: GroupContext): Dimension {
+/** Year * 12 + month (0-based) of a day since the epoch, without a Date (civil-from-days, proleptic Gregorian). */
+export function monthOfDay(day: number): number {
+  const z = day + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return year * 12 + month - 1;
+}
+
+/**
+ * Writes each item's code for the dimension into `out` (a non-negative integer; 0 is "none" where the
+ * dimension can be missing) and returns how to label a code. One monomorphic loop per dimension.
+ */
+function fillCodes(
+  name: GroupDimension,
+  items: Int32Array,
+  frame: ItemFrame,
+  context: GroupContext,
+  out: Int32Array,
+): (code: number) => string | null {
   const { snapshot, asOf, targets } = context;
   const { i, f } = snapshot.issues;
-  const onIssue = (codes: Int32Array, labels: readonly string[]): Dimension => ({
-    code: (item) => {
-      const row = frame.issueRow(item);
-      return row < 0 ? 0 : codes[row] + 1;
-    },
-    label: (code) => (code === 0 ? null : labels[code - 1]),
-  });
-  const days = (item: number) => Math.floor(frame.time(item) / DAY_MS);
+  const { issueRows, time } = frame;
+  const n = items.length;
+  const onIssue = (codes: Int32Array, labels: readonly string[]) => {
+    for (let k = 0; k < n; k++) {
+      const row = issueRows === null ? items[k] : issueRows[k];
+      out[k] = row < 0 ? 0 : codes[row] + 1;
+    }
+    return (code: number) => (code === 0 ? null : labels[code - 1]);
+  };
   switch (name) {
     case 'category':
       return onIssue(i.category, ISSUE_CATEGORIES);
@@ -84,46 +130,36 @@ function dimension(name: GroupDimension, frame: ItemFrame, context: GroupContext
     case 'priority':
       return onIssue(i.priority, PRIORITIES);
     case 'agent':
-      // agent -1 (nobody assigned) and "no issue" both read as null.
-      return {
-        code: (item) => {
-          const row = frame.issueRow(item);
-          return row < 0 ? 0 : i.agent[row] + 1;
-        },
-        label: (code) => (code === 0 ? null : snapshot.agents.values[code - 1]),
-      };
+      // Agent -1 (nobody assigned) and "no issue" both read as null.
+      return onIssue(i.agent, snapshot.agents.values);
     case 'day':
-      return { code: days, label: isoDay };
+      for (let k = 0; k < n; k++) out[k] = Math.floor(time[items[k]] / DAY_MS);
+      return isoDay;
     case 'week':
       // Weeks start on Monday (ISO 8601); 1970-01-01 was a Thursday. Labelled by their Monday.
-      return { code: (item) => Math.floor((days(item) + 3) / 7), label: (code) => isoDay(code * 7 - 3) };
+      for (let k = 0; k < n; k++) out[k] = Math.floor((Math.floor(time[items[k]] / DAY_MS) + 3) / 7);
+      return (code) => isoDay(code * 7 - 3);
     case 'month':
-      return {
-        code: (item) => {
-          const date = new Date(frame.time(item));
-          return date.getUTCFullYear() * 12 + date.getUTCMonth();
-        },
-        label: (code) => `${Math.floor(code / 12)}-${String((code % 12) + 1).padStart(2, '0')}`,
-      };
+      for (let k = 0; k < n; k++) out[k] = monthOfDay(Math.floor(time[items[k]] / DAY_MS));
+      return (code) => `${Math.floor(code / 12)}-${String((code % 12) + 1).padStart(2, '0')}`;
     case 'resolutionBucket':
-      return {
-        code: (item) => {
-          const row = frame.issueRow(item);
-          return row < 0 ? 0 : resolutionBucket(f.openedAt[row], f.firstResolvedAt[row], asOf) + 1;
-        },
-        label: (code) => (code === 0 ? null : RESOLUTION_BUCKETS[code - 1]),
-      };
-    case 'sla':
+      for (let k = 0; k < n; k++) {
+        const row = issueRows === null ? items[k] : issueRows[k];
+        out[k] = row < 0 ? 0 : resolutionBucket(f.openedAt[row], f.firstResolvedAt[row], asOf) + 1;
+      }
+      return (code) => (code === 0 ? null : RESOLUTION_BUCKETS[code - 1]);
+    case 'sla': {
       // The resolution clock of the issue, as GET /issues/:id shows it at asOf.
-      return {
-        code: (item) => {
-          const row = frame.issueRow(item);
-          if (row < 0) return 0;
-          const target = targets[PRIORITIES[i.priority[row]]].resolutionMinutes;
-          return slaState(f.openedAt[row], f.firstResolvedAt[row], target, asOf) + 1;
-        },
-        label: (code) => (code === 0 ? null : SLA_STATES[code - 1]),
-      };
+      const targetOf = PRIORITIES.map((priority) => targets[priority].resolutionMinutes);
+      for (let k = 0; k < n; k++) {
+        const row = issueRows === null ? items[k] : issueRows[k];
+        out[k] =
+          row < 0
+            ? 0
+            : slaState(f.openedAt[row], f.firstResolvedAt[row], targetOf[i.priority[row]], asOf) + 1;
+      }
+      return (code) => (code === 0 ? null : SLA_STATES[code - 1]);
+    }
     default: {
       const unknown: never = name;
       throw new Error(`unknown dimension ${String(unknown)}`);
@@ -133,48 +169,50 @@ function dimension(name: GroupDimension, frame: ItemFrame, context: GroupContext
 
 export interface Group {
   key: Record<string, string | null>;
+  /** A view of a scratch buffer: valid until the next grouping of the same slot. */
   items: Int32Array;
 }
 
 const DENSE_TABLE_LIMIT = 1 << 16;
 
 /**
- * Splits items into groups by the dimensions, in order; one group with key {} when there are none.
- * Each dimension maps the running group id and the item's code to the next dense id (a typed table
- * when small, else a Map), so grouping costs a pass per dimension and no strings per item.
+ * Splits items into groups by the dimensions, in order; one group with key {} when there are none. Each
+ * dimension maps the running group id and the item's code to the next dense id (a typed table when small,
+ * else a Map), so grouping costs a pass per dimension and no object per item; the items are then laid out
+ * group after group (a counting sort) in the slot's scratch buffer.
  */
 export function groupItems(
-  items: ArrayLike<number>,
+  items: Int32Array,
   dimensions: readonly GroupDimension[],
   frame: ItemFrame,
   context: GroupContext,
+  slot: string,
 ): Group[] {
   const n = items.length;
-  if (dimensions.length === 0) return [{ key: {}, items: Int32Array.from(items) }];
-  const dims = dimensions.map((name) => dimension(name, frame, context));
-  let ids = new Int32Array(n);
+  if (dimensions.length === 0) return [{ key: {}, items }];
+  let ids = scratchInt32(`${slot}:ids`, n).fill(0);
+  let spare = scratchInt32(`${slot}:next`, n);
   let groupCount = 1;
   const codesPerDim: Int32Array[] = [];
-  for (const dim of dims) {
-    const codes = new Int32Array(n);
+  const labels: ((code: number) => string | null)[] = [];
+  dimensions.forEach((name, d) => {
+    const codes = scratchInt32(`${slot}:codes${d}`, n);
+    labels.push(fillCodes(name, items, frame, context, codes));
+    codesPerDim.push(codes);
     let minCode = Infinity;
     let maxCode = -Infinity;
     for (let k = 0; k < n; k++) {
-      const code = dim.code(items[k]);
-      codes[k] = code;
-      if (code < minCode) minCode = code;
-      if (code > maxCode) maxCode = code;
+      if (codes[k] < minCode) minCode = codes[k];
+      if (codes[k] > maxCode) maxCode = codes[k];
     }
-    codesPerDim.push(codes);
     const span = n === 0 ? 1 : maxCode - minCode + 1;
-    const next = new Int32Array(n);
     let nextCount = 0;
     if (groupCount * span <= DENSE_TABLE_LIMIT) {
-      const table = new Int32Array(groupCount * span).fill(-1);
+      const table = scratchInt32(`${slot}:table`, groupCount * span).fill(-1);
       for (let k = 0; k < n; k++) {
-        const slot = ids[k] * span + (codes[k] - minCode);
-        if (table[slot] === -1) table[slot] = nextCount++;
-        next[k] = table[slot];
+        const cell = ids[k] * span + (codes[k] - minCode);
+        if (table[cell] === -1) table[cell] = nextCount++;
+        spare[k] = table[cell];
       }
     } else {
       const map = new Map<number, number>();
@@ -182,30 +220,34 @@ export function groupItems(
         const composite = ids[k] * span + (codes[k] - minCode);
         let id = map.get(composite);
         if (id === undefined) map.set(composite, (id = nextCount++));
-        next[k] = id;
+        spare[k] = id;
       }
     }
-    ids = next;
+    [ids, spare] = [spare, ids];
     groupCount = nextCount;
-  }
-  const sizes = new Int32Array(groupCount);
-  for (let k = 0; k < n; k++) sizes[ids[k]]++;
-  const groups: { codes: number[]; items: Int32Array; filled: number }[] = [];
+  });
+  const starts = new Int32Array(groupCount + 1);
+  for (let k = 0; k < n; k++) starts[ids[k] + 1]++;
+  for (let g = 0; g < groupCount; g++) starts[g + 1] += starts[g];
+  const grouped = scratchInt32(`${slot}:grouped`, n);
+  const fill = starts.slice(0, groupCount);
+  const firstItem = new Int32Array(groupCount).fill(-1);
   for (let k = 0; k < n; k++) {
-    let group = groups[ids[k]];
-    if (group === undefined) {
-      const codes = codesPerDim.map((column) => column[k]);
-      groups[ids[k]] = group = { codes, items: new Int32Array(sizes[ids[k]]), filled: 0 };
-    }
-    group.items[group.filled++] = items[k];
+    const g = ids[k];
+    if (firstItem[g] === -1) firstItem[g] = k;
+    grouped[fill[g]++] = items[k];
   }
+  const groups = Array.from({ length: groupCount }, (_, g) => ({
+    codes: codesPerDim.map((codes) => codes[firstItem[g]]),
+    items: grouped.subarray(starts[g], starts[g + 1]),
+  }));
   // Vocabulary order for categorical dimensions, time order for day/week/month, names for agents.
   const agentAt = dimensions.indexOf('agent');
   groups.sort((a, b) => {
-    for (let d = 0; d < dims.length; d++) {
+    for (let d = 0; d < dimensions.length; d++) {
       if (a.codes[d] === b.codes[d]) continue;
       if (d === agentAt) {
-        const [x, y] = [dims[d].label(a.codes[d]), dims[d].label(b.codes[d])];
+        const [x, y] = [labels[d](a.codes[d]), labels[d](b.codes[d])];
         if (x === null) return 1;
         if (y === null) return -1;
         return x < y ? -1 : 1;
@@ -215,7 +257,7 @@ export function groupItems(
     return 0;
   });
   return groups.map((group) => ({
-    key: Object.fromEntries(dimensions.map((name, d) => [name, dims[d].label(group.codes[d])])),
+    key: Object.fromEntries(dimensions.map((name, d) => [name, labels[d](group.codes[d])])),
     items: group.items,
   }));
 }
