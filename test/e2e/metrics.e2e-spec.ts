@@ -165,6 +165,12 @@ describe('GET /metrics/* over HTTP (hand-computed figures)', () => {
     expect(all.resolvedOnly).toEqual({ count: 4, mean: 455_850, median: 46_800, p90: 20 * DAY });
   });
 
+  it('thins the survival curve to curvePoints, keeping its first and last point', async () => {
+    const { groups } = await json('resolution-time?curvePoints=2');
+    expect(groups[0].km.curve.map((p: { t: number }) => p.t)).toEqual([0, 27 * DAY + 15 * HOUR]);
+    expect(groups[0].km.median.value).toBe(DAY);
+  });
+
   it('groups by category, agent, day, week and month, combined, and filters', async () => {
     const byCategory = await json('resolution-time?groupBy=category');
     expect(
@@ -503,6 +509,8 @@ describe('GET /metrics/* over HTTP (hand-computed figures)', () => {
       ['disputes?priority=asap', 'priority'],
       ['backlog?colour=red', 'colour'],
       ['overview?minPosition=-1', 'minPosition'],
+      ['resolution-time?curvePoints=1', 'curvePoints'],
+      ['churn?curvePoints=10', 'curvePoints'],
       [`reopens?from=${at('05', '00:00')}&to=${at('04', '00:00')}`, 'to'],
     ];
     for (const [path, field] of cases) {
