@@ -217,7 +217,8 @@ function slaFigures(context: Context, rows: Int32Array): Figures {
   const { f, i } = context.snapshot.issues;
   const { asOf } = context.params;
   const counts = { firstResponse: [0, 0, 0, 0], resolution: [0, 0, 0, 0] };
-  for (const row of rows) {
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k];
     const target = context.targets[PRIORITIES[i.priority[row]]];
     const opened = f.openedAt[row];
     counts.firstResponse[slaState(opened, f.firstContactAt[row], target.firstResponseMinutes, asOf)]++;
@@ -242,7 +243,8 @@ function reopens(context: Context, rows: Int32Array): Figures {
   const { asOf } = context.params;
   let resolved = 0;
   let reopened = 0;
-  for (const row of rows) {
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k];
     if (f.firstResolvedAt[row] <= asOf) resolved++;
     if (f.firstReopenedAt[row] <= asOf) reopened++;
   }
@@ -255,7 +257,8 @@ function escalations(context: Context, rows: Int32Array): Figures {
   const columns = ESCALATION_TARGETS.map((to) => f[`escalated_${to}`]);
   const perTarget = ESCALATION_TARGETS.map(() => 0);
   let escalated = 0;
-  for (const row of rows) {
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k];
     let any = false;
     for (let d = 0; d < columns.length; d++) {
       if (columns[d][row] <= asOf) {
@@ -284,7 +287,8 @@ function csat(context: Context, rows: Int32Array): Figures {
   const distribution = [0, 0, 0, 0, 0];
   let sum = 0;
   let responses = 0;
-  for (const row of rows) {
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k];
     const score = i.csat[row];
     if (score < 1 || !(f.feedbackAt[row] <= asOf)) continue;
     distribution[score - 1]++;
@@ -308,7 +312,8 @@ function firstContactResolution(context: Context, rows: Int32Array): Figures {
   let resolved = 0;
   let oneTouch = 0;
   let fcr = 0;
-  for (const row of rows) {
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k];
     if (!(f.firstResolvedAt[row] <= asOf)) continue;
     resolved++;
     const exactlyOne = f.firstContactAt[row] <= asOf && !(f.secondContactAt[row] <= asOf);
@@ -414,7 +419,8 @@ function refundsAnswer(context: Context): MetricGroup[] {
     let dueBreached = 0;
     let withDueBy = 0;
     const turnaround: number[] = [];
-    for (const row of rows) {
+    for (let k = 0; k < rows.length; k++) {
+      const row = rows[k];
       const ended = f.terminalAt[row] <= asOf && REFUND_TERMINAL.has(i.status[row]);
       const success = ended && i.status[row] === REFUND_SUCCEEDED;
       if (success) {
@@ -457,7 +463,8 @@ function disputesAnswer(context: Context): MetricGroup[] {
     let withEvidence = 0;
     let evidenceLate = 0;
     let evidenceMissed = 0;
-    for (const row of rows) {
+    for (let k = 0; k < rows.length; k++) {
+      const row = rows[k];
       outcomes[f.closedAt[row] <= asOf ? i.outcome[row] : 0]++;
       if (f.firstEvidenceAt[row] <= asOf) withEvidence++;
       if (f.firstLateEvidenceAt[row] <= asOf) evidenceLate++;
@@ -486,7 +493,9 @@ function churnAnswer(context: Context): MetricGroup[] {
   const { asOf } = params;
   // The anchor: each customer's first issue opened in the period (and matching the filters).
   const anchorOf = new Int32Array(snapshot.customers.values.length).fill(-1);
-  for (const row of issuePopulation(context, 'churn')) {
+  const population = issuePopulation(context, 'churn');
+  for (let k = 0; k < population.length; k++) {
+    const row = population[k];
     const customer = i.customer[row];
     const current = anchorOf[customer];
     if (
@@ -506,7 +515,8 @@ function churnAnswer(context: Context): MetricGroup[] {
       let voluntary = 0;
       let reactivated = 0;
       const reactivatedCustomers: string[] = [];
-      for (const row of rows) {
+      for (let k = 0; k < rows.length; k++) {
+        const row = rows[k];
         const opened = f.openedAt[row];
         if (opened + windowMs > asOf) {
           pending++;
