@@ -12,9 +12,8 @@ import {
   scratchUint8,
 } from './metric-groups';
 import { REFUND_SUCCEEDED, REFUND_TERMINAL, type MetricsSnapshot } from './metrics-snapshot';
-import { empiricalQuantile, type DurationSummary } from './statistics/descriptive';
+import { describeDurations } from './statistics/descriptive';
 import { kaplanMeier } from './statistics/kaplan-meier';
-import { sortNonNegativeFloat64 } from './statistics/radix-sort';
 
 export const METRIC_NAMES = [
   'resolution-time',
@@ -75,22 +74,6 @@ export const MAX_LISTED_CUSTOMERS = 100;
 /** Durations are whole seconds (business times carry milliseconds nobody reports on). */
 const seconds = (ms: number) => Math.max(0, Math.round(ms / 1000));
 
-/**
- * describeDurations' figures (count, mean, median, p90 by the same empirical quantile) over durations that
- * are not yet sorted: the radix sort of the statistics module, a few times faster than a comparison sort.
- */
-function describeUnsorted(values: Float64Array): DurationSummary {
-  let sum = 0;
-  for (let k = 0; k < values.length; k++) sum += values[k];
-  const sorted = sortNonNegativeFloat64(values);
-  return {
-    count: values.length,
-    mean: values.length === 0 ? null : sum / values.length,
-    median: empiricalQuantile(sorted, 0.5),
-    p90: empiricalQuantile(sorted, 0.9),
-  };
-}
-const describe = (values: readonly number[]) => describeUnsorted(Float64Array.from(values));
 const rate = (part: number, whole: number): number | null => (whole === 0 ? null : part / whole);
 
 interface Context {
@@ -153,7 +136,7 @@ function survival(context: Context, times: Float64Array, events: Uint8Array, obs
   const km = kaplanMeier(times, events, context.curvePoints);
   return {
     km: { median: km.median, p75: km.p75, p90: km.p90, curve: km.curve },
-    observed: context.observedFigures ? describeUnsorted(observed) : null,
+    observed: context.observedFigures ? describeDurations(observed) : null,
   };
 }
 
@@ -367,7 +350,7 @@ function backlog(context: Context, rows: Int32Array): Figures {
   const openAges = ages.subarray(0, open);
   let oldest: number | null = null;
   for (let k = 0; k < open; k++) if (oldest === null || openAges[k] > oldest) oldest = openAges[k];
-  const age = describeUnsorted(openAges);
+  const age = describeDurations(openAges);
   return {
     issues: rows.length,
     open,
@@ -442,7 +425,7 @@ function refundsAnswer(context: Context): MetricGroup[] {
       succeeded,
       pending,
       unsuccessful: rows.length - succeeded - pending,
-      turnaroundSucceededOnly: describe(turnaround),
+      turnaroundSucceededOnly: describeDurations(turnaround),
       withDueBy,
       dueMet,
       dueBreached,
