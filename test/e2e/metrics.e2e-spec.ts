@@ -510,6 +510,9 @@ describe('GET /metrics/* over HTTP (hand-computed figures)', () => {
       ['backlog?colour=red', 'colour'],
       ['overview?minPosition=-1', 'minPosition'],
       ['resolution-time?curvePoints=1', 'curvePoints'],
+      ['resolution-time?asOf=2026-W10', 'asOf'],
+      ['sla?from=2026-060', 'from'],
+      ['churn?to=2026-03-01T10', 'to'],
       ['churn?curvePoints=10', 'curvePoints'],
       [`reopens?from=${at('05', '00:00')}&to=${at('04', '00:00')}`, 'to'],
     ];

@@ -16,12 +16,27 @@ import { ReadYourWrites } from './read-your-writes';
 const METRICS = [METRICS_PROJECTION];
 const DEFAULT_CHURN_WINDOW_DAYS = 30;
 
+const invalid = (field: string, message: string) =>
+  ProblemError.of('validation-failed', `${field}: ${message}`, { errors: [{ field, message }] });
+
+/**
+ * An instant of an ISO-8601 date-time or date. ISO forms without a calendar instant (week dates `2026-W10`,
+ * ordinal dates, an hour alone) pass the DTO's check but not Date.parse: refused here, never a 500.
+ */
+function instant(field: 'asOf' | 'from' | 'to', iso: string | undefined): number | undefined {
+  if (iso === undefined) return undefined;
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) {
+    throw invalid(field, 'must be a calendar date-time such as 2026-03-01T09:00:00Z');
+  }
+  return at;
+}
+
 function paramsOf(query: MetricsQueryDto & { window?: string; curvePoints?: string }): MetricParams {
-  const at = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
   const params: MetricParams = {
-    asOf: at(query.asOf) ?? Date.now(),
-    from: at(query.from),
-    to: at(query.to),
+    asOf: instant('asOf', query.asOf) ?? Date.now(),
+    from: instant('from', query.from),
+    to: instant('to', query.to),
     category: query.category,
     channel: query.channel,
     priority: query.priority,
@@ -30,9 +45,7 @@ function paramsOf(query: MetricsQueryDto & { window?: string; curvePoints?: stri
     curvePoints: query.curvePoints === undefined ? undefined : Number(query.curvePoints),
   };
   if (params.from !== undefined && params.to !== undefined && params.from >= params.to) {
-    throw ProblemError.of('validation-failed', 'to must be after from', {
-      errors: [{ field: 'to', message: 'must be after from' }],
-    });
+    throw invalid('to', 'must be after from');
   }
   return params;
 }
