@@ -287,11 +287,18 @@ describe('queries over the read models (read-your-writes with minPosition)', () 
     await get(h, 'analyst', `/issues/${ids.issue}/timeline?minPosition=${position}`).expect(200);
     await get(h, 'analyst', `/customers/${ids.customer}?minPosition=${position}`).expect(200);
     await get(h, 'analyst', `/charges/ch_none?minPosition=${position}`).expect(404);
+    await get(h, 'analyst', `/metrics/overview?minPosition=${position}`).expect(200);
     const health = await request(h.server).get('/health');
     expect(health.status).toBe(200);
     expect(health.body.status).toBe('ok');
     const names = health.body.projections.map((p: { name: string }) => p.name).sort();
-    expect(names).toEqual(['charge-summary', 'customer-summary', 'issue-summary', 'issue-timeline']);
+    expect(names).toEqual([
+      'charge-summary',
+      'customer-summary',
+      'issue-summary',
+      'issue-timeline',
+      'metrics',
+    ]);
     const admin = await get(h, 'admin', '/admin/projections');
     expect(admin.status).toBe(200);
     for (const projection of admin.body.projections) {

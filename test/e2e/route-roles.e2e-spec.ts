@@ -79,9 +79,21 @@ describe('every route x every role', () => {
         'GET /audit/verify',
         'GET /audit/access-log',
         'GET /health',
+        'GET /metrics/resolution-time',
+        'GET /metrics/first-response',
+        'GET /metrics/sla',
+        'GET /metrics/reopens',
+        'GET /metrics/escalations',
+        'GET /metrics/csat',
+        'GET /metrics/first-contact-resolution',
+        'GET /metrics/backlog',
+        'GET /metrics/refunds',
+        'GET /metrics/disputes',
+        'GET /metrics/churn',
+        'GET /metrics/overview',
       ]),
     );
-    expect(routes.length).toBeGreaterThanOrEqual(29);
+    expect(routes.length).toBeGreaterThanOrEqual(41);
   });
 
   it('every route declares its roles or is explicitly public', () => {

@@ -1,6 +1,7 @@
 // The `ledger` command: `npm run ledger -- <command> [options]`. Commands, flags and exit codes are in
 // docs/cli.md; `ledger --help` prints the same.
 import { runCli, type Command } from './cli';
+import { demo } from './commands/demo';
 import { events } from './commands/events';
 import { keysCreate, keysList, keysRevoke } from './commands/keys';
 import { rebuild } from './commands/rebuild';
@@ -23,6 +24,7 @@ const commands: Command[] = [
   verifyProof,
   verifyBundleCommand,
   verifyConsistencyCommand,
+  demo,
 ];
 
 runCli(process.argv.slice(2), commands, {

@@ -18,9 +18,12 @@ import {
   ScanIssueSummariesHandler,
 } from '../read-models/issue-summary/issue-summary.query';
 import { GetIssueTimelineHandler } from '../read-models/issue-timeline/issue-timeline.query';
+import { MetricsSnapshotLoader } from '../read-models/metrics/metrics-snapshot';
+import { GetMetricHandler } from '../read-models/metrics/metrics.query';
 import { DEFAULT_SLA_TARGETS, type SlaTargets } from '../read-models/sla/sla';
 import { SLA_TARGETS } from '../read-models/sla/sla-targets.token';
 import { AdminProjectionsController } from './admin-projections.controller';
+import { MetricsController } from './metrics.controller';
 import { QueriesController } from './queries.controller';
 import { ReadYourWrites } from './read-your-writes';
 import { ApiKeyGuard } from './auth/api-key.guard';
@@ -70,6 +73,7 @@ const QUERY_HANDLERS = [
   GetIssueTimelineHandler,
   GetChargeSummaryHandler,
   GetCustomerSummaryHandler,
+  GetMetricHandler,
 ];
 
 @Module({})
@@ -85,6 +89,7 @@ export class LedgerModule {
         IssuesController,
         CustomersController,
         QueriesController,
+        MetricsController,
         AdminProjectionsController,
         AuditEventsController,
         AuditStateController,
@@ -131,6 +136,10 @@ export class LedgerModule {
         CommandGateway,
         ...QUERY_HANDLERS,
         ReadYourWrites,
+        {
+          provide: MetricsSnapshotLoader,
+          useFactory: () => new MetricsSnapshotLoader(adapters.readModels, adapters.projections),
+        },
         { provide: READ_MODEL_STORE, useValue: adapters.readModels },
         { provide: PROJECTIONS_CONTROL, useValue: adapters.projections },
         { provide: SLA_TARGETS, useValue: adapters.slaTargets ?? DEFAULT_SLA_TARGETS },

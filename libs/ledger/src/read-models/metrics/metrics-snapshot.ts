@@ -1,0 +1,341 @@
+import type { ProjectionsControl } from '../../application/ports/projections.port';
+import type { ReadDocument, ReadModelStore } from '../../application/ports/read-model-store.port';
+import { CHANNELS, ESCALATION_TARGETS, ISSUE_CATEGORIES, PRIORITIES } from '../../domain/issue/issue.events';
+import {
+  METRIC_CHARGES,
+  METRIC_CUSTOMERS,
+  METRIC_ISSUES,
+  METRICS_PROJECTION,
+  type MetricChargeDocument,
+  type MetricCustomerDocument,
+  type MetricIssueDocument,
+  type RefundTerminal,
+} from './metrics.projection';
+
+/** Missing times are NaN: every comparison with NaN is false, so "happened by asOf" needs no extra test. */
+const NONE = Number.NaN;
+const ms = (iso: string | null | undefined): number => (iso == null ? NONE : Date.parse(iso));
+
+export const REFUND_STATUS = [
+  'requested',
+  'approved',
+  'succeeded',
+  'rejected',
+  'failed',
+  'canceled',
+] as const;
+export const DISPUTE_OUTCOME = [null, 'won', 'lost', 'accepted'] as const;
+export const TRANSITION_TO = ['open', 'resolved', 'closed'] as const;
+export type TransitionCode = 0 | 1 | 2;
+
+const indexOf = <T>(list: readonly T[]) => new Map(list.map((value, index) => [value, index]));
+const CATEGORY_CODE = indexOf<string>(ISSUE_CATEGORIES);
+const CHANNEL_CODE = indexOf<string>(CHANNELS);
+const PRIORITY_CODE = indexOf<string>(PRIORITIES);
+const REFUND_STATUS_CODE = indexOf<string>(REFUND_STATUS);
+const OUTCOME_CODE = indexOf<string | null>(DISPUTE_OUTCOME);
+const TRANSITION_CODE = indexOf<string>(TRANSITION_TO);
+
+/** Strings seen once, then referred to by a dense index (agents, customers, charges). */
+export class Dictionary {
+  readonly values: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  code(value: string): number {
+    let code = this.index.get(value);
+    if (code === undefined) {
+      code = this.values.length;
+      this.values.push(value);
+      this.index.set(value, code);
+    }
+    return code;
+  }
+
+  find(value: string): number | undefined {
+    return this.index.get(value);
+  }
+}
+
+/** Typed columns that grow by doubling; rows are appended and updated in place. */
+class Columns<F extends string, I extends string> {
+  size = 0;
+  private capacity = 0;
+  readonly f = {} as Record<F, Float64Array>;
+  readonly i = {} as Record<I, Int32Array>;
+
+  constructor(
+    private readonly floatNames: readonly F[],
+    private readonly intNames: readonly I[],
+  ) {
+    this.grow(1024);
+  }
+
+  addRow(): number {
+    if (this.size === this.capacity) this.grow(this.capacity * 2);
+    return this.size++;
+  }
+
+  private grow(capacity: number): void {
+    for (const name of this.floatNames) {
+      const next = new Float64Array(capacity).fill(NONE);
+      if (this.f[name]) next.set(this.f[name]);
+      this.f[name] = next;
+    }
+    for (const name of this.intNames) {
+      const next = new Int32Array(capacity).fill(-1);
+      if (this.i[name]) next.set(this.i[name]);
+      this.i[name] = next;
+    }
+    this.capacity = capacity;
+  }
+}
+
+const ISSUE_TIMES = [
+  'openedAt',
+  'firstContactAt',
+  'secondContactAt',
+  'firstResolvedAt',
+  'firstReopenedAt',
+  /** First resolution or close, whichever came first: the end of the first open stretch. */
+  'settledAt',
+  'feedbackAt',
+  ...ESCALATION_TARGETS.map((to) => `escalated_${to}` as const),
+] as const;
+const ISSUE_CODES = [
+  'category',
+  'channel',
+  'priority',
+  'csat',
+  /** Assignee at first resolution, else the current one; -1 none (Dictionary `agents`). */
+  'agent',
+  'customer',
+] as const;
+export type IssueTime = (typeof ISSUE_TIMES)[number];
+
+export type Transition = { to: TransitionCode; at: number };
+
+/**
+ * The metrics facts of the read model, held in the API process as typed columns (docs/metrics.md): a
+ * query filters and groups 100,000s of rows in milliseconds, where reading as many documents from the
+ * store would take seconds. Refreshed incrementally: only documents whose indexed `lastPosition` moved
+ * past the highest one already held are read again.
+ */
+export class MetricsSnapshot {
+  readonly agents = new Dictionary();
+  readonly customers = new Dictionary();
+  readonly charges = new Dictionary();
+
+  readonly issues = new Columns<IssueTime, (typeof ISSUE_CODES)[number]>(ISSUE_TIMES, ISSUE_CODES);
+  readonly issueIds: string[] = [];
+  private readonly issueRow = new Map<string, number>();
+  /** Status changes of issues that were reopened, by row; the others settle once (settledAt). */
+  readonly reopenedTransitions = new Map<number, Transition[]>();
+  /** Per charge (Dictionary `charges`): the issue its refunds and disputes count for; -1 none. */
+  private issueOfCharge = new Int32Array(1024).fill(-1);
+
+  readonly refunds = new Columns(
+    ['requestedAt', 'dueBy', 'terminalAt'] as const,
+    ['status', 'charge'] as const,
+  );
+  private readonly refundRows = new Map<number, number[]>();
+  readonly disputes = new Columns(
+    ['openedAt', 'dueBy', 'firstEvidenceAt', 'firstLateEvidenceAt', 'closedAt'] as const,
+    ['outcome', 'charge'] as const,
+  );
+  private readonly disputeRows = new Map<number, number[]>();
+
+  /** By customer (Dictionary `customers`): churn times and kinds, reactivation times. */
+  readonly churn = new Map<
+    number,
+    { churns: { voluntary: boolean; at: number }[]; reactivations: number[] }
+  >();
+
+  /** The highest lastPosition held per collection: the next refresh reads past it. */
+  readonly positions: Record<string, number> = {
+    [METRIC_ISSUES]: -1,
+    [METRIC_CHARGES]: -1,
+    [METRIC_CUSTOMERS]: -1,
+  };
+
+  ingest(collection: string, doc: ReadDocument): void {
+    if (collection === METRIC_ISSUES) this.putIssue(doc as unknown as MetricIssueDocument);
+    else if (collection === METRIC_CHARGES) this.putCharge(doc as unknown as MetricChargeDocument);
+    else if (collection === METRIC_CUSTOMERS) this.putCustomer(doc as unknown as MetricCustomerDocument);
+    else return;
+    this.positions[collection] = Math.max(this.positions[collection], Number(doc.lastPosition));
+  }
+
+  issueTime(name: IssueTime): Float64Array {
+    return this.issues.f[name];
+  }
+
+  private putIssue(doc: MetricIssueDocument): void {
+    let row = this.issueRow.get(doc.id);
+    if (row === undefined) {
+      row = this.issues.addRow();
+      this.issueRow.set(doc.id, row);
+      this.issueIds[row] = doc.id;
+    }
+    const { f, i } = this.issues;
+    f.openedAt[row] = ms(doc.openedAt);
+    f.firstContactAt[row] = ms(doc.firstAgentContactAt);
+    f.secondContactAt[row] = ms(doc.secondAgentContactAt);
+    f.firstResolvedAt[row] = ms(doc.firstResolvedAt);
+    f.firstReopenedAt[row] = ms(doc.firstReopenedAt);
+    f.feedbackAt[row] = ms(doc.feedbackAt);
+    for (const to of ESCALATION_TARGETS) f[`escalated_${to}`][row] = ms(doc.escalatedAt[to]);
+    const transitions = doc.transitions.map((t) => ({
+      to: TRANSITION_CODE.get(t.to) as TransitionCode,
+      at: ms(t.at),
+    }));
+    // Backlog at asOf: until the first resolve/close the issue is open; after it, only a reopen matters.
+    f.settledAt[row] =
+      transitions.length > 0 ? Math.min(...transitions.filter((t) => t.to !== 0).map((t) => t.at)) : NONE;
+    if (doc.firstReopenedAt !== null) this.reopenedTransitions.set(row, transitions);
+    else this.reopenedTransitions.delete(row);
+    i.category[row] = CATEGORY_CODE.get(doc.category) ?? -1;
+    i.channel[row] = CHANNEL_CODE.get(doc.channel) ?? -1;
+    i.priority[row] = PRIORITY_CODE.get(doc.priority) ?? -1;
+    i.csat[row] = doc.csat ?? -1;
+    const agent = doc.agentAtFirstResolution ?? doc.assigneeId;
+    i.agent[row] = agent === null ? -1 : this.agents.code(agent);
+    i.customer[row] = this.customers.code(doc.customerId);
+    for (const chargeId of doc.chargeIds) this.linkCharge(this.charges.code(chargeId), row);
+  }
+
+  /** The issue row a charge's refunds and disputes count for; -1 when no issue links it. */
+  issueOf(charge: number): number {
+    return charge < this.issueOfCharge.length ? this.issueOfCharge[charge] : -1;
+  }
+
+  /** A charge counts for the earliest-opened issue that links it (ties: the smaller issue id). */
+  private linkCharge(charge: number, row: number): void {
+    if (charge >= this.issueOfCharge.length) {
+      const next = new Int32Array(Math.max(charge + 1, this.issueOfCharge.length * 2)).fill(-1);
+      next.set(this.issueOfCharge);
+      this.issueOfCharge = next;
+    }
+    const current = this.issueOfCharge[charge];
+    if (current === -1 || current === row) {
+      this.issueOfCharge[charge] = row;
+      return;
+    }
+    const opened = this.issues.f.openedAt;
+    if (
+      opened[row] < opened[current] ||
+      (opened[row] === opened[current] && this.issueIds[row] < this.issueIds[current])
+    ) {
+      this.issueOfCharge[charge] = row;
+    }
+  }
+
+  private putCharge(doc: MetricChargeDocument): void {
+    const charge = this.charges.code(doc.id);
+    const refundRows = this.refundRows.get(charge) ?? [];
+    doc.refunds.forEach((refund, index) => {
+      let row = refundRows[index];
+      if (row === undefined) refundRows.push((row = this.refunds.addRow()));
+      const { f, i } = this.refunds;
+      f.requestedAt[row] = ms(refund.requestedAt);
+      f.dueBy[row] = ms(refund.dueBy);
+      f.terminalAt[row] = ms(refund.terminalAt);
+      i.status[row] = REFUND_STATUS_CODE.get(refund.status) ?? 0;
+      i.charge[row] = charge;
+    });
+    this.refundRows.set(charge, refundRows);
+    const disputeRows = this.disputeRows.get(charge) ?? [];
+    doc.disputes.forEach((dispute, index) => {
+      let row = disputeRows[index];
+      if (row === undefined) disputeRows.push((row = this.disputes.addRow()));
+      const { f, i } = this.disputes;
+      const due = ms(dispute.evidenceDueBy);
+      const submitted = dispute.evidenceSubmittedAt.map(ms);
+      f.openedAt[row] = ms(dispute.openedAt);
+      f.dueBy[row] = due;
+      f.firstEvidenceAt[row] = submitted.length > 0 ? Math.min(...submitted) : NONE;
+      const late = submitted.filter((at) => at > due);
+      f.firstLateEvidenceAt[row] = late.length > 0 ? Math.min(...late) : NONE;
+      f.closedAt[row] = ms(dispute.closedAt);
+      i.outcome[row] = OUTCOME_CODE.get(dispute.outcome) ?? 0;
+      i.charge[row] = charge;
+    });
+    this.disputeRows.set(charge, disputeRows);
+  }
+
+  private putCustomer(doc: MetricCustomerDocument): void {
+    this.churn.set(this.customers.code(doc.id), {
+      churns: doc.churns.map((c) => ({ voluntary: c.kind === 'voluntary', at: ms(c.at) })),
+      reactivations: doc.reactivations.map(ms),
+    });
+  }
+}
+
+/** Terminal refund statuses by code, for the computations. */
+export const REFUND_TERMINAL: ReadonlySet<number> = new Set(
+  (['succeeded', 'rejected', 'failed', 'canceled'] satisfies RefundTerminal[]).map(
+    (status) => REFUND_STATUS_CODE.get(status) as number,
+  ),
+);
+export const REFUND_SUCCEEDED = REFUND_STATUS_CODE.get('succeeded') as number;
+
+const PAGE = 1000;
+
+/**
+ * Keeps a MetricsSnapshot in step with the store: each refresh reads, per collection, the documents
+ * with `lastPosition` above the highest held (an indexed range, nothing when nothing changed). Refreshes
+ * are single-flight: concurrent queries share one. A finished rebuild of the projection replaces the
+ * documents wholesale (a new version may change them below the positions held), so the snapshot is then
+ * read again from scratch.
+ */
+export class MetricsSnapshotLoader {
+  private snapshot = new MetricsSnapshot();
+  private inFlight: Promise<MetricsSnapshot> | null = null;
+  private lastRebuild: string | null = null;
+
+  constructor(
+    private readonly store: ReadModelStore,
+    private readonly projections?: Pick<ProjectionsControl, 'rebuilds'>,
+  ) {}
+
+  /** Nest hook: the first load (seconds at a million issues) starts at boot, not on the first query. */
+  onApplicationBootstrap(): void {
+    this.refresh().catch(() => undefined);
+  }
+
+  refresh(): Promise<MetricsSnapshot> {
+    this.inFlight ??= this.load().finally(() => {
+      this.inFlight = null;
+    });
+    return this.inFlight;
+  }
+
+  private rebuiltSinceLastRefresh(): boolean {
+    const rebuild = this.projections
+      ?.rebuilds()
+      .find((progress) => progress.projection === METRICS_PROJECTION && progress.phase === 'done');
+    if (rebuild === undefined || rebuild.startedAt === this.lastRebuild) return false;
+    this.lastRebuild = rebuild.startedAt;
+    return true;
+  }
+
+  private async load(): Promise<MetricsSnapshot> {
+    if (this.rebuiltSinceLastRefresh()) this.snapshot = new MetricsSnapshot();
+    const snapshot = this.snapshot;
+    // Issues first: charges link to them, and the charge side only reads the issue rows.
+    for (const collection of [METRIC_ISSUES, METRIC_CHARGES, METRIC_CUSTOMERS]) {
+      const since = snapshot.positions[collection];
+      let cursor: string | undefined;
+      do {
+        const page = await this.store.list(collection, {
+          where: { lastPosition: { gt: since } },
+          orderBy: { field: 'lastPosition', direction: 'asc' },
+          limit: PAGE,
+          cursor,
+        });
+        for (const doc of page.items) snapshot.ingest(collection, doc);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+    }
+    return snapshot;
+  }
+}

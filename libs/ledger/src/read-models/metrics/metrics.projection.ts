@@ -1,0 +1,342 @@
+import type { StoredEvent } from '../../application/ports/event-store.port';
+import type { DocumentChange, DocumentKey } from '../../application/ports/read-model-store.port';
+import { isChargeEvent, type ChargeEvent, type DisputeCloseOutcome } from '../../domain/charge/charge.events';
+import { isCustomerEvent, type ChurnKind, type CustomerEvent } from '../../domain/customer/customer.events';
+import {
+  isIssueEvent,
+  type Channel,
+  type EscalationTarget,
+  type IssueCategory,
+  type IssueEvent,
+  type Priority,
+} from '../../domain/issue/issue.events';
+import type { DocumentLookup, Projection } from '../projection';
+
+export const METRIC_ISSUES = 'metric_issues';
+export const METRIC_CHARGES = 'metric_charges';
+export const METRIC_CUSTOMERS = 'metric_customers';
+export const METRICS_PROJECTION = 'metrics';
+
+const ISSUE_PREFIX = 'issue-';
+const CHARGE_PREFIX = 'charge-';
+const CUSTOMER_PREFIX = 'customer-';
+
+/** A status change of an issue, in business time: the backlog at a past `asOf` replays these. */
+export type IssueTransition = { to: 'resolved' | 'open' | 'closed'; at: string };
+
+/**
+ * The facts of one issue the metrics need, every one with its business time, so that a query at any
+ * `asOf` can tell what had happened by then. Nothing derived from "now" is stored (SLA, censoring).
+ */
+export type MetricIssueDocument = {
+  id: string;
+  customerId: string;
+  category: IssueCategory;
+  channel: Channel;
+  priority: Priority;
+  openedAt: string;
+  assigneeId: string | null;
+  /** The assignee when first resolved: the `agent` grouping (else the current assignee). */
+  agentAtFirstResolution: string | null;
+  /** The two earliest outbound contacts by an agent: first response, and "exactly one" for FCR. */
+  firstAgentContactAt: string | null;
+  secondAgentContactAt: string | null;
+  /** The first resolution in ledger order (as the issue summary): resolution time and its agent. */
+  firstResolvedAt: string | null;
+  firstReopenedAt: string | null;
+  transitions: IssueTransition[];
+  /** Earliest escalation per destination. */
+  escalatedAt: Partial<Record<EscalationTarget, string>>;
+  /** The latest feedback. */
+  csat: number | null;
+  feedbackAt: string | null;
+  /** Opened with or linked since: refunds and disputes of these charges are attributed to this issue. */
+  chargeIds: string[];
+  lastPosition: number;
+};
+
+export type RefundTerminal = 'succeeded' | 'rejected' | 'failed' | 'canceled';
+
+export type MetricRefund = {
+  refundId: string;
+  requestedAt: string;
+  dueBy: string | null;
+  status: 'requested' | 'approved' | RefundTerminal;
+  /** When it reached a terminal status. */
+  terminalAt: string | null;
+};
+
+export type MetricDispute = {
+  disputeId: string;
+  openedAt: string;
+  /** The current deadline: an escalation to chargeback replaces it. */
+  evidenceDueBy: string | null;
+  evidenceSubmittedAt: string[];
+  outcome: DisputeCloseOutcome | null;
+  closedAt: string | null;
+};
+
+/** Only charges with a refund or a dispute get a document. */
+export type MetricChargeDocument = {
+  id: string;
+  refunds: MetricRefund[];
+  disputes: MetricDispute[];
+  lastPosition: number;
+};
+
+/** Only customers who ever churned or reactivated get a document. */
+export type MetricCustomerDocument = {
+  id: string;
+  churns: { kind: ChurnKind; at: string }[];
+  reactivations: string[];
+  lastPosition: number;
+};
+
+type Stored<E> = Omit<StoredEvent, 'type' | 'data'> & E;
+
+const isBefore = (a: string, b: string): boolean => Date.parse(a) < Date.parse(b);
+const earliest = (current: string | null, candidate: string): string =>
+  current !== null && !isBefore(candidate, current) ? current : candidate;
+
+function keyOf(event: StoredEvent): DocumentKey | null {
+  if (event.stream.startsWith(ISSUE_PREFIX) && isIssueEvent(event)) {
+    return { collection: METRIC_ISSUES, id: event.stream.slice(ISSUE_PREFIX.length) };
+  }
+  if (event.stream.startsWith(CHARGE_PREFIX) && isChargeEvent(event)) {
+    const { type } = event;
+    if (type === 'ChargeSucceeded' || type === 'ChargeDeclined' || type === 'ChargeFailed') return null;
+    return { collection: METRIC_CHARGES, id: event.stream.slice(CHARGE_PREFIX.length) };
+  }
+  if (event.stream.startsWith(CUSTOMER_PREFIX) && isCustomerEvent(event)) {
+    if (event.type === 'CustomerDataErased') return null;
+    return { collection: METRIC_CUSTOMERS, id: event.stream.slice(CUSTOMER_PREFIX.length) };
+  }
+  return null;
+}
+
+function openedIssue(event: Stored<IssueEvent & { type: 'IssueOpened' }>, id: string): MetricIssueDocument {
+  const { data, metadata } = event;
+  return {
+    id,
+    customerId: data.customerId,
+    category: data.category,
+    channel: data.channel,
+    priority: data.priority,
+    openedAt: metadata.occurredAt,
+    assigneeId: null,
+    agentAtFirstResolution: null,
+    firstAgentContactAt: null,
+    secondAgentContactAt: null,
+    firstResolvedAt: null,
+    firstReopenedAt: null,
+    transitions: [],
+    escalatedAt: {},
+    csat: null,
+    feedbackAt: null,
+    chargeIds: [...new Set(data.chargeIds)],
+    lastPosition: Number(event.position),
+  };
+}
+
+function evolveIssue(doc: MetricIssueDocument, event: Stored<IssueEvent>): MetricIssueDocument {
+  const at = event.metadata.occurredAt;
+  switch (event.type) {
+    case 'IssueOpened':
+    case 'NoteAdded':
+    case 'FollowUpSent':
+      return doc;
+    case 'IssueAssigned':
+      return { ...doc, assigneeId: event.data.agentId };
+    case 'CustomerContacted': {
+      // The same rule as the issue summary's firstResponseAt: outbound, by an agent.
+      if (event.data.direction !== 'outbound' || event.data.agentId === undefined) return doc;
+      const [first, second] = [doc.firstAgentContactAt, doc.secondAgentContactAt, at]
+        .filter((time): time is string => time !== null)
+        .sort((a, b) => Date.parse(a) - Date.parse(b));
+      return { ...doc, firstAgentContactAt: first ?? null, secondAgentContactAt: second ?? null };
+    }
+    case 'ChargeLinked':
+      return doc.chargeIds.includes(event.data.chargeId)
+        ? doc
+        : { ...doc, chargeIds: [...doc.chargeIds, event.data.chargeId] };
+    case 'IssueEscalated': {
+      const { to } = event.data;
+      return { ...doc, escalatedAt: { ...doc.escalatedAt, [to]: earliest(doc.escalatedAt[to] ?? null, at) } };
+    }
+    case 'IssueResolved': {
+      const first = doc.firstResolvedAt === null;
+      return {
+        ...doc,
+        firstResolvedAt: first ? at : doc.firstResolvedAt,
+        agentAtFirstResolution: first ? doc.assigneeId : doc.agentAtFirstResolution,
+        transitions: [...doc.transitions, { to: 'resolved', at }],
+      };
+    }
+    case 'IssueReopened':
+      return {
+        ...doc,
+        firstReopenedAt: earliest(doc.firstReopenedAt, at),
+        transitions: [...doc.transitions, { to: 'open', at }],
+      };
+    case 'IssueClosed':
+      return { ...doc, transitions: [...doc.transitions, { to: 'closed', at }] };
+    case 'FeedbackReceived':
+      return { ...doc, csat: event.data.csat, feedbackAt: at };
+    default: {
+      const unhandled: never = event;
+      return unhandled;
+    }
+  }
+}
+
+function evolveCharge(doc: MetricChargeDocument, event: Stored<ChargeEvent>): MetricChargeDocument {
+  const at = event.metadata.occurredAt;
+  const refund = (refundId: string, change: Partial<MetricRefund>) => ({
+    ...doc,
+    refunds: doc.refunds.map((r) => (r.refundId === refundId ? { ...r, ...change } : r)),
+  });
+  const dispute = (disputeId: string, change: (d: MetricDispute) => Partial<MetricDispute>) => ({
+    ...doc,
+    disputes: doc.disputes.map((d) => (d.disputeId === disputeId ? { ...d, ...change(d) } : d)),
+  });
+  switch (event.type) {
+    case 'ChargeSucceeded':
+    case 'ChargeDeclined':
+    case 'ChargeFailed':
+      return doc;
+    case 'RefundRequested': {
+      const { refundId, dueBy } = event.data;
+      // A repeated request for a known id is never decided; the first one stands.
+      if (doc.refunds.some((r) => r.refundId === refundId)) return doc;
+      const requested: MetricRefund = {
+        refundId,
+        requestedAt: at,
+        dueBy: dueBy ?? null,
+        status: 'requested',
+        terminalAt: null,
+      };
+      return { ...doc, refunds: [...doc.refunds, requested] };
+    }
+    case 'RefundApproved':
+      return refund(event.data.refundId, { status: 'approved' });
+    case 'RefundSucceeded':
+      return refund(event.data.refundId, { status: 'succeeded', terminalAt: at });
+    case 'RefundRejected':
+      return refund(event.data.refundId, { status: 'rejected', terminalAt: at });
+    case 'RefundFailed':
+      return refund(event.data.refundId, { status: 'failed', terminalAt: at });
+    case 'RefundCanceled':
+      return refund(event.data.refundId, { status: 'canceled', terminalAt: at });
+    case 'DisputeOpened': {
+      const { disputeId, evidenceDueBy } = event.data;
+      if (doc.disputes.some((d) => d.disputeId === disputeId)) return doc;
+      const opened: MetricDispute = {
+        disputeId,
+        openedAt: at,
+        evidenceDueBy: evidenceDueBy ?? null,
+        evidenceSubmittedAt: [],
+        outcome: null,
+        closedAt: null,
+      };
+      return { ...doc, disputes: [...doc.disputes, opened] };
+    }
+    case 'DisputeEscalatedToChargeback': {
+      const { evidenceDueBy } = event.data;
+      return dispute(event.data.disputeId, (d) => ({ evidenceDueBy: evidenceDueBy ?? d.evidenceDueBy }));
+    }
+    case 'DisputeEvidenceSubmitted':
+      return dispute(event.data.disputeId, (d) => ({ evidenceSubmittedAt: [...d.evidenceSubmittedAt, at] }));
+    case 'DisputeWon':
+      return dispute(event.data.disputeId, () => ({ outcome: 'won', closedAt: at }));
+    case 'DisputeLost':
+      return dispute(event.data.disputeId, () => ({ outcome: 'lost', closedAt: at }));
+    case 'DisputeAccepted':
+      return dispute(event.data.disputeId, () => ({ outcome: 'accepted', closedAt: at }));
+    default: {
+      const unhandled: never = event;
+      return unhandled;
+    }
+  }
+}
+
+function evolveCustomer(doc: MetricCustomerDocument, event: Stored<CustomerEvent>): MetricCustomerDocument {
+  const at = event.metadata.occurredAt;
+  switch (event.type) {
+    case 'CustomerChurned':
+      return { ...doc, churns: [...doc.churns, { kind: event.data.kind, at }] };
+    case 'CustomerReactivated':
+      return { ...doc, reactivations: [...doc.reactivations, at] };
+    case 'CustomerDataErased':
+      return doc;
+    default: {
+      const unhandled: never = event;
+      return unhandled;
+    }
+  }
+}
+
+function applyIssue(event: Stored<IssueEvent>, id: string, current: DocumentLookup): DocumentChange[] {
+  const doc = current.get(METRIC_ISSUES, id) as MetricIssueDocument | null;
+  if (doc === null) {
+    // Nothing happens to an issue before it is opened; the aggregate ignores such events too.
+    return event.type === 'IssueOpened'
+      ? [{ collection: METRIC_ISSUES, id, doc: openedIssue(event, id) }]
+      : [];
+  }
+  if (Number(event.position) <= doc.lastPosition) return [];
+  const next = { ...evolveIssue(doc, event), lastPosition: Number(event.position) };
+  return [{ collection: METRIC_ISSUES, id, doc: next }];
+}
+
+function applyCharge(event: Stored<ChargeEvent>, id: string, current: DocumentLookup): DocumentChange[] {
+  const doc = current.get(METRIC_CHARGES, id) as MetricChargeDocument | null;
+  if (doc !== null && Number(event.position) <= doc.lastPosition) return [];
+  const base: MetricChargeDocument = doc ?? { id, refunds: [], disputes: [], lastPosition: -1 };
+  const evolved = evolveCharge(base, event);
+  // Only a refund or dispute that exists creates the document; a stray lifecycle event changes nothing.
+  if (doc === null && evolved.refunds.length === 0 && evolved.disputes.length === 0) return [];
+  return [{ collection: METRIC_CHARGES, id, doc: { ...evolved, lastPosition: Number(event.position) } }];
+}
+
+function applyCustomer(event: Stored<CustomerEvent>, id: string, current: DocumentLookup): DocumentChange[] {
+  const doc = current.get(METRIC_CUSTOMERS, id) as MetricCustomerDocument | null;
+  if (doc !== null && Number(event.position) <= doc.lastPosition) return [];
+  const base: MetricCustomerDocument = doc ?? { id, churns: [], reactivations: [], lastPosition: -1 };
+  const next = { ...evolveCustomer(base, event), lastPosition: Number(event.position) };
+  return [{ collection: METRIC_CUSTOMERS, id, doc: next }];
+}
+
+/**
+ * Compact facts for the /metrics routes (docs/metrics.md): one document per issue, per charge with
+ * refunds or disputes, per customer with churn history. Queries never read these one by one: the API
+ * process keeps a columnar snapshot of them (MetricsSnapshot), refreshed by `lastPosition`, which is
+ * indexed for that reason.
+ */
+export const metricsProjection: Projection = {
+  name: METRICS_PROJECTION,
+  version: 1,
+  collections: [
+    { name: METRIC_ISSUES, indexes: ['lastPosition'] },
+    { name: METRIC_CHARGES, indexes: ['lastPosition'] },
+    { name: METRIC_CUSTOMERS, indexes: ['lastPosition'] },
+  ],
+  streamPrefixes: [ISSUE_PREFIX, CHARGE_PREFIX, CUSTOMER_PREFIX],
+
+  keysFor(event: StoredEvent): DocumentKey[] {
+    const key = keyOf(event);
+    return key === null ? [] : [key];
+  },
+
+  apply(event: StoredEvent, current: DocumentLookup): DocumentChange[] {
+    const key = keyOf(event);
+    if (key === null) return [];
+    switch (key.collection) {
+      case METRIC_ISSUES:
+        return applyIssue(event as unknown as Stored<IssueEvent>, key.id, current);
+      case METRIC_CHARGES:
+        return applyCharge(event as unknown as Stored<ChargeEvent>, key.id, current);
+      default:
+        return applyCustomer(event as unknown as Stored<CustomerEvent>, key.id, current);
+    }
+  },
+};
