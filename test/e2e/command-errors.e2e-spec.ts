@@ -37,6 +37,9 @@ describe('command errors', () => {
       ['unknown currency', () => ({ ...valid(), currency: 'EURO' }), 'currency'],
       ['occurredAt in the future', () => ({ ...valid(), occurredAt: '2999-01-01T00:00:00Z' }), 'occurredAt'],
       ['occurredAt not a date', () => ({ ...valid(), occurredAt: 'yesterday' }), 'occurredAt'],
+      // ISO-8601 forms that name no calendar instant: once answered 500.
+      ['occurredAt a week date', () => ({ ...valid(), occurredAt: '2026-W10' }), 'occurredAt'],
+      ['occurredAt an ordinal date', () => ({ ...valid(), occurredAt: '2026-060' }), 'occurredAt'],
     ])('%s', async (_name, body, field) => {
       const res = await expectNothingAppended(() => post(h, 'service', '/charges', body()));
       expect(res.status).toBe(400);
@@ -63,6 +66,25 @@ describe('command errors', () => {
       expect(res.status).toBe(400);
       expect(res.headers['content-type']).toMatch(PROBLEM);
       expect(res.body.type).toBe('/errors/malformed-json');
+    });
+
+    it('deadlines that name no calendar instant', async () => {
+      for (const [path, body, field] of [
+        [
+          '/charges/ch_x/refunds',
+          { refundId: 'r1', amount: 1, reason: 'duplicate', dueBy: '2026-W10' },
+          'dueBy',
+        ],
+        [
+          '/charges/ch_x/disputes',
+          { disputeId: 'd1', amount: 1, reason: 'fraudulent', evidenceDueBy: '2026-060' },
+          'evidenceDueBy',
+        ],
+      ] as const) {
+        const res = await expectNothingAppended(() => post(h, 'service', path, body));
+        expect(res.status).toBe(400);
+        expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual([field]);
+      }
     });
 
     it('bad id in the path', async () => {

@@ -1,9 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, Matches, MaxLength } from 'class-validator';
+import { IsOptional, Matches, MaxLength } from 'class-validator';
+import { IsInstant } from './instant';
 import { ID_MESSAGE, ID_PATTERN } from './common.dto';
 
 const REVISION = /^(?:0|[1-9]\d{0,14})$/;
-const INSTANT = { strict: true, strictSeparator: true } as const;
 export const STREAM_NAME_MESSAGE = 'must be a ledger stream name such as charge-ch_1';
 const STREAM = /^(charge|issue|customer|accesslog)-[A-Za-z0-9_-]{1,64}$/;
 const ACCESS_ACTOR = new RegExp(`${ID_PATTERN.source}|^cli:[A-Za-z0-9._-]{1,64}$`);
@@ -15,7 +15,7 @@ export class StreamStateQueryDto {
     description: 'ISO-8601 instant: the state from the events recorded (recordedAt) at or before it',
   })
   @IsOptional()
-  @IsISO8601(INSTANT, { message: 'asOf must be an ISO-8601 date-time' })
+  @IsInstant({ message: 'asOf must be an ISO-8601 date-time' })
   asOf?: string;
 
   @ApiPropertyOptional({ description: 'The state right after this revision (0-based)' })
@@ -28,7 +28,7 @@ export class StreamStateQueryDto {
       'ISO-8601 instant of business time: the events that occurred at or before it, in stream order',
   })
   @IsOptional()
-  @IsISO8601(INSTANT, { message: 'occurredAt must be an ISO-8601 date-time' })
+  @IsInstant({ message: 'occurredAt must be an ISO-8601 date-time' })
   occurredAt?: string;
 }
 
@@ -42,12 +42,12 @@ export class VerifyQueryDto {
 export class AccessLogQueryDto {
   @ApiPropertyOptional({ description: 'ISO-8601; default 7 days before `to`' })
   @IsOptional()
-  @IsISO8601(INSTANT, { message: 'from must be an ISO-8601 date-time' })
+  @IsInstant({ message: 'from must be an ISO-8601 date-time' })
   from?: string;
 
   @ApiPropertyOptional({ description: 'ISO-8601, inclusive; default now' })
   @IsOptional()
-  @IsISO8601(INSTANT, { message: 'to must be an ISO-8601 date-time' })
+  @IsInstant({ message: 'to must be an ISO-8601 date-time' })
   to?: string;
 
   @ApiPropertyOptional({

@@ -1,15 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  IsIn,
-  IsInt,
-  IsISO8601,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-  Min,
-  MinLength,
-} from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, MaxLength, Min, MinLength } from 'class-validator';
+import { IsInstant } from './instant';
 import { CommandBodyDto, ID_MESSAGE, ID_PATTERN } from './common.dto';
 import { IsCurrencyCode } from './currency';
 import {
@@ -95,7 +86,7 @@ export class RequestRefundDto extends CommandBodyDto {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsInstant()
   dueBy?: string;
 }
 
@@ -152,7 +143,7 @@ export class OpenDisputeDto extends CommandBodyDto {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsInstant()
   evidenceDueBy?: string;
 }
 
@@ -166,7 +157,7 @@ export class EscalateDisputeDto extends CommandBodyDto {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsInstant()
   evidenceDueBy?: string;
 }
 

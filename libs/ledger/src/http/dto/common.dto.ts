@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, Matches } from 'class-validator';
+import { IsOptional, Matches } from 'class-validator';
+import { IsInstant } from './instant';
 
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const ID_MESSAGE = 'must match ^[A-Za-z0-9_-]{1,64}$';
@@ -10,7 +11,7 @@ export class CommandBodyDto {
     description: 'Business time of the fact (ISO-8601); default now; not in the future',
   })
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsInstant()
   occurredAt?: string;
 
   @ApiPropertyOptional({ pattern: ID_PATTERN.source })

@@ -1,10 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
+import { IsIn, IsOptional, Matches } from 'class-validator';
+import { IsInstant } from './instant';
 import { CHURN_DIMENSIONS, ISSUE_DIMENSIONS } from '../../read-models/metrics/metric-groups';
 import { ReadQueryDto } from './query.dto';
 import { CHANNELS, ISSUE_CATEGORIES, PRIORITIES } from './vocabulary';
 
-const ISO = { strict: true, strictSeparator: true } as const;
 const listOf = (values: readonly string[]) =>
   new RegExp(`^(?:${values.join('|')})(?:,(?:${values.join('|')}))*$`);
 
@@ -12,17 +12,17 @@ const listOf = (values: readonly string[]) =>
 class MetricFiltersDto extends ReadQueryDto {
   @ApiPropertyOptional({ description: 'The instant the metric is computed at (ISO-8601); default now' })
   @IsOptional()
-  @IsISO8601(ISO, { message: 'asOf must be an ISO-8601 date-time' })
+  @IsInstant({ message: 'asOf must be an ISO-8601 date-time' })
   asOf?: string;
 
   @ApiPropertyOptional({ description: 'Issues opened at or after (ISO-8601)' })
   @IsOptional()
-  @IsISO8601(ISO, { message: 'from must be an ISO-8601 date-time' })
+  @IsInstant({ message: 'from must be an ISO-8601 date-time' })
   from?: string;
 
   @ApiPropertyOptional({ description: 'Issues opened before (ISO-8601)' })
   @IsOptional()
-  @IsISO8601(ISO, { message: 'to must be an ISO-8601 date-time' })
+  @IsInstant({ message: 'to must be an ISO-8601 date-time' })
   to?: string;
 
   @ApiPropertyOptional({ enum: ISSUE_CATEGORIES })

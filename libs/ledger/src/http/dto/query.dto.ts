@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, Matches, MaxLength } from 'class-validator';
+import { IsInstant } from './instant';
 import { CHANNELS, ISSUE_CATEGORIES, PRIORITIES } from './vocabulary';
 import { ID_MESSAGE, ID_PATTERN } from './common.dto';
 
@@ -62,12 +63,12 @@ export class ListIssuesQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({ description: 'openedAt >= openedFrom (ISO-8601)' })
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsInstant()
   openedFrom?: string;
 
   @ApiPropertyOptional({ description: 'openedAt < openedTo (ISO-8601)' })
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsInstant()
   openedTo?: string;
 }
 
