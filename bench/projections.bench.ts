@@ -78,7 +78,9 @@ async function main() {
     const rebuildMs = Date.now() - started;
     process.stderr.write('\n');
 
-    // The same rebuild with the projections shared out between two threads (`ledger rebuild all`).
+    const rssOneThread = process.resourceUsage().maxRSS;
+
+    // The same rebuild with the projections shared out between two threads (`ledger rebuild all --threads 2`).
     started = Date.now();
     const parallel = await rebuildAllInParallel({
       file,
@@ -104,7 +106,7 @@ async function main() {
       `full rebuild, all ${ALL_PROJECTIONS.length} read models:       ${allRate.toLocaleString('en').padStart(9)} events/s (ledger events / wall time)`,
     );
     console.log(
-      `ratio to the raw baseline: ${((allRate / rate(copied, baselineMs)) * 100).toFixed(1)}% (one thread)`,
+      `ratio to the raw baseline: ${((allRate / rate(copied, baselineMs)) * 100).toFixed(1)}% (target >= 50%)`,
     );
     const parallelRate = rate(parallel.applied, parallelMs);
     console.log(
@@ -112,9 +114,10 @@ async function main() {
         `${parallelRate.toLocaleString('en')} events/s`,
     );
     console.log(
-      `ratio to the raw baseline: ${((parallelRate / rate(copied, baselineMs)) * 100).toFixed(1)}% (target >= 50%)`,
+      `ratio to the raw baseline: ${((parallelRate / rate(copied, baselineMs)) * 100).toFixed(1)}%`,
     );
-    console.log(`peak RSS: ${mb(rss)} (target < 500 MB)`);
+    console.log(`peak RSS up to the end of the one-thread rebuild: ${mb(rssOneThread)} (target < 500 MB)`);
+    console.log(`peak RSS with the two-thread rebuild (three isolates): ${mb(rss)}`);
     await eventStore.close();
     await store.close();
     db.close();

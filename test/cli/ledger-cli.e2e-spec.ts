@@ -279,6 +279,11 @@ describe('ledger CLI', () => {
       }
       const bad = await ledger('rebuild', 'all', '--threads', 'many', '--data-dir', dataDir);
       expect(bad.code).toBe(2);
+      // By default one pass in the CLI's own process.
+      const single = await ledger('rebuild', 'all', '--json', '--data-dir', dataDir);
+      expect(JSON.parse(single.stdout).groups).toEqual([
+        ALL_PROJECTIONS.map((projection) => projection.name),
+      ]);
     });
 
     it('compares a rebuild with the live read model, and exits 3 for an unknown projection', async () => {

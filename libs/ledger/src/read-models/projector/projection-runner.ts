@@ -13,58 +13,17 @@ import type { DocumentLookup, Projection } from '../projection';
 export interface ProjectionRunnerOptions {
   /** Most events applied per transaction. */
   batchSize?: number;
-  /** Most documents kept between batches so that they are not read back (0: none). */
-  cacheSize?: number;
   /** Called after every commit and state change (progress for /health, minPosition waits). */
   onStatus?: (status: ProjectionStatus) => void;
 }
 
 const DEFAULT_BATCH_SIZE = 2000;
-const DEFAULT_CACHE_SIZE = 10_000;
 const STORAGE_RETRY_MS = 2000;
 
 /** Where documents are read and committed: the live store, or a staged generation during a rebuild. */
 type ProjectionTarget = Pick<ReadModelStore, 'checkpoint' | 'commit' | 'getMany'> | StagedReadModels;
 
 const keyOf = (collection: string, id: string) => `${collection}\u0000${id}`;
-
-/**
- * The documents this runner committed or fetched, newest last, at most `capacity`: a batch reads from the
- * store only what is not here. Sound because a projection's documents are written by its runner alone;
- * a promoted rebuild or another projector moves the checkpoint, the next commit fails, and the cache is
- * cleared with it. `null` caches a document known not to exist.
- */
-class DocumentCache {
-  private readonly entries = new Map<string, ReadDocument | null>();
-
-  constructor(private readonly capacity: number) {}
-
-  /** undefined: not cached. */
-  get(key: string): ReadDocument | null | undefined {
-    const doc = this.entries.get(key);
-    if (doc !== undefined) {
-      this.entries.delete(key);
-      this.entries.set(key, doc);
-    }
-    return doc;
-  }
-
-  set(key: string, doc: ReadDocument | null): void {
-    if (this.capacity === 0) return;
-    this.entries.delete(key);
-    this.entries.set(key, doc);
-    if (this.entries.size > this.capacity) {
-      for (const oldest of this.entries.keys()) {
-        this.entries.delete(oldest);
-        if (this.entries.size <= this.capacity) break;
-      }
-    }
-  }
-
-  clear(): void {
-    this.entries.clear();
-  }
-}
 
 interface AppliedBatch {
   /** The last version of each document changed by the applied events. */
@@ -74,15 +33,14 @@ interface AppliedBatch {
 }
 
 /**
- * Applies one batch: fetches every document the batch's events name that the cache does not hold (one
- * getMany per collection; never those of write-once collections), then applies the events in order over
- * an overlay of this batch's own changes. Pure apart from the reads. Returns the changes up to (excluding)
- * a failing event, and the failure.
+ * Applies one batch: fetches every document the batch's events name (one getMany per collection; never
+ * those of write-once collections), then applies the events in order over an overlay of this batch's own
+ * changes. Pure apart from the reads. Returns the changes up to (excluding) a failing event, and the
+ * failure. (Keeping documents between batches instead was measured slower, live and in rebuilds.)
  */
 async function applyBatch(
   projection: Projection,
   target: ProjectionTarget,
-  cache: DocumentCache,
   writeOnce: ReadonlySet<string>,
   events: readonly StoredEvent[],
 ): Promise<AppliedBatch> {
@@ -94,13 +52,6 @@ async function applyBatch(
     keysByEvent.push(keys);
     for (const { collection, id } of keys) {
       if (writeOnce.has(collection)) continue;
-      const key = keyOf(collection, id);
-      if (documents.has(key)) continue;
-      const cached = cache.get(key);
-      if (cached !== undefined) {
-        documents.set(key, cached);
-        continue;
-      }
       let ids = wanted.get(collection);
       if (!ids) wanted.set(collection, (ids = new Set()));
       ids.add(id);
@@ -108,11 +59,7 @@ async function applyBatch(
   }
   for (const [collection, ids] of wanted) {
     const found = await target.getMany(collection, [...ids]);
-    for (const id of ids) {
-      const doc = found.get(id) ?? null;
-      documents.set(keyOf(collection, id), doc);
-      cache.set(keyOf(collection, id), doc);
-    }
+    for (const id of ids) documents.set(keyOf(collection, id), found.get(id) ?? null);
   }
   // Only the last version of each document is written: a batch often holds a whole stream's history.
   const latest = new Map<string, DocumentChange>();
@@ -161,7 +108,6 @@ export class ProjectionRunner {
   private running: Promise<void> | undefined;
   private stopping = false;
   private readonly batchSize: number;
-  private readonly cache: DocumentCache;
   private readonly writeOnce: ReadonlySet<string>;
 
   constructor(
@@ -171,7 +117,6 @@ export class ProjectionRunner {
     private readonly options: ProjectionRunnerOptions = {},
   ) {
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-    this.cache = new DocumentCache(options.cacheSize ?? DEFAULT_CACHE_SIZE);
     this.writeOnce = new Set(
       projection.collections.filter((spec) => spec.writeOnce).map((spec) => spec.name),
     );
@@ -224,8 +169,6 @@ export class ProjectionRunner {
    * `batchSize`; `onProgress` after each commit.
    */
   async catchUp(onProgress?: (position: bigint, applied: number) => void, until?: bigint): Promise<number> {
-    // Whatever was cached may have been written over while this runner was not following.
-    this.cache.clear();
     let position = await this.target.checkpoint(this.projection.name);
     const head = until ?? (await this.eventStore.headPosition());
     let applied = 0;
@@ -245,7 +188,6 @@ export class ProjectionRunner {
   private async follow(): Promise<void> {
     while (!this.stopping) {
       let checkpoint: bigint;
-      this.cache.clear();
       try {
         checkpoint = await this.target.checkpoint(this.projection.name);
         const head = await this.eventStore.headPosition();
@@ -333,25 +275,12 @@ export class ProjectionRunner {
     const { changes, applied, error } = await applyBatch(
       this.projection,
       this.target,
-      this.cache,
       this.writeOnce,
       events,
     );
     const last = applied > 0 ? events[applied - 1] : undefined;
     const to = last ? last.position : from;
-    if (to !== from || changes.length > 0) {
-      try {
-        await this.target.commit(this.projection.name, from, to, changes);
-      } catch (commitError) {
-        this.cache.clear();
-        throw commitError;
-      }
-      for (const change of changes) {
-        if (!this.writeOnce.has(change.collection)) {
-          this.cache.set(keyOf(change.collection, change.id), change.doc);
-        }
-      }
-    }
+    if (to !== from || changes.length > 0) await this.target.commit(this.projection.name, from, to, changes);
     if (last) this.update({ position: to.toString(), lastRecordedAt: last.metadata.recordedAt });
     if (error !== undefined) {
       const failed = events[applied];

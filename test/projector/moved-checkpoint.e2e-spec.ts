@@ -7,9 +7,10 @@ import { ALL_PROJECTIONS, ProjectionRunner, type ReadDocument, type ReadModelSto
 import { SqliteReadModelStore } from '@app/read-store';
 import { appendLedgerHistory } from '../../bench/support/ledger-history';
 
-// The runner keeps documents between batches instead of reading them back. These tests move a
-// projection's checkpoint and documents behind a runner's back, as a second runner (compare mode, another
-// process, a promoted rebuild) does, and check the runner never applies events over what it remembered.
+// These tests move a projection's checkpoint and documents behind a runner's back, as a second runner
+// (compare mode, another process, a promoted rebuild) does, and check that the runner then applies events
+// over the documents as stored, never over what it saw before: a runner that kept documents between
+// batches got this wrong until it forgot them whenever its checkpoint could have moved.
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -23,7 +24,7 @@ async function allDocuments(store: ReadModelStore, collections: string[]): Promi
   return docs;
 }
 
-describe('projection runner document cache', () => {
+describe('projection runner whose checkpoint moved under it', () => {
   let dir: string;
   let db: Database;
   let eventStore: SqliteEventStore;
@@ -70,7 +71,7 @@ describe('projection runner document cache', () => {
     }
   }
 
-  it('forgets what it cached when another runner moved the projection on (catch-up)', async () => {
+  it('resumes over the stored documents when another runner moved the projection on (catch-up)', async () => {
     const first = head / 3n;
     const second = (head * 2n) / 3n;
     const docs: ReadDocument[] = [];
@@ -93,7 +94,7 @@ describe('projection runner document cache', () => {
     expect(docs).toEqual(await fromZero());
   });
 
-  it('forgets what it cached when a rebuild promoted under it moves the checkpoint back', async () => {
+  it('resumes over the stored documents when a rebuild promoted under it moves the checkpoint back', async () => {
     const middle = head / 2n;
     const runners = ALL_PROJECTIONS.map(
       (projection) => new ProjectionRunner(projection, eventStore, store, { batchSize: 100 }),
