@@ -13,7 +13,7 @@ import {
 } from './metric-groups';
 import { REFUND_SUCCEEDED, REFUND_TERMINAL, type MetricsSnapshot } from './metrics-snapshot';
 import { describeDurations } from './statistics/descriptive';
-import { kaplanMeier } from './statistics/kaplan-meier';
+import { kaplanMeier, kaplanMeierQuantiles } from './statistics/kaplan-meier';
 
 export const METRIC_NAMES = [
   'resolution-time',
@@ -86,6 +86,8 @@ interface Context {
   curvePoints: number;
   /** The resolved-only (responded-only) figures; the overview shows none. */
   observedFigures: boolean;
+  /** Kaplan–Meier quantile values only, no bands or curve: all the overview shows of them. */
+  quantilesOnly?: boolean;
   /** The issue population split into groups, computed once per answer (the overview reuses it). */
   issueGroups?: Group[];
 }
@@ -132,7 +134,17 @@ function issueMatches({ snapshot, params }: Context, row: number): boolean {
   );
 }
 
+const SUMMARY_PS = [0.5, 0.75, 0.9];
+
 function survival(context: Context, times: Float64Array, events: Uint8Array, observed: Float64Array) {
+  if (context.quantilesOnly) {
+    const [median, p75, p90] = kaplanMeierQuantiles(times, events, SUMMARY_PS).map((value) => ({
+      value,
+      lower: null,
+      upper: null,
+    }));
+    return { km: { median, p75, p90, curve: [] }, observed: null };
+  }
   const km = kaplanMeier(times, events, context.curvePoints);
   return {
     km: { median: km.median, p75: km.p75, p90: km.p90, curve: km.curve },
@@ -576,6 +588,7 @@ function overviewGroups(overviewContext: Context): MetricGroup[] {
   const context: Context = {
     ...overviewContext,
     observedFigures: false,
+    quantilesOnly: true,
     params: { ...overviewContext.params, curvePoints: MIN_CURVE_POINTS },
   };
   const resolution = issueGroups(context, resolutionTime);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describeDurations } from './descriptive';
 import {
+  kaplanMeierQuantiles,
   kaplanMeier,
   kaplanMeierTable,
   stepQuantiles,
@@ -359,5 +360,25 @@ describe('thinCurve', () => {
   it('refuses fewer than 2 points', () => {
     expect(() => thinCurve([], 1)).toThrow(RangeError);
     expect(() => thinCurve([], 2.5)).toThrow(RangeError);
+  });
+});
+
+describe('kaplanMeierQuantiles', () => {
+  it('gives exactly the quantile values of kaplanMeier, ties, censoring and unreached levels included', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.boolean()), { maxLength: 150 }),
+        (observations) => {
+          const times = observations.map(([time]) => time);
+          const events = observations.map(([, event]) => event);
+          const full = kaplanMeier(times, events);
+          expect(kaplanMeierQuantiles(times, events, [0.5, 0.75, 0.9])).toEqual([
+            full.median.value,
+            full.p75.value,
+            full.p90.value,
+          ]);
+        },
+      ),
+    );
   });
 });

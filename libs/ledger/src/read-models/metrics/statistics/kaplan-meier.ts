@@ -309,6 +309,48 @@ export function kaplanMeier(
   return { ...estimates(table), curve: picked.map(point) };
 }
 
+/**
+ * The Kaplan–Meier p-quantiles alone, with no confidence band and no curve (the overview's medians): the
+ * same values as kaplanMeier()'s, from the same sort and product, without the Greenwood and band work per
+ * row that dominates a grouped answer.
+ */
+export function kaplanMeierQuantiles(
+  times: ArrayLike<number>,
+  events: ArrayLike<number | boolean>,
+  ps: readonly number[],
+): (number | null)[] {
+  const { eventTimes, censorTimes } = sortedTimes(times, events);
+  const time = new Float64Array(times.length);
+  const survival = new Float64Array(times.length);
+  let e = 0;
+  let c = 0;
+  let rows = 0;
+  let remaining = times.length;
+  let s = 1;
+  while (e < eventTimes.length || c < censorTimes.length) {
+    const t = Math.min(
+      e < eventTimes.length ? eventTimes[e] : Infinity,
+      c < censorTimes.length ? censorTimes[c] : Infinity,
+    );
+    let d = 0;
+    while (e < eventTimes.length && eventTimes[e] === t) {
+      d++;
+      e++;
+    }
+    let k = 0;
+    while (c < censorTimes.length && censorTimes[c] === t) {
+      k++;
+      c++;
+    }
+    if (d > 0) s *= (remaining - d) / remaining;
+    time[rows] = t;
+    survival[rows] = s;
+    rows++;
+    remaining -= d + k;
+  }
+  return stepQuantiles(time.subarray(0, rows), survival.subarray(0, rows), ps, QUANTILE_TOLERANCE, true);
+}
+
 /** Indices from..to (inclusive) of the points thinCurve keeps; all of them when they fit. */
 function pickCurveIndices(
   from: number,
