@@ -312,7 +312,8 @@ export function kaplanMeier(
 /**
  * The Kaplan–Meier p-quantiles alone, with no confidence band and no curve (the overview's medians): the
  * same values as kaplanMeier()'s, from the same sort and product, without the Greenwood and band work per
- * row that dominates a grouped answer.
+ * row that dominates a grouped answer. Its walk over the distinct times repeats kaplanMeierTable's on
+ * purpose: one walker shared through a callback per row measured 10–20% slower (bench:kaplan-meier).
  */
 export function kaplanMeierQuantiles(
   times: ArrayLike<number>,
