@@ -19,24 +19,15 @@ const DEFAULT_CHURN_WINDOW_DAYS = 30;
 const invalid = (field: string, message: string) =>
   ProblemError.of('validation-failed', `${field}: ${message}`, { errors: [{ field, message }] });
 
-/**
- * An instant of an ISO-8601 date-time or date. ISO forms without a calendar instant (week dates `2026-W10`,
- * ordinal dates, an hour alone) pass the DTO's check but not Date.parse: refused here, never a 500.
- */
-function instant(field: 'asOf' | 'from' | 'to', iso: string | undefined): number | undefined {
-  if (iso === undefined) return undefined;
-  const at = Date.parse(iso);
-  if (Number.isNaN(at)) {
-    throw invalid(field, 'must be a calendar date-time such as 2026-03-01T09:00:00Z');
-  }
-  return at;
-}
+/** The DTO's IsInstant has already refused ISO-8601 forms Date cannot read (week and ordinal dates). */
+const instant = (iso: string | undefined): number | undefined =>
+  iso === undefined ? undefined : Date.parse(iso);
 
 function paramsOf(query: MetricsQueryDto & { window?: string; curvePoints?: string }): MetricParams {
   const params: MetricParams = {
-    asOf: instant('asOf', query.asOf) ?? Date.now(),
-    from: instant('from', query.from),
-    to: instant('to', query.to),
+    asOf: instant(query.asOf) ?? Date.now(),
+    from: instant(query.from),
+    to: instant(query.to),
     category: query.category,
     channel: query.channel,
     priority: query.priority,
