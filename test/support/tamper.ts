@@ -1,21 +1,10 @@
 import { createHash } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
+import type { EventRow } from '@app/event-store';
 import { canonicalEventBytes, canonicalize } from '@app/ledger';
 
-export interface StoredRow {
-  position: number;
-  stream: string;
-  revision: number;
-  event_id: string;
-  type: string;
-  schema_version: number;
-  data: string;
-  metadata: string;
-  canonical: string;
-  hash: string;
-  recorded_at: string;
-  idempotency_key: string | null;
-}
+/** A row of the events table, as the tampering tests read and rewrite it. */
+export type StoredRow = EventRow;
 
 /**
  * Tampering applied straight to the SQLite file, as someone with write access to the disk would: with its

@@ -1,4 +1,5 @@
 export * from './sqlite/open-sqlite';
+export type { EventRow } from './sqlite/event-row';
 export * from './sqlite/sqlite-event-store';
 export * from './sqlite/sqlite-idempotency-store';
 export * from './sqlite/sqlite-digest-store';
