@@ -25,6 +25,7 @@ import {
   type NewEvent,
 } from '@app/ledger';
 import { appendLedgerHistory } from './support/ledger-history';
+import { percentile } from './support/percentile';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const VERIFY_RUNS = Number(process.env.BENCH_VERIFY_RUNS ?? 3);
@@ -32,8 +33,6 @@ const STREAM_EVENTS = 10_000;
 const REPLAYS = Number(process.env.BENCH_REPLAYS ?? 100);
 const PROOFS = Number(process.env.BENCH_PROOFS ?? 2000);
 
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const median = (values: number[]) =>
   percentile(
     [...values].sort((a, b) => a - b),

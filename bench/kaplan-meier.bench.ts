@@ -6,6 +6,7 @@
  */
 import { describeDurations } from '../libs/ledger/src/read-models/metrics/statistics/descriptive';
 import { kaplanMeier } from '../libs/ledger/src/read-models/metrics/statistics/kaplan-meier';
+import { percentile } from './support/percentile';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);
 
@@ -31,10 +32,6 @@ function durations(n: number, wholeSeconds: boolean) {
     events[i] = random() < 0.85 ? 1 : 0;
   }
   return { times, events };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 function measure(label: string, runs: number, work: () => unknown) {

@@ -2,9 +2,10 @@
  * npm run bench:metrics — latency of every /metrics route over HTTP, without and with groupBy, on a ledger
  * of 100,000 issues (default): the history is appended to the event store and projected by the real
  * projector (every projection, so the server starts caught up). The server runs pinned to CPU 0, this
- * client to CPU 1; requests go one at a time, so latency is the server's.
+ * client to CPU 1; requests go one at a time, so latency is the server's. Each row first sends every request kind
+ * it measures twice, unmeasured (a kind's first answers in a process include compiling its code paths).
  *
- *   BENCH_ISSUES=100000 BENCH_REQUESTS=100 npm run bench:metrics
+ *   BENCH_ISSUES=100000 BENCH_REQUESTS=200 npm run bench:metrics
  *   BENCH_MILLION=1 npm run bench:metrics     # also 1,000,000 issues (see below), about 10 minutes
  *
  * The 1,000,000-issue data set is built faster: the same generated histories go through the metrics
@@ -28,9 +29,10 @@ import {
 } from '@app/ledger';
 import { SqliteReadModelStore } from '@app/read-store';
 import { appendLedgerHistory, ledgerHistory } from './support/ledger-history';
+import { percentile } from './support/percentile';
 
 const ISSUES = Number(process.env.BENCH_ISSUES ?? 100_000);
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 100);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
 const MILLION = process.env.BENCH_MILLION === '1';
 const MILLION_REQUESTS = Number(process.env.BENCH_MILLION_REQUESTS ?? 20);
 const ROOT = join(__dirname, '..');
@@ -65,10 +67,6 @@ const GROUPINGS = [
   'agent,category',
 ];
 const CHURN_GROUPINGS = [...GROUPINGS, 'resolutionBucket', 'sla', 'category,resolutionBucket'];
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 const metrics = () => {
   const projection = ALL_PROJECTIONS.find((candidate) => candidate.name === 'metrics');
@@ -216,14 +214,17 @@ async function measureServer(dir: string, requests: number): Promise<Row[]> {
     for (const route of ROUTES) {
       const groupings = route === 'churn' ? CHURN_GROUPINGS : GROUPINGS;
       for (const grouped of [false, true]) {
-        for (let i = 0; i < 3; i++) await call(`/metrics/${route}`);
+        const path = (i: number) =>
+          grouped ? `/metrics/${route}?groupBy=${groupings[i % groupings.length]}` : `/metrics/${route}`;
+        // Warm-up, not measured: each request kind of the row twice, so that a kind's first answers in
+        // this process (the JIT compiling its code paths, scratch buffers growing: up to 100 ms once)
+        // are not taken for its steady-state latency.
+        const kinds = grouped ? groupings.length : 1;
+        for (let i = 0; i < 2 * Math.max(kinds, 2); i++) await call(path(i));
         const times: number[] = [];
         let bytes = 0;
         for (let i = 0; i < requests; i++) {
-          const path = grouped
-            ? `/metrics/${route}?groupBy=${groupings[i % groupings.length]}`
-            : `/metrics/${route}`;
-          const r = await call(path);
+          const r = await call(path(i));
           times.push(r.ms);
           bytes += r.bytes;
         }

@@ -13,16 +13,13 @@ import { openSqlite, SqliteEventStore, SqliteDigestStore } from '@app/event-stor
 import { ALL_PROJECTIONS, ProjectorHost, MerkleTreeBuilder } from '@app/ledger';
 import { SqliteReadModelStore } from '@app/read-store';
 import { appendLedgerHistory } from './support/ledger-history';
+import { percentile } from './support/percentile';
 
 const ISSUES = Number(process.env.BENCH_ISSUES ?? 100_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const ROOT = join(__dirname, '..');
 // About 7 events per issue and 5 per charge at this mix (20% charges).
 const EVENTS = Math.round((ISSUES / 0.78) * 6.2);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 async function main() {
   try {

@@ -2,18 +2,23 @@ import { CHANNELS, ESCALATION_TARGETS, ISSUE_CATEGORIES, PRIORITIES } from '../.
 import type { SlaTargets } from '../sla/sla';
 import {
   groupItems,
-  type Group,
+  type GroupedRows,
+  layOutGroups,
   slaState,
   DAY_MS,
   type GroupDimension,
   type ItemFrame,
-  scratchFloat64,
   scratchInt32,
-  scratchUint8,
+  seconds,
 } from './metric-groups';
 import { REFUND_SUCCEEDED, REFUND_TERMINAL, type MetricsSnapshot } from './metrics-snapshot';
-import { describeDurations } from './statistics/descriptive';
-import { kaplanMeier, kaplanMeierQuantiles } from './statistics/kaplan-meier';
+import { describeDurations, describeSortedDurations } from './statistics/descriptive';
+import {
+  kaplanMeierOfSorted,
+  kaplanMeierQuantilesOfSorted,
+  type SortedObservations,
+} from './statistics/kaplan-meier';
+import { issueStates, OPEN, openAges, resolutionObservations, responseObservations } from './sorted-times';
 
 export const METRIC_NAMES = [
   'resolution-time',
@@ -71,9 +76,6 @@ const MIN_CURVE_POINTS = 2;
 /** Reactivated customers listed per churn group. */
 export const MAX_LISTED_CUSTOMERS = 100;
 
-/** Durations are whole seconds (business times carry milliseconds nobody reports on). */
-const seconds = (ms: number) => Math.max(0, Math.round(ms / 1000));
-
 const rate = (part: number, whole: number): number | null => (whole === 0 ? null : part / whole);
 
 interface Context {
@@ -89,7 +91,9 @@ interface Context {
   /** Kaplan–Meier quantile values only, no bands or curve: all the overview shows of them. */
   quantilesOnly?: boolean;
   /** The issue population split into groups, computed once per answer (the overview reuses it). */
-  issueGroups?: Group[];
+  issueGroups?: GroupedRows;
+  /** issueStates of those groups' rows at asOf. */
+  issueStates?: Uint8Array;
 }
 
 const issueFrame = (snapshot: MetricsSnapshot): ItemFrame => ({
@@ -136,244 +140,243 @@ function issueMatches({ snapshot, params }: Context, row: number): boolean {
 
 const SUMMARY_PS = [0.5, 0.75, 0.9];
 
-function survival(context: Context, times: Float64Array, events: Uint8Array, observed: Float64Array) {
+function survival(context: Context, observations: SortedObservations) {
   if (context.quantilesOnly) {
-    const [median, p75, p90] = kaplanMeierQuantiles(times, events, SUMMARY_PS).map((value) => ({
+    const [median, p75, p90] = kaplanMeierQuantilesOfSorted(observations, SUMMARY_PS).map((value) => ({
       value,
       lower: null,
       upper: null,
     }));
     return { km: { median, p75, p90, curve: [] }, observed: null };
   }
-  const km = kaplanMeier(times, events, context.curvePoints);
+  const km = kaplanMeierOfSorted(observations, context.curvePoints);
   return {
     km: { median: km.median, p75: km.p75, p90: km.p90, curve: km.curve },
-    observed: context.observedFigures ? describeDurations(observed) : null,
+    // The observed ends alone are the event times, sorted already.
+    observed: context.observedFigures ? describeSortedDurations(observations.eventTimes) : null,
   };
 }
 
-function resolutionTime(context: Context, rows: Int32Array): Figures {
-  const { f } = context.snapshot.issues;
-  const { asOf } = context.params;
-  const times = scratchFloat64('km:times', rows.length);
-  const events = scratchUint8('km:events', rows.length);
-  const resolvedTimes = scratchFloat64('km:observed', rows.length);
-  let resolved = 0;
-  const { firstResolvedAt, openedAt } = f;
-  for (let k = 0; k < rows.length; k++) {
-    const row = rows[k];
-    const at = firstResolvedAt[row];
-    const done = at <= asOf;
-    times[k] = seconds((done ? at : asOf) - openedAt[row]);
-    events[k] = done ? 1 : 0;
-    if (done) resolvedTimes[resolved++] = times[k];
-  }
-  const { km, observed } = survival(context, times, events, resolvedTimes.subarray(0, resolved));
-  return {
-    issues: rows.length,
-    resolved,
-    open: rows.length - resolved,
-    km,
-    resolvedOnly: observed,
-  };
+/** What holds at asOf for each row of the answer's groups, computed once per answer. */
+function statesOf(context: Context, grouped: GroupedRows): Uint8Array {
+  const { snapshot, asOf } = context;
+  context.issueStates ??= issueStates(snapshot, grouped, asOf);
+  return context.issueStates;
 }
 
-function firstResponse(context: Context, rows: Int32Array): Figures {
-  const { f } = context.snapshot.issues;
-  const { asOf } = context.params;
-  const times = scratchFloat64('km:times', rows.length);
-  const events = scratchUint8('km:events', rows.length);
-  const respondedTimes = scratchFloat64('km:observed', rows.length);
-  let responded = 0;
-  const { firstContactAt, firstResolvedAt, openedAt } = f;
-  for (let k = 0; k < rows.length; k++) {
-    const row = rows[k];
-    const contact = firstContactAt[row];
-    const resolved = firstResolvedAt[row];
-    const resolvedFirst = resolved <= asOf && resolved < contact;
-    const answered = contact <= asOf && !resolvedFirst;
-    // Censored at asOf while open, at the resolution when resolved without a response.
-    const end = answered ? contact : resolved <= asOf ? resolved : asOf;
-    times[k] = seconds(end - openedAt[row]);
-    events[k] = answered ? 1 : 0;
-    if (answered) respondedTimes[responded++] = times[k];
-  }
-  const { km, observed } = survival(context, times, events, respondedTimes.subarray(0, responded));
-  return {
-    issues: rows.length,
-    responded,
-    censored: rows.length - responded,
-    km,
-    respondedOnly: observed,
-  };
-}
-
-function slaFigures(context: Context, rows: Int32Array): Figures {
-  const { f, i } = context.snapshot.issues;
-  const { asOf } = context.params;
-  const counts = { firstResponse: [0, 0, 0, 0], resolution: [0, 0, 0, 0] };
-  for (let k = 0; k < rows.length; k++) {
-    const row = rows[k];
-    const target = context.targets[PRIORITIES[i.priority[row]]];
-    const opened = f.openedAt[row];
-    counts.firstResponse[slaState(opened, f.firstContactAt[row], target.firstResponseMinutes, asOf)]++;
-    counts.resolution[slaState(opened, f.firstResolvedAt[row], target.resolutionMinutes, asOf)]++;
-  }
-  const clock = (c: number[]) => ({
-    met: c[0],
-    breached: c[1],
-    atRisk: c[2],
-    onTrack: c[3],
-    metRate: rate(c[0], c[0] + c[1]),
+function resolutionTime(context: Context, grouped: GroupedRows): Figures[] {
+  const observations = resolutionObservations(
+    context.snapshot,
+    grouped,
+    statesOf(context, grouped),
+    context.asOf,
+  );
+  return grouped.groups.map(({ items }, g) => {
+    const resolved = observations[g].eventTimes.length;
+    const { km, observed } = survival(context, observations[g]);
+    return { issues: items.length, resolved, open: items.length - resolved, km, resolvedOnly: observed };
   });
-  return {
-    issues: rows.length,
-    firstResponse: clock(counts.firstResponse),
-    resolution: clock(counts.resolution),
-  };
 }
 
-function reopens(context: Context, rows: Int32Array): Figures {
-  const { f } = context.snapshot.issues;
-  const { asOf } = context.params;
-  let resolved = 0;
-  let reopened = 0;
+function firstResponse(context: Context, grouped: GroupedRows): Figures[] {
+  const observations = responseObservations(
+    context.snapshot,
+    grouped,
+    statesOf(context, grouped),
+    context.asOf,
+  );
+  return grouped.groups.map(({ items }, g) => {
+    const responded = observations[g].eventTimes.length;
+    const { km, observed } = survival(context, observations[g]);
+    return {
+      issues: items.length,
+      responded,
+      censored: items.length - responded,
+      km,
+      respondedOnly: observed,
+    };
+  });
+}
+
+/**
+ * The issue metrics count for every group in one pass over the rows in row order, so that the columns are
+ * read front to back (a pass per group would jump across them): `width` counters per group, group g's from
+ * g * width. The loops stay in each metric: a shared loop calling back per row measured slower.
+ */
+const countersFor = (grouped: GroupedRows, width: number) => new Float64Array(grouped.groups.length * width);
+
+function slaFigures(context: Context, grouped: GroupedRows): Figures[] {
+  const { f, i } = context.snapshot.issues;
+  const { asOf } = context;
+  const { openedAt, firstContactAt, firstResolvedAt } = f;
+  const priority = i.priority;
+  const responseTarget = PRIORITIES.map((name) => context.targets[name].firstResponseMinutes);
+  const resolutionTarget = PRIORITIES.map((name) => context.targets[name].resolutionMinutes);
+  // Counters 0-3: first response met / breached / at risk / on track; 4-7: the same for resolution.
+  const counts = countersFor(grouped, 8);
+  const { rows, groupOfItem } = grouped;
   for (let k = 0; k < rows.length; k++) {
     const row = rows[k];
-    if (f.firstResolvedAt[row] <= asOf) resolved++;
-    if (f.firstReopenedAt[row] <= asOf) reopened++;
+    const base = groupOfItem[k] * 8;
+    const opened = openedAt[row];
+    counts[base + slaState(opened, firstContactAt[row], responseTarget[priority[row]], asOf)]++;
+    counts[base + 4 + slaState(opened, firstResolvedAt[row], resolutionTarget[priority[row]], asOf)]++;
   }
-  return { issues: rows.length, resolved, reopened, reopenRate: rate(reopened, resolved) };
+  const clock = (g: number, from: number) => {
+    const [met, breached, atRisk, onTrack] = [0, 1, 2, 3].map((state) => counts[g * 8 + from + state]);
+    return { met, breached, atRisk, onTrack, metRate: rate(met, met + breached) };
+  };
+  return grouped.groups.map(({ items }, g) => ({
+    issues: items.length,
+    firstResponse: clock(g, 0),
+    resolution: clock(g, 4),
+  }));
 }
 
-function escalations(context: Context, rows: Int32Array): Figures {
-  const { f } = context.snapshot.issues;
-  const { asOf } = context.params;
-  const columns = ESCALATION_TARGETS.map((to) => f[`escalated_${to}`]);
-  const perTarget = ESCALATION_TARGETS.map(() => 0);
-  let escalated = 0;
+function reopens(context: Context, grouped: GroupedRows): Figures[] {
+  const { firstResolvedAt, firstReopenedAt } = context.snapshot.issues.f;
+  const { asOf } = context;
+  const counts = countersFor(grouped, 2);
+  const { rows, groupOfItem } = grouped;
   for (let k = 0; k < rows.length; k++) {
     const row = rows[k];
+    const base = groupOfItem[k] * 2;
+    if (firstResolvedAt[row] <= asOf) counts[base]++;
+    if (firstReopenedAt[row] <= asOf) counts[base + 1]++;
+  }
+  return grouped.groups.map(({ items }, g) => {
+    const [resolved, reopened] = [counts[g * 2], counts[g * 2 + 1]];
+    return { issues: items.length, resolved, reopened, reopenRate: rate(reopened, resolved) };
+  });
+}
+
+function escalations(context: Context, grouped: GroupedRows): Figures[] {
+  const { f } = context.snapshot.issues;
+  const { asOf } = context;
+  const columns = ESCALATION_TARGETS.map((to) => f[`escalated_${to}`]);
+  const destinations = columns.length;
+  const width = 1 + destinations;
+  // Counter 0: escalated anywhere; 1 + d: to destination d.
+  const counts = countersFor(grouped, width);
+  const { rows, groupOfItem } = grouped;
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k];
+    const base = groupOfItem[k] * width;
     let any = false;
-    for (let d = 0; d < columns.length; d++) {
+    for (let d = 0; d < destinations; d++) {
       if (columns[d][row] <= asOf) {
-        perTarget[d]++;
+        counts[base + 1 + d]++;
         any = true;
       }
     }
-    if (any) escalated++;
+    if (any) counts[base]++;
   }
-  return {
-    issues: rows.length,
-    escalated,
-    escalationRate: rate(escalated, rows.length),
+  const counter = (g: number, c: number) => counts[g * width + c];
+  return grouped.groups.map(({ items }, g) => ({
+    issues: items.length,
+    escalated: counter(g, 0),
+    escalationRate: rate(counter(g, 0), items.length),
     byDestination: Object.fromEntries(
       ESCALATION_TARGETS.map((to, d) => [
         to,
-        { issues: perTarget[d], rate: rate(perTarget[d], rows.length) },
+        { issues: counter(g, 1 + d), rate: rate(counter(g, 1 + d), items.length) },
       ]),
     ),
-  };
+  }));
 }
 
-function csat(context: Context, rows: Int32Array): Figures {
+function csat(context: Context, grouped: GroupedRows): Figures[] {
   const { f, i } = context.snapshot.issues;
-  const { asOf } = context.params;
-  const distribution = [0, 0, 0, 0, 0];
-  let sum = 0;
-  let responses = 0;
+  const { asOf } = context;
+  const { feedbackAt } = f;
+  const scores = i.csat;
+  // Counters 0-4: scores 1-5; 5: their sum.
+  const counts = countersFor(grouped, 6);
+  const { rows, groupOfItem } = grouped;
   for (let k = 0; k < rows.length; k++) {
     const row = rows[k];
-    const score = i.csat[row];
-    if (score < 1 || !(f.feedbackAt[row] <= asOf)) continue;
-    distribution[score - 1]++;
-    sum += score;
-    responses++;
+    const score = scores[row];
+    if (score < 1 || !(feedbackAt[row] <= asOf)) continue;
+    const base = groupOfItem[k] * 6;
+    counts[base + score - 1]++;
+    counts[base + 5] += score;
   }
-  const satisfied = distribution[3] + distribution[4];
-  return {
-    issues: rows.length,
-    responses,
-    average: responses === 0 ? null : sum / responses,
-    distribution: Object.fromEntries(distribution.map((count, d) => [String(d + 1), count])),
-    satisfied,
-    satisfiedShare: rate(satisfied, responses),
-  };
+  return grouped.groups.map(({ items }, g) => {
+    const distribution = [0, 1, 2, 3, 4].map((d) => counts[g * 6 + d]);
+    const responses = distribution.reduce((sum, count) => sum + count, 0);
+    const satisfied = distribution[3] + distribution[4];
+    return {
+      issues: items.length,
+      responses,
+      average: responses === 0 ? null : counts[g * 6 + 5] / responses,
+      distribution: Object.fromEntries(distribution.map((count, d) => [String(d + 1), count])),
+      satisfied,
+      satisfiedShare: rate(satisfied, responses),
+    };
+  });
 }
 
-function firstContactResolution(context: Context, rows: Int32Array): Figures {
-  const { f } = context.snapshot.issues;
-  const { asOf } = context.params;
-  let resolved = 0;
-  let oneTouch = 0;
-  let fcr = 0;
+function firstContactResolution(context: Context, grouped: GroupedRows): Figures[] {
+  const { firstResolvedAt, firstContactAt, secondContactAt, firstReopenedAt } = context.snapshot.issues.f;
+  const { asOf } = context;
+  // Counters: resolved, one touch (exactly one contact by asOf), first contact resolved (and not reopened).
+  const counts = countersFor(grouped, 3);
+  const { rows, groupOfItem } = grouped;
   for (let k = 0; k < rows.length; k++) {
     const row = rows[k];
-    if (!(f.firstResolvedAt[row] <= asOf)) continue;
-    resolved++;
-    const exactlyOne = f.firstContactAt[row] <= asOf && !(f.secondContactAt[row] <= asOf);
-    if (!exactlyOne) continue;
-    oneTouch++;
-    if (!(f.firstReopenedAt[row] <= asOf)) fcr++;
+    if (!(firstResolvedAt[row] <= asOf)) continue;
+    const base = groupOfItem[k] * 3;
+    counts[base]++;
+    if (!(firstContactAt[row] <= asOf) || secondContactAt[row] <= asOf) continue;
+    counts[base + 1]++;
+    if (!(firstReopenedAt[row] <= asOf)) counts[base + 2]++;
   }
-  return {
-    issues: rows.length,
-    resolved,
-    firstContactResolved: fcr,
-    firstContactResolutionRate: rate(fcr, resolved),
-    oneTouch,
-    oneTouchRate: rate(oneTouch, resolved),
-  };
+  return grouped.groups.map(({ items }, g) => {
+    const [resolved, oneTouch, fcr] = [0, 1, 2].map((c) => counts[g * 3 + c]);
+    return {
+      issues: items.length,
+      resolved,
+      firstContactResolved: fcr,
+      firstContactResolutionRate: rate(fcr, resolved),
+      oneTouch,
+      oneTouchRate: rate(oneTouch, resolved),
+    };
+  });
 }
 
 export const BACKLOG_BUCKETS = ['under_1d', '1d_to_3d', '3d_to_7d', '7d_to_30d', 'over_30d'] as const;
 const BACKLOG_LIMITS = [1, 3, 7, 30].map((days) => days * DAY_MS);
 
-/** Whether an issue row is open at asOf: never settled by then, or reopened last. */
-function isOpenAt(snapshot: MetricsSnapshot, row: number, asOf: number): boolean {
-  const { f } = snapshot.issues;
-  // Never reopened (NaN): open until it first settled. Only reopened issues replay their transitions.
-  if (!(f.firstReopenedAt[row] <= asOf)) return !(f.settledAt[row] <= asOf);
-  const transitions = snapshot.reopenedTransitions.get(row) ?? [];
-  let latest: { to: number; at: number } | null = null;
-  for (const transition of transitions) {
-    // Ledger order breaks ties of business time: the later recorded wins.
-    if (transition.at <= asOf && (latest === null || transition.at >= latest.at)) latest = transition;
-  }
-  return latest === null || latest.to === 0;
-}
-
-function backlog(context: Context, rows: Int32Array): Figures {
-  const { snapshot } = context;
-  const { asOf } = context.params;
-  const buckets = BACKLOG_BUCKETS.map(() => 0);
-  const ages = scratchFloat64('backlog:ages', rows.length);
-  let open = 0;
+function backlog(context: Context, grouped: GroupedRows): Figures[] {
+  const { snapshot, asOf } = context;
   const { openedAt } = snapshot.issues.f;
+  const states = statesOf(context, grouped);
+  const width = BACKLOG_BUCKETS.length;
+  const buckets = countersFor(grouped, width);
+  const { rows, groupOfItem } = grouped;
   for (let k = 0; k < rows.length; k++) {
     const row = rows[k];
-    if (!isOpenAt(snapshot, row, asOf)) continue;
+    if ((states[row] & OPEN) === 0) continue;
     const age = asOf - openedAt[row];
     let bucket = 0;
     while (bucket < BACKLOG_LIMITS.length && age >= BACKLOG_LIMITS[bucket]) bucket++;
-    buckets[bucket]++;
-    ages[open++] = seconds(age);
+    buckets[groupOfItem[k] * width + bucket]++;
   }
-  const openAges = ages.subarray(0, open);
-  let oldest: number | null = null;
-  for (let k = 0; k < open; k++) if (oldest === null || openAges[k] > oldest) oldest = openAges[k];
-  const age = describeDurations(openAges);
-  return {
-    issues: rows.length,
-    open,
-    byAge: Object.fromEntries(BACKLOG_BUCKETS.map((name, b) => [name, buckets[b]])),
-    ageSeconds: {
-      mean: age.mean,
-      median: age.median,
-      p90: age.p90,
-      max: oldest,
-    },
-  };
+  const ages = openAges(snapshot, grouped, states, asOf);
+  return grouped.groups.map(({ items }, g) => {
+    const age = describeSortedDurations(ages[g]);
+    return {
+      issues: items.length,
+      open: ages[g].length,
+      byAge: Object.fromEntries(BACKLOG_BUCKETS.map((name, b) => [name, buckets[g * width + b]])),
+      ageSeconds: {
+        mean: age.mean,
+        median: age.median,
+        p90: age.p90,
+        max: ages[g].length === 0 ? null : ages[g][ages[g].length - 1],
+      },
+    };
+  });
 }
 
 function inPeriod(params: MetricParams, at: number): boolean {
@@ -518,10 +521,14 @@ function churnAnswer(context: Context): MetricGroup[] {
           continue;
         }
         const facts = snapshot.churn.get(i.customer[row]);
-        const churn = facts?.churns
-          .filter((c) => c.at >= opened && c.at <= opened + windowMs)
-          .sort((a, b) => a.at - b.at)[0];
-        if (churn === undefined || facts === undefined) continue;
+        if (facts === undefined) continue;
+        // The first churn within the window (the earliest recorded among equal times).
+        let churn: (typeof facts.churns)[number] | undefined;
+        for (const candidate of facts.churns) {
+          if (candidate.at < opened || candidate.at > opened + windowMs) continue;
+          if (churn === undefined || candidate.at < churn.at) churn = candidate;
+        }
+        if (churn === undefined) continue;
         churned++;
         if (churn.voluntary) voluntary++;
         if (facts.reactivations.some((at) => at >= churn.at && at <= asOf)) {
@@ -549,7 +556,8 @@ function churnAnswer(context: Context): MetricGroup[] {
   );
 }
 
-type IssueMetric = (context: Context, rows: Int32Array) => Figures;
+/** The figures of every group, in the groups' order. */
+type IssueMetric = (context: Context, grouped: GroupedRows) => Figures[];
 const ISSUE_METRICS: Partial<Record<MetricName, IssueMetric>> = {
   'resolution-time': resolutionTime,
   'first-response': firstResponse,
@@ -562,24 +570,30 @@ const ISSUE_METRICS: Partial<Record<MetricName, IssueMetric>> = {
 };
 
 function issueGroups(context: Context, metric: IssueMetric): MetricGroup[] {
-  context.issueGroups ??= groupItems(
-    issuePopulation(context, 'issues'),
-    context.params.groupBy,
-    issueFrame(context.snapshot),
-    context,
-    'issues',
-  );
-  const groups = context.issueGroups;
+  if (context.issueGroups === undefined) {
+    const population = issuePopulation(context, 'issues');
+    const groups = groupItems(
+      population,
+      context.params.groupBy,
+      issueFrame(context.snapshot),
+      context,
+      'issues',
+    );
+    context.issueGroups = layOutGroups(population, groups, context.snapshot.issues.size, 'issues');
+  }
+  const grouped = context.issueGroups;
   context.curvePoints =
     context.params.curvePoints ??
-    Math.max(MIN_CURVE_POINTS, Math.min(MAX_CURVE_POINTS, Math.floor(CURVE_POINT_BUDGET / groups.length)));
-  return groups.map(({ key, items }) => ({ key, ...metric(context, items) }));
+    Math.max(
+      MIN_CURVE_POINTS,
+      Math.min(MAX_CURVE_POINTS, Math.floor(CURVE_POINT_BUDGET / grouped.groups.length)),
+    );
+  const figures = metric(context, grouped);
+  return grouped.groups.map(({ key }, g) => ({ key, ...figures[g] }));
 }
 
-const pick = (figures: Figures | undefined, path: string): unknown =>
-  path
-    .split('.')
-    .reduce<unknown>((value, field) => (value as Record<string, unknown> | undefined)?.[field], figures) ??
+const pick = (figures: Figures | undefined, path: readonly string[]): unknown =>
+  path.reduce<unknown>((value, field) => (value as Record<string, unknown> | undefined)?.[field], figures) ??
   null;
 
 /** The dashboard's headline numbers: a few figures of each metric, for the same groups. */
@@ -630,23 +644,31 @@ function overviewGroups(overviewContext: Context): MetricGroup[] {
     ],
     ['churn', churnAnswer(context), { customers: 'customers', churnRate: 'churnRate', pending: 'pending' }],
   ];
+  // The issue metrics share their groups' key objects: each is serialised once.
+  const ids = new Map<Record<string, string | null>, string>();
+  const idOf = (key: Record<string, string | null>) => {
+    let id = ids.get(key);
+    if (id === undefined) ids.set(key, (id = JSON.stringify(key)));
+    return id;
+  };
   const merged = new Map<string, MetricGroup>();
   for (const [, groups] of parts) {
     for (const group of groups) {
-      const id = JSON.stringify(group.key);
+      const id = idOf(group.key);
       if (!merged.has(id)) merged.set(id, { key: group.key });
     }
   }
   for (const [name, groups, fields] of parts) {
-    const byKey = new Map(groups.map((group) => [JSON.stringify(group.key), group]));
+    const paths = Object.entries(fields).map(([field, path]) => [field, path.split('.')] as const);
+    const byKey = new Map(groups.map((group) => [idOf(group.key), group]));
     for (const [id, target] of merged) {
       const source = byKey.get(id);
       if (name === 'issues') {
-        for (const [field, path] of Object.entries(fields)) target[field] = pick(source, path) ?? 0;
+        for (const [field, path] of paths) target[field] = pick(source, path) ?? 0;
       } else {
-        target[name] = Object.fromEntries(
-          Object.entries(fields).map(([field, path]) => [field, pick(source, path)]),
-        );
+        const figures: Figures = {};
+        for (const [field, path] of paths) figures[field] = pick(source, path);
+        target[name] = figures;
       }
     }
   }

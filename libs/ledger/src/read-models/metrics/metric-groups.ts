@@ -7,6 +7,9 @@ export const CHURN_DIMENSIONS = [...ISSUE_DIMENSIONS, 'resolutionBucket', 'sla']
 export type GroupDimension = (typeof CHURN_DIMENSIONS)[number];
 
 export const DAY_MS = 86_400_000;
+
+/** Durations are whole seconds (business times carry milliseconds nobody reports on). */
+export const seconds = (ms: number) => Math.max(0, Math.round(ms / 1000));
 const HOUR_MS = 3_600_000;
 
 export const RESOLUTION_BUCKETS = [
@@ -260,4 +263,36 @@ export function groupItems(
     key: Object.fromEntries(dimensions.map((name, d) => [name, labels[d](group.codes[d])])),
     items: group.items,
   }));
+}
+
+/**
+ * Groups laid over the rows they split, for metrics that aggregate every group in one pass in row order:
+ * the columns are then read front to back, where a pass per group would jump across all of them (each
+ * group's rows are spread over the whole table). `groupOfItem[k]` is the index in `groups` of `rows[k]`;
+ * `groupOf[row]` the same by table row, -1 outside every group; `starts[g]` is where group g begins when
+ * the groups' items are laid end to end. Views of scratch buffers, valid until the next call for the slot.
+ */
+export interface GroupedRows {
+  groups: Group[];
+  rows: Int32Array;
+  groupOfItem: Int32Array;
+  groupOf: Int32Array;
+  starts: Int32Array;
+}
+
+export function layOutGroups(
+  rows: Int32Array,
+  groups: Group[],
+  tableSize: number,
+  slot: string,
+): GroupedRows {
+  const groupOf = scratchInt32(`${slot}:groupOf`, tableSize).fill(-1);
+  const starts = new Int32Array(groups.length + 1);
+  groups.forEach(({ items }, g) => {
+    for (let k = 0; k < items.length; k++) groupOf[items[k]] = g;
+    starts[g + 1] = starts[g] + items.length;
+  });
+  const groupOfItem = scratchInt32(`${slot}:groupOfItem`, rows.length);
+  for (let k = 0; k < rows.length; k++) groupOfItem[k] = groupOf[rows[k]];
+  return { groups, rows, groupOfItem, groupOf, starts };
 }

@@ -157,7 +157,11 @@ export class MetricsSnapshot {
     [METRIC_CUSTOMERS]: -1,
   };
 
+  /** Counts ingested documents: whatever is derived from the rows (survival-inputs.ts) is valid for one version. */
+  version = 0;
+
   ingest(collection: string, doc: ReadDocument): void {
+    this.version++;
     if (collection === METRIC_ISSUES) this.putIssue(doc as unknown as MetricIssueDocument);
     else if (collection === METRIC_CHARGES) this.putCharge(doc as unknown as MetricChargeDocument);
     else if (collection === METRIC_CUSTOMERS) this.putCustomer(doc as unknown as MetricCustomerDocument);
@@ -201,6 +205,20 @@ export class MetricsSnapshot {
     i.agent[row] = agent === null ? -1 : this.agents.code(agent);
     i.customer[row] = this.customers.code(doc.customerId);
     for (const chargeId of doc.chargeIds) this.linkCharge(this.charges.code(chargeId), row);
+  }
+
+  /** Whether an issue row is open at asOf (in the backlog): never settled by then, or reopened last. */
+  isOpenAt(row: number, asOf: number): boolean {
+    const { f } = this.issues;
+    // Never reopened (NaN): open until it first settled. Only reopened issues replay their transitions.
+    if (!(f.firstReopenedAt[row] <= asOf)) return !(f.settledAt[row] <= asOf);
+    const transitions = this.reopenedTransitions.get(row) ?? [];
+    let latest: Transition | null = null;
+    for (const transition of transitions) {
+      // Ledger order breaks ties of business time: the later recorded wins.
+      if (transition.at <= asOf && (latest === null || transition.at >= latest.at)) latest = transition;
+    }
+    return latest === null || latest.to === 0;
   }
 
   /** The issue row a charge's refunds and disputes count for; -1 when no issue links it. */

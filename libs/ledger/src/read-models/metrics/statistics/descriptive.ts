@@ -30,17 +30,21 @@ export function empiricalQuantile(sorted: ArrayLike<number>, p: number): number 
 /** Over resolved durations only (the labelled "resolvedOnly" figures): null fields when empty. */
 export function describeDurations(values: ArrayLike<number>): DurationSummary {
   const copy = Float64Array.from(values);
-  let sum = 0;
   let negative = false;
   for (let i = 0; i < copy.length; i++) {
     if (!Number.isFinite(copy[i])) throw new RangeError(`values[${i}] = ${copy[i]} is not finite`);
-    sum += copy[i];
     if (copy[i] < 0) negative = true;
     copy[i] += 0;
   }
   // Durations are never negative unless business times were recorded out of order; sort those natively.
-  const sorted = negative ? copy.sort() : sortNonNegativeFloat64(copy);
+  return describeSortedDurations(negative ? copy.sort() : sortNonNegativeFloat64(copy));
+}
+
+/** describeDurations of values already sorted ascending (and finite). */
+export function describeSortedDurations(sorted: ArrayLike<number>): DurationSummary {
   const count = sorted.length;
+  let sum = 0;
+  for (let i = 0; i < count; i++) sum += sorted[i];
   return {
     count,
     mean: count === 0 ? null : sum / count,

@@ -78,13 +78,27 @@ function sortedTimes(times: ArrayLike<number>, events: ArrayLike<number | boolea
   return { eventTimes: sortNonNegativeFloat64(eventTimes), censorTimes: sortNonNegativeFloat64(censorTimes) };
 }
 
+/**
+ * Observations already split and sorted: `eventTimes` (ends observed) and `censorTimes` (right-censored), each
+ * ascending, finite and >= 0. What callers that get their times in order (the metrics, from orders kept per
+ * snapshot) hand over instead of sorting per query; kaplanMeier* on raw times produce these first.
+ */
+export interface SortedObservations {
+  eventTimes: ArrayLike<number>;
+  censorTimes: ArrayLike<number>;
+}
+
 /** The full product-limit table: what survfit returns as time, n.risk, n.event, n.censor, surv, std.err, lower, upper. */
 export function kaplanMeierTable(
   times: ArrayLike<number>,
   events: ArrayLike<number | boolean>,
 ): KaplanMeierTable {
-  const { eventTimes, censorTimes } = sortedTimes(times, events);
-  const n = times.length;
+  return kaplanMeierTableOfSorted(sortedTimes(times, events));
+}
+
+/** kaplanMeierTable of observations already sorted. */
+export function kaplanMeierTableOfSorted({ eventTimes, censorTimes }: SortedObservations): KaplanMeierTable {
+  const n = eventTimes.length + censorTimes.length;
   const time = new Float64Array(n);
   const atRisk = new Float64Array(n);
   const eventCounts = new Float64Array(n);
@@ -289,14 +303,23 @@ export function kaplanMeier(
   events: ArrayLike<number | boolean>,
   maxCurvePoints = Infinity,
 ): KaplanMeierSummary {
-  const table = kaplanMeierTable(times, events);
+  return kaplanMeierOfSorted(sortedTimes(times, events), maxCurvePoints);
+}
+
+/** kaplanMeier of observations already sorted. */
+export function kaplanMeierOfSorted(
+  observations: SortedObservations,
+  maxCurvePoints = Infinity,
+): KaplanMeierSummary {
+  const table = kaplanMeierTableOfSorted(observations);
+  const observed = observations.eventTimes.length + observations.censorTimes.length;
   const rows = table.time.length;
   // Curve index -1 is the synthetic origin point when no observation ends at 0.
   const withOrigin = rows > 0 && table.time[0] > 0;
   const first = withOrigin ? -1 : 0;
   const point = (i: number): CurvePoint =>
     i < 0
-      ? { t: 0, survival: 1, atRisk: times.length, events: 0, censored: 0 }
+      ? { t: 0, survival: 1, atRisk: observed, events: 0, censored: 0 }
       : {
           t: table.time[i],
           survival: table.survival[i],
@@ -320,13 +343,31 @@ export function kaplanMeierQuantiles(
   events: ArrayLike<number | boolean>,
   ps: readonly number[],
 ): (number | null)[] {
-  const { eventTimes, censorTimes } = sortedTimes(times, events);
-  const time = new Float64Array(times.length);
-  const survival = new Float64Array(times.length);
+  return kaplanMeierQuantilesOfSorted(sortedTimes(times, events), ps);
+}
+
+/**
+ * The step curve kaplanMeierQuantilesOfSorted searches, reused across calls: a grouped answer asks for
+ * hundreds of them, and fresh arrays of the population's size each time are what the collector then
+ * spends its time on. Safe because the search runs synchronously and returns no view of them.
+ */
+let quantileScratch = { time: new Float64Array(0), survival: new Float64Array(0) };
+
+/** kaplanMeierQuantiles of observations already sorted. */
+export function kaplanMeierQuantilesOfSorted(
+  { eventTimes, censorTimes }: SortedObservations,
+  ps: readonly number[],
+): (number | null)[] {
+  const n = eventTimes.length + censorTimes.length;
+  if (quantileScratch.time.length < n) {
+    const length = Math.max(n, 2 * quantileScratch.time.length);
+    quantileScratch = { time: new Float64Array(length), survival: new Float64Array(length) };
+  }
+  const { time, survival } = quantileScratch;
   let e = 0;
   let c = 0;
   let rows = 0;
-  let remaining = times.length;
+  let remaining = n;
   let s = 1;
   while (e < eventTimes.length || c < censorTimes.length) {
     const t = Math.min(

@@ -1,0 +1,217 @@
+import type { SortedObservations } from './statistics/kaplan-meier';
+import { sortRowsByKey } from './statistics/radix-sort';
+import { type GroupedRows, scratchFloat64, scratchUint8, seconds } from './metric-groups';
+import type { MetricsSnapshot } from './metrics-snapshot';
+
+/**
+ * Per-group times in ascending order without a sort per query: the Kaplan–Meier inputs of resolution time
+ * and first response, and the backlog's open ages. An issue's time to an end that happened by `asOf` is a
+ * fixed duration, and an issue still waiting at `asOf` is censored (or aged) at `asOf - openedAt`, which
+ * orders like `openedAt` backwards; seconds() never reverses an order. So three orders of the snapshot's
+ * rows, sorted once per snapshot version with their keys, give any `asOf` its sorted times in one walk each:
+ * keep the rows of the population whose end (or open clock) holds at `asOf` and append each to its group.
+ * The walks read the sorted keys front to back and, per row, only two small arrays: the row's group and its
+ * states at asOf (issueStates, one pass in row order).
+ */
+interface Order {
+  rows: Int32Array;
+  keys: Float64Array;
+}
+interface RowOrders {
+  /** Issues with a first resolution, keyed by seconds(firstResolvedAt - openedAt). */
+  byResolution: Order;
+  /** Issues with a first agent contact, keyed by seconds(firstContactAt - openedAt). */
+  byResponse: Order;
+  /** Every issue, keyed by openedAt - earliest (so that times before 1970 make no negative keys either). */
+  byOpened: Order;
+  earliest: number;
+}
+
+const cache = new WeakMap<MetricsSnapshot, { version: number; orders: RowOrders }>();
+
+function rowsBy(snapshot: MetricsSnapshot, key: (row: number) => number): Order {
+  const { size } = snapshot.issues;
+  const rows = new Int32Array(size);
+  const keys = new Float64Array(size);
+  let count = 0;
+  for (let row = 0; row < size; row++) {
+    const value = key(row);
+    // NaN: the end never happened; the row is left out of the order.
+    if (Number.isNaN(value)) continue;
+    rows[count] = row;
+    keys[count++] = value;
+  }
+  return sortRowsByKey(keys.subarray(0, count), rows.subarray(0, count));
+}
+
+function rowOrders(snapshot: MetricsSnapshot): RowOrders {
+  const cached = cache.get(snapshot);
+  if (cached !== undefined && cached.version === snapshot.version) return cached.orders;
+  const { openedAt, firstResolvedAt, firstContactAt } = snapshot.issues.f;
+  let earliest = Infinity;
+  for (let row = 0; row < snapshot.issues.size; row++) earliest = Math.min(earliest, openedAt[row]);
+  const orders: RowOrders = {
+    byResolution: rowsBy(snapshot, (row) => seconds(firstResolvedAt[row] - openedAt[row])),
+    byResponse: rowsBy(snapshot, (row) => seconds(firstContactAt[row] - openedAt[row])),
+    byOpened: rowsBy(snapshot, (row) => openedAt[row] - earliest),
+    earliest,
+  };
+  cache.set(snapshot, { version: snapshot.version, orders });
+  return orders;
+}
+
+/** Bits of issueStates. */
+export const RESOLVED = 1;
+export const ANSWERED = 2;
+export const OPEN = 4;
+
+/**
+ * Per table row, what holds at asOf, for the population's rows (0 elsewhere): RESOLVED (first resolution by
+ * asOf), ANSWERED (an agent contact by asOf, not after a resolution), OPEN (in the backlog, MetricsSnapshot.isOpenAt).
+ * A view of a scratch buffer, valid until the next call.
+ */
+export function issueStates(snapshot: MetricsSnapshot, { rows }: GroupedRows, asOf: number): Uint8Array {
+  const { firstResolvedAt, firstContactAt } = snapshot.issues.f;
+  const states = scratchUint8('times:states', snapshot.issues.size).fill(0);
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k];
+    const resolved = firstResolvedAt[row];
+    const contact = firstContactAt[row];
+    // A contact by asOf counts unless a resolution came before it (which then also was by asOf).
+    states[row] =
+      (resolved <= asOf ? RESOLVED : 0) |
+      (contact <= asOf && !(resolved < contact) ? ANSWERED : 0) |
+      (snapshot.isOpenAt(row, asOf) ? OPEN : 0);
+  }
+  return states;
+}
+
+/** Appends per group into one buffer of as many slots as the groups have items, group g from starts[g]. */
+class GroupedTimes {
+  readonly times: Float64Array;
+  readonly counts: Int32Array;
+
+  constructor(
+    name: string,
+    readonly starts: Int32Array,
+  ) {
+    this.times = scratchFloat64(name, starts[starts.length - 1]);
+    this.counts = new Int32Array(starts.length - 1);
+  }
+
+  push(group: number, time: number): void {
+    this.times[this.starts[group] + this.counts[group]++] = time;
+  }
+
+  of(group: number): Float64Array {
+    const start = this.starts[group];
+    return this.times.subarray(start, start + this.counts[group]);
+  }
+}
+
+/** Appends seconds(key) of each row of the order (walked forwards) whose states have `all` and none of `none`. */
+function collectDurations(
+  into: GroupedTimes,
+  order: Order,
+  grouped: GroupedRows,
+  states: Uint8Array,
+  all: number,
+  none: number,
+) {
+  const { rows, keys } = order;
+  const { groupOf } = grouped;
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k];
+    const g = groupOf[row];
+    if (g >= 0 && (states[row] & all) === all && (states[row] & none) === 0) into.push(g, keys[k]);
+  }
+}
+
+/** Appends the whole seconds from openedAt to asOf, ascending, of each row whose states have `all` and none of `none`. */
+function collectAges(
+  into: GroupedTimes,
+  orders: RowOrders,
+  grouped: GroupedRows,
+  states: Uint8Array,
+  asOf: number,
+  all: number,
+  none: number,
+) {
+  const { rows, keys } = orders.byOpened;
+  const { groupOf } = grouped;
+  // Newest first: the ages come out ascending. keys + earliest is openedAt exactly (integer milliseconds).
+  const since = asOf - orders.earliest;
+  for (let k = rows.length - 1; k >= 0; k--) {
+    const row = rows[k];
+    const g = groupOf[row];
+    if (g < 0 || (states[row] & all) !== all || (states[row] & none) !== 0) continue;
+    into.push(g, seconds(since - keys[k]));
+  }
+}
+
+/** Two ascending runs merged into a third buffer, ascending. */
+function merge(a: Float64Array, b: Float64Array, into: Float64Array): Float64Array {
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) into[k++] = a[i] <= b[j] ? a[i++] : b[j++];
+  while (i < a.length) into[k++] = a[i++];
+  while (j < b.length) into[k++] = b[j++];
+  return into.subarray(0, k);
+}
+
+/**
+ * Time to first resolution, per group: an event at seconds(firstResolvedAt - openedAt) when resolved by
+ * asOf, else censored at seconds(asOf - openedAt). Views of scratch buffers, valid until the next call.
+ */
+export function resolutionObservations(
+  snapshot: MetricsSnapshot,
+  grouped: GroupedRows,
+  states: Uint8Array,
+  asOf: number,
+): SortedObservations[] {
+  const orders = rowOrders(snapshot);
+  const events = new GroupedTimes('times:resolution:events', grouped.starts);
+  const censored = new GroupedTimes('times:resolution:censored', grouped.starts);
+  collectDurations(events, orders.byResolution, grouped, states, RESOLVED, 0);
+  collectAges(censored, orders, grouped, states, asOf, 0, RESOLVED);
+  return grouped.groups.map((_, g) => ({ eventTimes: events.of(g), censorTimes: censored.of(g) }));
+}
+
+/**
+ * Time to first agent contact, per group: an event at seconds(firstContactAt - openedAt) when ANSWERED;
+ * otherwise censored at the resolution when resolved by asOf, else at asOf. Views of scratch buffers, valid
+ * until the next call.
+ */
+export function responseObservations(
+  snapshot: MetricsSnapshot,
+  grouped: GroupedRows,
+  states: Uint8Array,
+  asOf: number,
+): SortedObservations[] {
+  const orders = rowOrders(snapshot);
+  const { starts } = grouped;
+  const events = new GroupedTimes('times:response:events', starts);
+  const atResolution = new GroupedTimes('times:response:resolved', starts);
+  const atAsOf = new GroupedTimes('times:response:open', starts);
+  collectDurations(events, orders.byResponse, grouped, states, ANSWERED, 0);
+  collectDurations(atResolution, orders.byResolution, grouped, states, RESOLVED, ANSWERED);
+  collectAges(atAsOf, orders, grouped, states, asOf, 0, RESOLVED | ANSWERED);
+  const merged = scratchFloat64('times:response:censored', starts[starts.length - 1]);
+  return grouped.groups.map((_, g) => ({
+    eventTimes: events.of(g),
+    censorTimes: merge(atResolution.of(g), atAsOf.of(g), merged.subarray(starts[g], starts[g + 1])),
+  }));
+}
+
+/** The ages (whole seconds, ascending) of each group's OPEN issues. Views of scratch buffers, valid until the next call. */
+export function openAges(
+  snapshot: MetricsSnapshot,
+  grouped: GroupedRows,
+  states: Uint8Array,
+  asOf: number,
+): Float64Array[] {
+  const ages = new GroupedTimes('times:backlog:ages', grouped.starts);
+  collectAges(ages, rowOrders(snapshot), grouped, states, asOf, OPEN, 0);
+  return grouped.groups.map((_, g) => ages.of(g));
+}
