@@ -157,8 +157,14 @@ export class MetricsSnapshot {
     [METRIC_CUSTOMERS]: -1,
   };
 
-  /** Counts ingested documents: whatever is derived from the rows (survival-inputs.ts) is valid for one version. */
+  /** Counts ingested documents: whatever is derived from the rows (sorted-times.ts) is valid for one version. */
   version = 0;
+  /**
+   * Issue rows written since the last takeChangedIssueRows() (repeats allowed), so that what is derived from
+   * them can be updated instead of rebuilt; null once more were written than the table has rows (then
+   * "anything may have changed"), so that nothing grows without a reader.
+   */
+  private changedIssueRows: number[] | null = [];
 
   ingest(collection: string, doc: ReadDocument): void {
     this.version++;
@@ -173,12 +179,23 @@ export class MetricsSnapshot {
     return this.issues.f[name];
   }
 
+  /** The issue rows written since the previous call, or null when they were too many to keep (see above). */
+  takeChangedIssueRows(): number[] | null {
+    const rows = this.changedIssueRows;
+    this.changedIssueRows = [];
+    return rows;
+  }
+
   private putIssue(doc: MetricIssueDocument): void {
     let row = this.issueRow.get(doc.id);
     if (row === undefined) {
       row = this.issues.addRow();
       this.issueRow.set(doc.id, row);
       this.issueIds[row] = doc.id;
+    }
+    if (this.changedIssueRows !== null) {
+      this.changedIssueRows.push(row);
+      if (this.changedIssueRows.length > Math.max(1024, this.issues.size)) this.changedIssueRows = null;
     }
     const { f, i } = this.issues;
     f.openedAt[row] = ms(doc.openedAt);

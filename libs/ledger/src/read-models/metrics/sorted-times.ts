@@ -8,7 +8,8 @@ import type { MetricsSnapshot } from './metrics-snapshot';
  * and first response, and the backlog's open ages. An issue's time to an end that happened by `asOf` is a
  * fixed duration, and an issue still waiting at `asOf` is censored (or aged) at `asOf - openedAt`, which
  * orders like `openedAt` backwards; seconds() never reverses an order. So three orders of the snapshot's
- * rows, sorted once per snapshot version with their keys, give any `asOf` its sorted times in one walk each:
+ * rows, sorted with their keys once and then kept up to date as documents change (by merging the changed
+ * rows back in), give any `asOf` its sorted times in one walk each:
  * keep the rows of the population whose end (or open clock) holds at `asOf` and append each to its group.
  * The walks read the sorted keys front to back and, per row, only two small arrays: the row's group and its
  * states at asOf (issueStates, one pass in row order).
@@ -27,35 +28,121 @@ interface RowOrders {
   earliest: number;
 }
 
-const cache = new WeakMap<MetricsSnapshot, { version: number; orders: RowOrders }>();
+/** The orders' keys; NaN (the end never happened) leaves a row out. */
+type OrderKey = (row: number) => number;
 
-function rowsBy(snapshot: MetricsSnapshot, key: (row: number) => number): Order {
-  const { size } = snapshot.issues;
-  const rows = new Int32Array(size);
-  const keys = new Float64Array(size);
+function orderKeys(
+  snapshot: MetricsSnapshot,
+  earliest: number,
+): Record<'byResolution' | 'byResponse' | 'byOpened', OrderKey> {
+  const { openedAt, firstResolvedAt, firstContactAt } = snapshot.issues.f;
+  return {
+    byResolution: (row) => seconds(firstResolvedAt[row] - openedAt[row]),
+    byResponse: (row) => seconds(firstContactAt[row] - openedAt[row]),
+    byOpened: (row) => openedAt[row] - earliest,
+  };
+}
+
+/** The rows given (ascending) with a key, ordered by it, ties by row. */
+function sortedBy(rows: ArrayLike<number>, key: OrderKey): Order {
+  const kept = new Int32Array(rows.length);
+  const keys = new Float64Array(rows.length);
   let count = 0;
-  for (let row = 0; row < size; row++) {
-    const value = key(row);
-    // NaN: the end never happened; the row is left out of the order.
+  for (let k = 0; k < rows.length; k++) {
+    const value = key(rows[k]);
     if (Number.isNaN(value)) continue;
-    rows[count] = row;
+    kept[count] = rows[k];
     keys[count++] = value;
   }
-  return sortRowsByKey(keys.subarray(0, count), rows.subarray(0, count));
+  // Stable, and the rows come ascending: equal keys stay in row order.
+  return sortRowsByKey(keys.subarray(0, count), kept.subarray(0, count));
 }
+
+function buildOrders(snapshot: MetricsSnapshot): RowOrders {
+  const { size } = snapshot.issues;
+  const { openedAt } = snapshot.issues.f;
+  let earliest = Infinity;
+  for (let row = 0; row < size; row++) earliest = Math.min(earliest, openedAt[row]);
+  const all = new Int32Array(size);
+  for (let row = 0; row < size; row++) all[row] = row;
+  const keys = orderKeys(snapshot, earliest);
+  return {
+    byResolution: sortedBy(all, keys.byResolution),
+    byResponse: sortedBy(all, keys.byResponse),
+    byOpened: sortedBy(all, keys.byOpened),
+    earliest,
+  };
+}
+
+/** `order` without the rows marked in `changed`, merged with `added` (ordered alike): ties by row. */
+function merged(order: Order, changed: Uint8Array, added: Order): Order {
+  const length = order.rows.length + added.rows.length;
+  const rows = new Int32Array(length);
+  const keys = new Float64Array(length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  for (;;) {
+    while (i < order.rows.length && changed[order.rows[i]] === 1) i++;
+    const left = i < order.rows.length;
+    const right = j < added.rows.length;
+    if (!left && !right) break;
+    const takeLeft =
+      left &&
+      (!right ||
+        order.keys[i] < added.keys[j] ||
+        (order.keys[i] === added.keys[j] && order.rows[i] < added.rows[j]));
+    if (takeLeft) {
+      rows[k] = order.rows[i];
+      keys[k++] = order.keys[i++];
+    } else {
+      rows[k] = added.rows[j];
+      keys[k++] = added.keys[j++];
+    }
+  }
+  return { rows: rows.subarray(0, k), keys: keys.subarray(0, k) };
+}
+
+/**
+ * The orders after some rows changed: those rows taken out and put back at their new keys (one merge
+ * per order), instead of sorting every row again; the same orders buildOrders() would give. A refresh
+ * usually brings a few documents, and this keeps the first query after it from paying for a full sort.
+ */
+function updatedOrders(
+  snapshot: MetricsSnapshot,
+  orders: RowOrders,
+  changedRows: number[],
+): RowOrders | null {
+  const { size } = snapshot.issues;
+  const { openedAt } = snapshot.issues.f;
+  const unique = Int32Array.from(new Set(changedRows)).sort();
+  // Many changes: sorting everything is as cheap. An issue opened before the earliest moves every key.
+  if (unique.length * 8 > size) return null;
+  for (let k = 0; k < unique.length; k++) if (openedAt[unique[k]] < orders.earliest) return null;
+  const changed = new Uint8Array(size);
+  for (let k = 0; k < unique.length; k++) changed[unique[k]] = 1;
+  const keys = orderKeys(snapshot, orders.earliest);
+  return {
+    byResolution: merged(orders.byResolution, changed, sortedBy(unique, keys.byResolution)),
+    byResponse: merged(orders.byResponse, changed, sortedBy(unique, keys.byResponse)),
+    byOpened: merged(orders.byOpened, changed, sortedBy(unique, keys.byOpened)),
+    earliest: orders.earliest,
+  };
+}
+
+/**
+ * Kept per snapshot and version. The snapshot's journal of changed rows has this one reader: with no
+ * orders yet (or too many changes, or a snapshot rebuilt from scratch) they are built afresh.
+ */
+const cache = new WeakMap<MetricsSnapshot, { version: number; orders: RowOrders }>();
 
 function rowOrders(snapshot: MetricsSnapshot): RowOrders {
   const cached = cache.get(snapshot);
   if (cached !== undefined && cached.version === snapshot.version) return cached.orders;
-  const { openedAt, firstResolvedAt, firstContactAt } = snapshot.issues.f;
-  let earliest = Infinity;
-  for (let row = 0; row < snapshot.issues.size; row++) earliest = Math.min(earliest, openedAt[row]);
-  const orders: RowOrders = {
-    byResolution: rowsBy(snapshot, (row) => seconds(firstResolvedAt[row] - openedAt[row])),
-    byResponse: rowsBy(snapshot, (row) => seconds(firstContactAt[row] - openedAt[row])),
-    byOpened: rowsBy(snapshot, (row) => openedAt[row] - earliest),
-    earliest,
-  };
+  const changedRows = snapshot.takeChangedIssueRows();
+  const orders =
+    (cached !== undefined && changedRows !== null && updatedOrders(snapshot, cached.orders, changedRows)) ||
+    buildOrders(snapshot);
   cache.set(snapshot, { version: snapshot.version, orders });
   return orders;
 }
