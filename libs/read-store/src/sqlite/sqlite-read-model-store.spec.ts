@@ -501,6 +501,62 @@ describe('SqliteReadModelStore', () => {
     expect(await store.get('bulk', 'issue-9999')).toMatchObject({ version: 2, status: 'closed' });
   });
 
+  describe('writeLock', () => {
+    it('runs each outermost write transaction (live, staged, promote) once, and no read', async () => {
+      const held: string[] = [];
+      let inside = false;
+      const { store: locked } = connect({
+        writeLock: (work) => {
+          // Not re-entered: a nested write (a relaxed staged commit) runs inside the outer one.
+          expect(inside).toBe(false);
+          inside = true;
+          held.push(db.inTransaction ? 'in a transaction' : 'outside');
+          try {
+            return work();
+          } finally {
+            inside = false;
+          }
+        },
+      });
+      await locked.ensureCollections([{ name: 'issues', indexes: ['status', 'openedAt', 'amount'] }]);
+      const afterEnsure = held.length;
+      await locked.commit('issue-summary', -1n, 1n, [upsert('issues', { id: 'a', status: 'open' })]);
+      expect(held.length).toBe(afterEnsure + 1);
+      await locked.get('issues', 'a');
+      await locked.list('issues', { orderBy: { field: 'id', direction: 'asc' }, limit: 5 });
+      expect(held.length).toBe(afterEnsure + 1);
+      const staged = await locked.stage('issue-summary', [{ name: 'issues', indexes: ['status'] }]);
+      const beforeStagedCommit = held.length;
+      await staged.commit('issue-summary', -1n, 2n, [upsert('issues', { id: 'b', status: 'open' })]);
+      expect(held.length).toBe(beforeStagedCommit + 1);
+      await staged.promote();
+      expect(held.length).toBeGreaterThan(beforeStagedCommit + 1);
+      // Each was taken before BEGIN, never inside a transaction already open.
+      expect(new Set(held)).toEqual(new Set(['outside']));
+      expect(
+        ids((await store.list('issues', { orderBy: { field: 'id', direction: 'asc' }, limit: 5 })).items),
+      ).toEqual(['b']);
+    });
+
+    it('does not hold the lock while serialising documents: a document that is not JSON fails before it', async () => {
+      let taken = 0;
+      const { store: locked } = connect({
+        writeLock: (work) => {
+          taken++;
+          return work();
+        },
+      });
+      const cyclic: Record<string, unknown> = { id: 'c' };
+      cyclic.self = cyclic;
+      await expect(
+        locked.commit('issue-summary', -1n, 1n, [
+          { collection: 'issues', id: 'c', doc: cyclic as ReadDocument },
+        ]),
+      ).rejects.toThrow(/not JSON/);
+      expect(taken).toBe(0);
+    });
+  });
+
   describe('staged generations', () => {
     const spec = { name: 'issues', indexes: ['status'] };
     const synchronous = () => db.pragma('synchronous', { simple: true });

@@ -25,6 +25,12 @@ export interface SqliteReadModelStoreOptions {
    * a process killed here loses exactly that batch. Not called for staged (rebuild) commits.
    */
   beforeCommit?: (projection: string, to: bigint) => void;
+  /**
+   * Runs each write transaction of this store, outermost only: the threads of a parallel rebuild pass their
+   * shared mutex, so that they take SQLite's write lock in turn (instead of backing off in its busy handler)
+   * and hold it for the transaction alone, documents being serialised before it.
+   */
+  writeLock?: <T>(work: () => T) => T;
 }
 
 /** A staged generation was promoted, discarded, or replaced by a newer stage() of its projection. */
@@ -362,7 +368,10 @@ class Connection {
   private readonly layouts = new Map<string, 'stored' | 'generated'>();
   private readonly transaction: Transaction<(work: () => unknown) => unknown>;
 
-  constructor(readonly db: Database) {
+  constructor(
+    readonly db: Database,
+    private readonly writeLock: <T>(work: () => T) => T = (work) => work(),
+  ) {
     this.transaction = db.transaction((work: () => unknown) => work());
   }
 
@@ -399,7 +408,9 @@ class Connection {
   /** BEGIN IMMEDIATE: the write lock is taken before the checkpoint is read, so racing commits serialise. */
   write<T>(work: () => T): T {
     this.assertOpen();
-    return this.transaction.immediate(work) as T;
+    const run = () => this.transaction.immediate(work) as T;
+    // Nested in an open transaction (a savepoint), the outer write holds the lock already.
+    return this.db.inTransaction ? run() : this.writeLock(run);
   }
 
   /**
@@ -734,7 +745,7 @@ export class SqliteReadModelStore extends SqliteReadModels implements ReadModelS
     private readonly db: Database,
     private readonly options: SqliteReadModelStoreOptions = {},
   ) {
-    super(new Connection(db), options);
+    super(new Connection(db, options.writeLock), options);
     this.closeDatabase = options.closeDatabase ?? false;
     this.beforeCommit = options.beforeCommit;
     db.exec(`
