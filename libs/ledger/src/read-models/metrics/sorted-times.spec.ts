@@ -46,6 +46,23 @@ const rowArbitrary = (id: number) =>
       closedAt: closedAfter === null ? null : openedAt + closedAfter,
     }));
 
+/** n rows from the drawn ones, repeated with their times shifted (ids in row order). */
+function spread(seedRows: readonly Row[], n: number): Row[] {
+  return Array.from({ length: n }, (_, k) => {
+    const base = seedRows[k % seedRows.length];
+    const shift = Math.floor(k / seedRows.length) * 997;
+    const move = (at: number | null) => (at === null ? null : at + shift);
+    return {
+      ...base,
+      id: `i${String(k).padStart(5, '0')}`,
+      openedAt: base.openedAt + shift,
+      resolvedAt: move(base.resolvedAt),
+      contactAt: move(base.contactAt),
+      closedAt: move(base.closedAt),
+    };
+  });
+}
+
 const iso = (at: number | null) => (at === null ? null : new Date(at).toISOString());
 
 function ingest(snapshot: MetricsSnapshot, row: Row, position: number): void {
@@ -167,20 +184,8 @@ describe('sorted per-group times (sorted-times.ts)', () => {
         fc.integer({ min: 0, max: 500 }),
         fc.constantFrom(null, 'category' as const, 'day' as const),
         ([seedRows, n], asOfHours, groupBy) => {
-          // Up to 3,000 rows from 40 drawn ones, shifted: enough to take the radix paths.
-          const rows = Array.from({ length: n }, (_, k): Row => {
-            const base = seedRows[k % seedRows.length];
-            const shift = Math.floor(k / seedRows.length) * 997;
-            const move = (at: number | null) => (at === null ? null : at + shift);
-            return {
-              ...base,
-              id: `i${String(k).padStart(5, '0')}`,
-              openedAt: base.openedAt + shift,
-              resolvedAt: move(base.resolvedAt),
-              contactAt: move(base.contactAt),
-              closedAt: move(base.closedAt),
-            };
-          });
+          // Up to 3,000 rows from 40 drawn ones: enough to take the radix paths.
+          const rows = spread(seedRows, n);
           const snapshot = new MetricsSnapshot();
           rows.forEach((row, position) => ingest(snapshot, row, position));
           check(snapshot, rows, START + asOfHours * HOUR + 123, groupBy);
@@ -220,19 +225,7 @@ describe('sorted per-group times (sorted-times.ts)', () => {
         fc.integer({ min: 0, max: 500 }),
         (seedRows, changes, asOfHours) => {
           const n = 2500;
-          const rows: Row[] = Array.from({ length: n }, (_, k) => {
-            const base = seedRows[k % seedRows.length];
-            const shift = Math.floor(k / seedRows.length) * 997;
-            const move = (at: number | null) => (at === null ? null : at + shift);
-            return {
-              ...base,
-              id: `i${String(k).padStart(5, '0')}`,
-              openedAt: base.openedAt + shift,
-              resolvedAt: move(base.resolvedAt),
-              contactAt: move(base.contactAt),
-              closedAt: move(base.closedAt),
-            };
-          });
+          const rows = spread(seedRows, n);
           const snapshot = new MetricsSnapshot();
           rows.forEach((row, position) => ingest(snapshot, row, position));
           const asOf = START + asOfHours * HOUR + 123;
