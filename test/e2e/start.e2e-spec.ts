@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDataDir } from '../support/ledger-harness';
@@ -13,8 +13,8 @@ interface Started {
 }
 
 /** `npm start`'s entry point on a fresh port; resolves once the ledger says where it listens. */
-function start(dataDir: string): Promise<Started> {
-  const child = spawn(process.execPath, ['scripts/start.mjs'], {
+function start(dataDir: string, entry = 'scripts/start.mjs'): Promise<Started> {
+  const child = spawn(process.execPath, [entry], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LEDGER_DATA_DIR: dataDir, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -84,4 +84,49 @@ describe('npm start (embedded profile)', () => {
       expect(await second.exited).toBe(0);
     }
   }, 60_000);
+});
+
+describe('the built ledger (npm run build, then npm run start:dist)', () => {
+  const dataDir = tempDataDir();
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('runs from dist/ with its worker threads loading their compiled entries', async () => {
+    // What `npm run build` does for the API (swc, no type check): into dist/, which git ignores.
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/@nestjs/cli/bin/nest.js'), 'build', 'ledger-api'],
+      {
+        cwd: ROOT,
+        stdio: 'pipe',
+      },
+    );
+    const built = await start(dataDir, 'dist/apps/ledger-api/apps/ledger-api/src/main.js');
+    try {
+      const key = /\n {2}(pil_\S+)\n/.exec(built.stdout())?.[1];
+      const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+      const appended = await fetch(`${built.url}/charges`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          chargeId: 'ch_built',
+          customerId: 'cu_1',
+          amount: 1200,
+          currency: 'EUR',
+          outcome: 'succeeded',
+        }),
+      });
+      expect(appended.status).toBe(201);
+      // The projector thread's read model has it...
+      const summary = await fetch(`${built.url}/charges/ch_built?minPosition=1`, { headers });
+      expect(summary.status).toBe(200);
+      expect(await summary.json()).toMatchObject({ chargeId: 'ch_built', amount: 1200 });
+      // ...and the Merkle tree thread signs a digest that covers it.
+      const digest = await fetch(`${built.url}/audit/digests`, { method: 'POST', headers });
+      expect(digest.status).toBe(201);
+      expect(await digest.json()).toMatchObject({ treeSize: 1 });
+    } finally {
+      built.child.kill('SIGTERM');
+      expect(await built.exited).toBe(0);
+    }
+  }, 120_000);
 });
