@@ -91,15 +91,13 @@ describe('the built ledger (npm run build, then npm run start:dist)', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('runs from dist/ with its worker threads loading their compiled entries', async () => {
-    // What `npm run build` does for the API (swc, no type check): into dist/, which git ignores.
-    execFileSync(
-      process.execPath,
-      [join(ROOT, 'node_modules/@nestjs/cli/bin/nest.js'), 'build', 'ledger-api'],
-      {
+    // What `npm run build` does (swc, no type check): into dist/, which git ignores.
+    for (const app of ['ledger-api', 'ledger-cli']) {
+      execFileSync(process.execPath, [join(ROOT, 'node_modules/@nestjs/cli/bin/nest.js'), 'build', app], {
         cwd: ROOT,
         stdio: 'pipe',
-      },
-    );
+      });
+    }
     const built = await start(dataDir, 'dist/apps/ledger-api/apps/ledger-api/src/main.js');
     try {
       const key = /\n {2}(pil_\S+)\n/.exec(built.stdout())?.[1];
@@ -128,5 +126,26 @@ describe('the built ledger (npm run build, then npm run start:dist)', () => {
       built.child.kill('SIGTERM');
       expect(await built.exited).toBe(0);
     }
+    // The built CLI's rebuild threads load their compiled entry too (it was once left out of the CLI's build).
+    const rebuilt = JSON.parse(
+      execFileSync(
+        process.execPath,
+        [
+          'dist/apps/ledger-cli/apps/ledger-cli/src/main.js',
+          'rebuild',
+          'all',
+          '--threads',
+          '2',
+          '--json',
+          '--data-dir',
+          dataDir,
+        ],
+        { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      ),
+    ) as { applied: number; promoted: boolean; groups: string[][] };
+    // The charge, and the access-log entries of the reads above.
+    expect(rebuilt.applied).toBeGreaterThanOrEqual(1);
+    expect(rebuilt.promoted).toBe(true);
+    expect(rebuilt.groups).toHaveLength(2);
   }, 120_000);
 });
