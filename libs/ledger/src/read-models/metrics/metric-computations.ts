@@ -93,7 +93,7 @@ interface Context {
   /** The issue population split into groups, computed once per answer (the overview reuses it). */
   issueGroups?: GroupedRows;
   /** issueStates of those groups' rows at asOf. */
-  issueStates?: Uint8Array;
+  issueStates?: Int32Array;
 }
 
 const issueFrame = (snapshot: MetricsSnapshot): ItemFrame => ({
@@ -158,7 +158,7 @@ function survival(context: Context, observations: SortedObservations) {
 }
 
 /** What holds at asOf for each row of the answer's groups, computed once per answer. */
-function statesOf(context: Context, grouped: GroupedRows): Uint8Array {
+function statesOf(context: Context, grouped: GroupedRows): Int32Array {
   const { snapshot, asOf } = context;
   context.issueStates ??= issueStates(snapshot, grouped, asOf);
   return context.issueStates;

@@ -269,14 +269,12 @@ export function groupItems(
  * Groups laid over the rows they split, for metrics that aggregate every group in one pass in row order:
  * the columns are then read front to back, where a pass per group would jump across all of them (each
  * group's rows are spread over the whole table). `groupOfItem[k]` is the index in `groups` of `rows[k]`;
- * `groupOf[row]` the same by table row, -1 outside every group; `starts[g]` is where group g begins when
- * the groups' items are laid end to end. Views of scratch buffers, valid until the next call for the slot.
+ * `starts[g]` is where group g begins when the groups' items are laid end to end. Views of scratch buffers, valid until the next call for the slot.
  */
 export interface GroupedRows {
   groups: Group[];
   rows: Int32Array;
   groupOfItem: Int32Array;
-  groupOf: Int32Array;
   starts: Int32Array;
 }
 
@@ -294,5 +292,5 @@ export function layOutGroups(
   });
   const groupOfItem = scratchInt32(`${slot}:groupOfItem`, rows.length);
   for (let k = 0; k < rows.length; k++) groupOfItem[k] = groupOf[rows[k]];
-  return { groups, rows, groupOfItem, groupOf, starts };
+  return { groups, rows, groupOfItem, starts };
 }

@@ -1,6 +1,6 @@
 import type { SortedObservations } from './statistics/kaplan-meier';
 import { sortRowsByKey } from './statistics/radix-sort';
-import { type GroupedRows, scratchFloat64, scratchUint8, seconds } from './metric-groups';
+import { type GroupedRows, scratchFloat64, scratchInt32, seconds } from './metric-groups';
 import type { MetricsSnapshot } from './metrics-snapshot';
 
 /**
@@ -11,8 +11,8 @@ import type { MetricsSnapshot } from './metrics-snapshot';
  * rows, sorted with their keys once and then kept up to date as documents change (by merging the changed
  * rows back in), give any `asOf` its sorted times in one walk each:
  * keep the rows of the population whose end (or open clock) holds at `asOf` and append each to its group.
- * The walks read the sorted keys front to back and, per row, only two small arrays: the row's group and its
- * states at asOf (issueStates, one pass in row order).
+ * The walks read the sorted keys front to back and, per row, one small array: the row's group and its states
+ * at asOf packed in one integer (issueStates, one pass in row order).
  */
 interface Order {
   rows: Int32Array;
@@ -147,30 +147,37 @@ function rowOrders(snapshot: MetricsSnapshot): RowOrders {
   return orders;
 }
 
-/** Bits of issueStates. */
+/** Bits of issueStates; the group index is stored above them. */
 export const RESOLVED = 1;
 export const ANSWERED = 2;
 export const OPEN = 4;
+const STATE_BITS = 3;
 
 /**
- * Per table row, what holds at asOf, for the population's rows (0 elsewhere): RESOLVED (first resolution by
- * asOf), ANSWERED (an agent contact by asOf, not after a resolution), OPEN (in the backlog, MetricsSnapshot.isOpenAt).
- * A view of a scratch buffer, valid until the next call.
+ * Per table row, `group << 3 | states` at asOf for the groups' rows, -1 elsewhere. States: RESOLVED (first
+ * resolution by asOf), ANSWERED (an agent contact by asOf, not after a resolution), OPEN (in the backlog,
+ * MetricsSnapshot.isOpenAt). One array, so that a walk in another order than the rows' makes one random
+ * read per row, not two. A view of a scratch buffer, valid until the next call.
  */
-export function issueStates(snapshot: MetricsSnapshot, { rows }: GroupedRows, asOf: number): Uint8Array {
+export function issueStates(
+  snapshot: MetricsSnapshot,
+  { rows, groupOfItem }: GroupedRows,
+  asOf: number,
+): Int32Array {
   const { firstResolvedAt, firstContactAt } = snapshot.issues.f;
-  const states = scratchUint8('times:states', snapshot.issues.size).fill(0);
+  const cells = scratchInt32('times:cells', snapshot.issues.size).fill(-1);
   for (let k = 0; k < rows.length; k++) {
     const row = rows[k];
     const resolved = firstResolvedAt[row];
     const contact = firstContactAt[row];
     // A contact by asOf counts unless a resolution came before it (which then also was by asOf).
-    states[row] =
+    cells[row] =
+      (groupOfItem[k] << STATE_BITS) |
       (resolved <= asOf ? RESOLVED : 0) |
       (contact <= asOf && !(resolved < contact) ? ANSWERED : 0) |
       (snapshot.isOpenAt(row, asOf) ? OPEN : 0);
   }
-  return states;
+  return cells;
 }
 
 /** Appends per group into one buffer of as many slots as the groups have items, group g from starts[g]. */
@@ -196,21 +203,12 @@ class GroupedTimes {
   }
 }
 
-/** Appends seconds(key) of each row of the order (walked forwards) whose states have `all` and none of `none`. */
-function collectDurations(
-  into: GroupedTimes,
-  order: Order,
-  grouped: GroupedRows,
-  states: Uint8Array,
-  all: number,
-  none: number,
-) {
+/** Appends each key of the order (walked forwards) whose row's states have `all` and none of `none`. */
+function collectDurations(into: GroupedTimes, order: Order, cells: Int32Array, all: number, none: number) {
   const { rows, keys } = order;
-  const { groupOf } = grouped;
   for (let k = 0; k < rows.length; k++) {
-    const row = rows[k];
-    const g = groupOf[row];
-    if (g >= 0 && (states[row] & all) === all && (states[row] & none) === 0) into.push(g, keys[k]);
+    const cell = cells[rows[k]];
+    if (cell >= 0 && (cell & all) === all && (cell & none) === 0) into.push(cell >> STATE_BITS, keys[k]);
   }
 }
 
@@ -218,21 +216,18 @@ function collectDurations(
 function collectAges(
   into: GroupedTimes,
   orders: RowOrders,
-  grouped: GroupedRows,
-  states: Uint8Array,
+  cells: Int32Array,
   asOf: number,
   all: number,
   none: number,
 ) {
   const { rows, keys } = orders.byOpened;
-  const { groupOf } = grouped;
   // Newest first: the ages come out ascending. keys + earliest is openedAt exactly (integer milliseconds).
   const since = asOf - orders.earliest;
   for (let k = rows.length - 1; k >= 0; k--) {
-    const row = rows[k];
-    const g = groupOf[row];
-    if (g < 0 || (states[row] & all) !== all || (states[row] & none) !== 0) continue;
-    into.push(g, seconds(since - keys[k]));
+    const cell = cells[rows[k]];
+    if (cell < 0 || (cell & all) !== all || (cell & none) !== 0) continue;
+    into.push(cell >> STATE_BITS, seconds(since - keys[k]));
   }
 }
 
@@ -254,14 +249,14 @@ function merge(a: Float64Array, b: Float64Array, into: Float64Array): Float64Arr
 export function resolutionObservations(
   snapshot: MetricsSnapshot,
   grouped: GroupedRows,
-  states: Uint8Array,
+  cells: Int32Array,
   asOf: number,
 ): SortedObservations[] {
   const orders = rowOrders(snapshot);
   const events = new GroupedTimes('times:resolution:events', grouped.starts);
   const censored = new GroupedTimes('times:resolution:censored', grouped.starts);
-  collectDurations(events, orders.byResolution, grouped, states, RESOLVED, 0);
-  collectAges(censored, orders, grouped, states, asOf, 0, RESOLVED);
+  collectDurations(events, orders.byResolution, cells, RESOLVED, 0);
+  collectAges(censored, orders, cells, asOf, 0, RESOLVED);
   return grouped.groups.map((_, g) => ({ eventTimes: events.of(g), censorTimes: censored.of(g) }));
 }
 
@@ -273,7 +268,7 @@ export function resolutionObservations(
 export function responseObservations(
   snapshot: MetricsSnapshot,
   grouped: GroupedRows,
-  states: Uint8Array,
+  cells: Int32Array,
   asOf: number,
 ): SortedObservations[] {
   const orders = rowOrders(snapshot);
@@ -281,9 +276,9 @@ export function responseObservations(
   const events = new GroupedTimes('times:response:events', starts);
   const atResolution = new GroupedTimes('times:response:resolved', starts);
   const atAsOf = new GroupedTimes('times:response:open', starts);
-  collectDurations(events, orders.byResponse, grouped, states, ANSWERED, 0);
-  collectDurations(atResolution, orders.byResolution, grouped, states, RESOLVED, ANSWERED);
-  collectAges(atAsOf, orders, grouped, states, asOf, 0, RESOLVED | ANSWERED);
+  collectDurations(events, orders.byResponse, cells, ANSWERED, 0);
+  collectDurations(atResolution, orders.byResolution, cells, RESOLVED, ANSWERED);
+  collectAges(atAsOf, orders, cells, asOf, 0, RESOLVED | ANSWERED);
   const merged = scratchFloat64('times:response:censored', starts[starts.length - 1]);
   return grouped.groups.map((_, g) => ({
     eventTimes: events.of(g),
@@ -295,10 +290,10 @@ export function responseObservations(
 export function openAges(
   snapshot: MetricsSnapshot,
   grouped: GroupedRows,
-  states: Uint8Array,
+  cells: Int32Array,
   asOf: number,
 ): Float64Array[] {
   const ages = new GroupedTimes('times:backlog:ages', grouped.starts);
-  collectAges(ages, rowOrders(snapshot), grouped, states, asOf, OPEN, 0);
+  collectAges(ages, rowOrders(snapshot), cells, asOf, OPEN, 0);
   return grouped.groups.map((_, g) => ages.of(g));
 }
