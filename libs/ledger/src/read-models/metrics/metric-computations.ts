@@ -18,7 +18,15 @@ import {
   kaplanMeierQuantilesOfSorted,
   type SortedObservations,
 } from './statistics/kaplan-meier';
-import { issueStates, OPEN, openAges, resolutionObservations, responseObservations } from './sorted-times';
+import {
+  ANSWERED,
+  OPEN,
+  openAges,
+  RESOLVED,
+  resolutionObservations,
+  responseObservations,
+  STATE_BITS,
+} from './sorted-times';
 
 export const METRIC_NAMES = [
   'resolution-time',
@@ -92,8 +100,8 @@ interface Context {
   quantilesOnly?: boolean;
   /** The issue population split into groups, computed once per answer (the overview reuses it). */
   issueGroups?: GroupedRows;
-  /** issueStates of those groups' rows at asOf. */
-  issueStates?: Int32Array;
+  /** countIssues of those groups, made once per answer. */
+  issueCounts?: IssueCounts;
 }
 
 const issueFrame = (snapshot: MetricsSnapshot): ItemFrame => ({
@@ -157,18 +165,116 @@ function survival(context: Context, observations: SortedObservations) {
   };
 }
 
-/** What holds at asOf for each row of the answer's groups, computed once per answer. */
-function statesOf(context: Context, grouped: GroupedRows): Int32Array {
-  const { snapshot, asOf } = context;
-  context.issueStates ??= issueStates(snapshot, grouped, asOf);
-  return context.issueStates;
+/**
+ * Every counter of the counting metrics, per group, and each row's cell for the sorted walks (sorted-times.ts:
+ * its group and what holds at asOf), from ONE pass over the grouped rows in row order, made once per answer:
+ * the overview needs them all, and each column is then read once, front to back. Counter layout per group
+ * (COUNTERS wide) in COUNTER.
+ */
+const DESTINATIONS = ESCALATION_TARGETS.length;
+const COUNTER = {
+  /** First response met / breached / at risk / on track, then the same four for resolution. */
+  sla: 0,
+  resolved: 8,
+  reopened: 9,
+  escalated: 10,
+  /** One per destination, ESCALATION_TARGETS order. */
+  escalatedTo: 11,
+  /** Scores 1 to 5, then their sum. */
+  csat: 11 + DESTINATIONS,
+  csatSum: 16 + DESTINATIONS,
+  /** Resolved with exactly one agent contact by asOf; of those, never reopened. */
+  oneTouch: 17 + DESTINATIONS,
+  firstContactResolved: 18 + DESTINATIONS,
+  /** Open issues by BACKLOG_BUCKETS. */
+  backlog: 19 + DESTINATIONS,
+} as const;
+const COUNTERS = 24 + DESTINATIONS;
+
+export const BACKLOG_BUCKETS = ['under_1d', '1d_to_3d', '3d_to_7d', '7d_to_30d', 'over_30d'] as const;
+const BACKLOG_LIMITS = [1, 3, 7, 30].map((days) => days * DAY_MS);
+
+interface IssueCounts {
+  /** counter(g, COUNTER.x + i) */
+  counter(group: number, index: number): number;
+  /** Per table row: group << 3 | RESOLVED | ANSWERED | OPEN, -1 outside the groups. */
+  cells: Int32Array;
+}
+
+function countIssues(context: Context, grouped: GroupedRows): IssueCounts {
+  if (context.issueCounts !== undefined) return context.issueCounts;
+  const { snapshot, asOf, targets } = context;
+  const { f, i } = snapshot.issues;
+  const {
+    openedAt,
+    firstContactAt,
+    secondContactAt,
+    firstResolvedAt,
+    firstReopenedAt,
+    settledAt,
+    feedbackAt,
+  } = f;
+  const { priority, csat: scores } = i;
+  const escalatedAt = ESCALATION_TARGETS.map((to) => f[`escalated_${to}`]);
+  const responseTarget = PRIORITIES.map((name) => targets[name].firstResponseMinutes);
+  const resolutionTarget = PRIORITIES.map((name) => targets[name].resolutionMinutes);
+  const counts = new Float64Array(grouped.groups.length * COUNTERS);
+  const cells = scratchInt32('issues:cells', snapshot.issues.size).fill(-1);
+  const { rows, groupOfItem } = grouped;
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k];
+    const g = groupOfItem[k];
+    const base = g * COUNTERS;
+    const opened = openedAt[row];
+    const contact = firstContactAt[row];
+    const resolvedAt = firstResolvedAt[row];
+    const resolved = resolvedAt <= asOf;
+    const reopened = firstReopenedAt[row] <= asOf;
+    counts[base + COUNTER.sla + slaState(opened, contact, responseTarget[priority[row]], asOf)]++;
+    counts[base + COUNTER.sla + 4 + slaState(opened, resolvedAt, resolutionTarget[priority[row]], asOf)]++;
+    if (resolved) counts[base + COUNTER.resolved]++;
+    if (reopened) counts[base + COUNTER.reopened]++;
+    let escalated = false;
+    for (let d = 0; d < DESTINATIONS; d++) {
+      if (escalatedAt[d][row] <= asOf) {
+        counts[base + COUNTER.escalatedTo + d]++;
+        escalated = true;
+      }
+    }
+    if (escalated) counts[base + COUNTER.escalated]++;
+    const score = scores[row];
+    if (score >= 1 && feedbackAt[row] <= asOf) {
+      counts[base + COUNTER.csat + score - 1]++;
+      counts[base + COUNTER.csatSum] += score;
+    }
+    if (resolved && contact <= asOf && !(secondContactAt[row] <= asOf)) {
+      counts[base + COUNTER.oneTouch]++;
+      if (!reopened) counts[base + COUNTER.firstContactResolved]++;
+    }
+    // Never reopened by asOf: open until it first settled (MetricsSnapshot.isOpenAt's first rule, inline).
+    const open = reopened ? snapshot.isOpenAt(row, asOf) : !(settledAt[row] <= asOf);
+    if (open) {
+      const age = asOf - opened;
+      let bucket = 0;
+      while (bucket < BACKLOG_LIMITS.length && age >= BACKLOG_LIMITS[bucket]) bucket++;
+      counts[base + COUNTER.backlog + bucket]++;
+    }
+    // A contact by asOf counts unless a resolution came before it (which then also was by asOf).
+    cells[row] =
+      (g << STATE_BITS) |
+      (resolved ? RESOLVED : 0) |
+      (contact <= asOf && !(resolvedAt < contact) ? ANSWERED : 0) |
+      (open ? OPEN : 0);
+  }
+  context.issueCounts = { counter: (group, index) => counts[group * COUNTERS + index], cells };
+  return context.issueCounts;
 }
 
 function resolutionTime(context: Context, grouped: GroupedRows): Figures[] {
   const observations = resolutionObservations(
     context.snapshot,
     grouped,
-    statesOf(context, grouped),
+    countIssues(context, grouped).cells,
     context.asOf,
   );
   return grouped.groups.map(({ items }, g) => {
@@ -182,7 +288,7 @@ function firstResponse(context: Context, grouped: GroupedRows): Figures[] {
   const observations = responseObservations(
     context.snapshot,
     grouped,
-    statesOf(context, grouped),
+    countIssues(context, grouped).cells,
     context.asOf,
   );
   return grouped.groups.map(({ items }, g) => {
@@ -198,117 +304,52 @@ function firstResponse(context: Context, grouped: GroupedRows): Figures[] {
   });
 }
 
-/**
- * The issue metrics count for every group in one pass over the rows in row order, so that the columns are
- * read front to back (a pass per group would jump across them): `width` counters per group, group g's from
- * g * width. The loops stay in each metric: a shared loop calling back per row measured slower.
- */
-const countersFor = (grouped: GroupedRows, width: number) => new Float64Array(grouped.groups.length * width);
-
 function slaFigures(context: Context, grouped: GroupedRows): Figures[] {
-  const { f, i } = context.snapshot.issues;
-  const { asOf } = context;
-  const { openedAt, firstContactAt, firstResolvedAt } = f;
-  const priority = i.priority;
-  const responseTarget = PRIORITIES.map((name) => context.targets[name].firstResponseMinutes);
-  const resolutionTarget = PRIORITIES.map((name) => context.targets[name].resolutionMinutes);
-  // Counters 0-3: first response met / breached / at risk / on track; 4-7: the same for resolution.
-  const counts = countersFor(grouped, 8);
-  const { rows, groupOfItem } = grouped;
-  for (let k = 0; k < rows.length; k++) {
-    const row = rows[k];
-    const base = groupOfItem[k] * 8;
-    const opened = openedAt[row];
-    counts[base + slaState(opened, firstContactAt[row], responseTarget[priority[row]], asOf)]++;
-    counts[base + 4 + slaState(opened, firstResolvedAt[row], resolutionTarget[priority[row]], asOf)]++;
-  }
+  const { counter } = countIssues(context, grouped);
   const clock = (g: number, from: number) => {
-    const [met, breached, atRisk, onTrack] = [0, 1, 2, 3].map((state) => counts[g * 8 + from + state]);
+    const [met, breached, atRisk, onTrack] = [0, 1, 2, 3].map((state) => counter(g, from + state));
     return { met, breached, atRisk, onTrack, metRate: rate(met, met + breached) };
   };
   return grouped.groups.map(({ items }, g) => ({
     issues: items.length,
-    firstResponse: clock(g, 0),
-    resolution: clock(g, 4),
+    firstResponse: clock(g, COUNTER.sla),
+    resolution: clock(g, COUNTER.sla + 4),
   }));
 }
 
 function reopens(context: Context, grouped: GroupedRows): Figures[] {
-  const { firstResolvedAt, firstReopenedAt } = context.snapshot.issues.f;
-  const { asOf } = context;
-  const counts = countersFor(grouped, 2);
-  const { rows, groupOfItem } = grouped;
-  for (let k = 0; k < rows.length; k++) {
-    const row = rows[k];
-    const base = groupOfItem[k] * 2;
-    if (firstResolvedAt[row] <= asOf) counts[base]++;
-    if (firstReopenedAt[row] <= asOf) counts[base + 1]++;
-  }
+  const { counter } = countIssues(context, grouped);
   return grouped.groups.map(({ items }, g) => {
-    const [resolved, reopened] = [counts[g * 2], counts[g * 2 + 1]];
+    const [resolved, reopened] = [counter(g, COUNTER.resolved), counter(g, COUNTER.reopened)];
     return { issues: items.length, resolved, reopened, reopenRate: rate(reopened, resolved) };
   });
 }
 
 function escalations(context: Context, grouped: GroupedRows): Figures[] {
-  const { f } = context.snapshot.issues;
-  const { asOf } = context;
-  const columns = ESCALATION_TARGETS.map((to) => f[`escalated_${to}`]);
-  const destinations = columns.length;
-  const width = 1 + destinations;
-  // Counter 0: escalated anywhere; 1 + d: to destination d.
-  const counts = countersFor(grouped, width);
-  const { rows, groupOfItem } = grouped;
-  for (let k = 0; k < rows.length; k++) {
-    const row = rows[k];
-    const base = groupOfItem[k] * width;
-    let any = false;
-    for (let d = 0; d < destinations; d++) {
-      if (columns[d][row] <= asOf) {
-        counts[base + 1 + d]++;
-        any = true;
-      }
-    }
-    if (any) counts[base]++;
-  }
-  const counter = (g: number, c: number) => counts[g * width + c];
+  const { counter } = countIssues(context, grouped);
   return grouped.groups.map(({ items }, g) => ({
     issues: items.length,
-    escalated: counter(g, 0),
-    escalationRate: rate(counter(g, 0), items.length),
+    escalated: counter(g, COUNTER.escalated),
+    escalationRate: rate(counter(g, COUNTER.escalated), items.length),
     byDestination: Object.fromEntries(
-      ESCALATION_TARGETS.map((to, d) => [
-        to,
-        { issues: counter(g, 1 + d), rate: rate(counter(g, 1 + d), items.length) },
-      ]),
+      ESCALATION_TARGETS.map((to, d) => {
+        const issues = counter(g, COUNTER.escalatedTo + d);
+        return [to, { issues, rate: rate(issues, items.length) }];
+      }),
     ),
   }));
 }
 
 function csat(context: Context, grouped: GroupedRows): Figures[] {
-  const { f, i } = context.snapshot.issues;
-  const { asOf } = context;
-  const { feedbackAt } = f;
-  const scores = i.csat;
-  // Counters 0-4: scores 1-5; 5: their sum.
-  const counts = countersFor(grouped, 6);
-  const { rows, groupOfItem } = grouped;
-  for (let k = 0; k < rows.length; k++) {
-    const row = rows[k];
-    const score = scores[row];
-    if (score < 1 || !(feedbackAt[row] <= asOf)) continue;
-    const base = groupOfItem[k] * 6;
-    counts[base + score - 1]++;
-    counts[base + 5] += score;
-  }
+  const { counter } = countIssues(context, grouped);
   return grouped.groups.map(({ items }, g) => {
-    const distribution = [0, 1, 2, 3, 4].map((d) => counts[g * 6 + d]);
+    const distribution = [0, 1, 2, 3, 4].map((d) => counter(g, COUNTER.csat + d));
     const responses = distribution.reduce((sum, count) => sum + count, 0);
     const satisfied = distribution[3] + distribution[4];
     return {
       issues: items.length,
       responses,
-      average: responses === 0 ? null : counts[g * 6 + 5] / responses,
+      average: responses === 0 ? null : counter(g, COUNTER.csatSum) / responses,
       distribution: Object.fromEntries(distribution.map((count, d) => [String(d + 1), count])),
       satisfied,
       satisfiedShare: rate(satisfied, responses),
@@ -317,22 +358,11 @@ function csat(context: Context, grouped: GroupedRows): Figures[] {
 }
 
 function firstContactResolution(context: Context, grouped: GroupedRows): Figures[] {
-  const { firstResolvedAt, firstContactAt, secondContactAt, firstReopenedAt } = context.snapshot.issues.f;
-  const { asOf } = context;
-  // Counters: resolved, one touch (exactly one contact by asOf), first contact resolved (and not reopened).
-  const counts = countersFor(grouped, 3);
-  const { rows, groupOfItem } = grouped;
-  for (let k = 0; k < rows.length; k++) {
-    const row = rows[k];
-    if (!(firstResolvedAt[row] <= asOf)) continue;
-    const base = groupOfItem[k] * 3;
-    counts[base]++;
-    if (!(firstContactAt[row] <= asOf) || secondContactAt[row] <= asOf) continue;
-    counts[base + 1]++;
-    if (!(firstReopenedAt[row] <= asOf)) counts[base + 2]++;
-  }
+  const { counter } = countIssues(context, grouped);
   return grouped.groups.map(({ items }, g) => {
-    const [resolved, oneTouch, fcr] = [0, 1, 2].map((c) => counts[g * 3 + c]);
+    const resolved = counter(g, COUNTER.resolved);
+    const oneTouch = counter(g, COUNTER.oneTouch);
+    const fcr = counter(g, COUNTER.firstContactResolved);
     return {
       issues: items.length,
       resolved,
@@ -344,31 +374,16 @@ function firstContactResolution(context: Context, grouped: GroupedRows): Figures
   });
 }
 
-export const BACKLOG_BUCKETS = ['under_1d', '1d_to_3d', '3d_to_7d', '7d_to_30d', 'over_30d'] as const;
-const BACKLOG_LIMITS = [1, 3, 7, 30].map((days) => days * DAY_MS);
-
 function backlog(context: Context, grouped: GroupedRows): Figures[] {
   const { snapshot, asOf } = context;
-  const { openedAt } = snapshot.issues.f;
-  const states = statesOf(context, grouped);
-  const width = BACKLOG_BUCKETS.length;
-  const buckets = countersFor(grouped, width);
-  const { rows, groupOfItem } = grouped;
-  for (let k = 0; k < rows.length; k++) {
-    const row = rows[k];
-    if ((states[row] & OPEN) === 0) continue;
-    const age = asOf - openedAt[row];
-    let bucket = 0;
-    while (bucket < BACKLOG_LIMITS.length && age >= BACKLOG_LIMITS[bucket]) bucket++;
-    buckets[groupOfItem[k] * width + bucket]++;
-  }
-  const ages = openAges(snapshot, grouped, states, asOf);
+  const { counter, cells } = countIssues(context, grouped);
+  const ages = openAges(snapshot, grouped, cells, asOf);
   return grouped.groups.map(({ items }, g) => {
     const age = describeSortedDurations(ages[g]);
     return {
       issues: items.length,
       open: ages[g].length,
-      byAge: Object.fromEntries(BACKLOG_BUCKETS.map((name, b) => [name, buckets[g * width + b]])),
+      byAge: Object.fromEntries(BACKLOG_BUCKETS.map((name, b) => [name, counter(g, COUNTER.backlog + b)])),
       ageSeconds: {
         mean: age.mean,
         median: age.median,
@@ -490,8 +505,9 @@ function churnAnswer(context: Context): MetricGroup[] {
   const { f, i } = snapshot.issues;
   const { asOf } = params;
   // The anchor: each customer's first issue opened in the period (and matching the filters).
-  const anchorOf = new Int32Array(snapshot.customers.values.length).fill(-1);
-  const population = issuePopulation(context, 'churn');
+  const anchorOf = scratchInt32('churn:anchorOf', snapshot.customers.values.length).fill(-1);
+  // The overview has selected the same population for its issue metrics already.
+  const population = context.issueGroups?.rows ?? issuePopulation(context, 'churn');
   for (let k = 0; k < population.length; k++) {
     const row = population[k];
     const customer = i.customer[row];
@@ -504,56 +520,64 @@ function churnAnswer(context: Context): MetricGroup[] {
       anchorOf[customer] = row;
     }
   }
-  const anchors = anchorOf.filter((row) => row >= 0);
+  const anchors = scratchInt32('churn:anchors', anchorOf.length);
+  let anchorCount = 0;
+  for (let customer = 0; customer < anchorOf.length; customer++) {
+    if (anchorOf[customer] >= 0) anchors[anchorCount++] = anchorOf[customer];
+  }
   const windowMs = params.window * DAY_MS;
-  return groupItems(anchors, params.groupBy, issueFrame(snapshot), context, 'churn').map(
-    ({ key, items: rows }) => {
-      let pending = 0;
-      let churned = 0;
-      let voluntary = 0;
-      let reactivated = 0;
-      const reactivatedCustomers: string[] = [];
-      for (let k = 0; k < rows.length; k++) {
-        const row = rows[k];
-        const opened = f.openedAt[row];
-        if (opened + windowMs > asOf) {
-          pending++;
-          continue;
-        }
-        const facts = snapshot.churn.get(i.customer[row]);
-        if (facts === undefined) continue;
-        // The first churn within the window (the earliest recorded among equal times).
-        let churn: (typeof facts.churns)[number] | undefined;
-        for (const candidate of facts.churns) {
-          if (candidate.at < opened || candidate.at > opened + windowMs) continue;
-          if (churn === undefined || candidate.at < churn.at) churn = candidate;
-        }
-        if (churn === undefined) continue;
-        churned++;
-        if (churn.voluntary) voluntary++;
-        if (facts.reactivations.some((at) => at >= churn.at && at <= asOf)) {
-          reactivated++;
-          if (reactivatedCustomers.length < MAX_LISTED_CUSTOMERS) {
-            reactivatedCustomers.push(snapshot.customers.values[i.customer[row]]);
-          }
+  return groupItems(
+    anchors.subarray(0, anchorCount),
+    params.groupBy,
+    issueFrame(snapshot),
+    context,
+    'churn',
+  ).map(({ key, items: rows }) => {
+    let pending = 0;
+    let churned = 0;
+    let voluntary = 0;
+    let reactivated = 0;
+    const reactivatedCustomers: string[] = [];
+    for (let k = 0; k < rows.length; k++) {
+      const row = rows[k];
+      const opened = f.openedAt[row];
+      if (opened + windowMs > asOf) {
+        pending++;
+        continue;
+      }
+      const facts = snapshot.churn.get(i.customer[row]);
+      if (facts === undefined) continue;
+      // The first churn within the window (the earliest recorded among equal times).
+      let churn: (typeof facts.churns)[number] | undefined;
+      for (const candidate of facts.churns) {
+        if (candidate.at < opened || candidate.at > opened + windowMs) continue;
+        if (churn === undefined || candidate.at < churn.at) churn = candidate;
+      }
+      if (churn === undefined) continue;
+      churned++;
+      if (churn.voluntary) voluntary++;
+      if (facts.reactivations.some((at) => at >= churn.at && at <= asOf)) {
+        reactivated++;
+        if (reactivatedCustomers.length < MAX_LISTED_CUSTOMERS) {
+          reactivatedCustomers.push(snapshot.customers.values[i.customer[row]]);
         }
       }
-      const eligible = rows.length - pending;
-      return {
-        key,
-        customers: rows.length,
-        pending,
-        eligible,
-        churned,
-        retained: eligible - churned,
-        churnRate: rate(churned, eligible),
-        voluntary,
-        involuntary: churned - voluntary,
-        reactivated,
-        reactivatedCustomers: reactivatedCustomers.sort(),
-      };
-    },
-  );
+    }
+    const eligible = rows.length - pending;
+    return {
+      key,
+      customers: rows.length,
+      pending,
+      eligible,
+      churned,
+      retained: eligible - churned,
+      churnRate: rate(churned, eligible),
+      voluntary,
+      involuntary: churned - voluntary,
+      reactivated,
+      reactivatedCustomers: reactivatedCustomers.sort(),
+    };
+  });
 }
 
 /** The figures of every group, in the groups' order. */

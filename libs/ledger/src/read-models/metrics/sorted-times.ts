@@ -1,6 +1,6 @@
 import type { SortedObservations } from './statistics/kaplan-meier';
 import { sortRowsByKey } from './statistics/radix-sort';
-import { type GroupedRows, scratchFloat64, scratchInt32, seconds } from './metric-groups';
+import { type GroupedRows, scratchFloat64, seconds } from './metric-groups';
 import type { MetricsSnapshot } from './metrics-snapshot';
 
 /**
@@ -12,7 +12,7 @@ import type { MetricsSnapshot } from './metrics-snapshot';
  * rows back in), give any `asOf` its sorted times in one walk each:
  * keep the rows of the population whose end (or open clock) holds at `asOf` and append each to its group.
  * The walks read the sorted keys front to back and, per row, one small array: the row's group and its states
- * at asOf packed in one integer (issueStates, one pass in row order).
+ * at asOf packed in one integer (the cells below, made in one pass in row order).
  */
 interface Order {
   rows: Int32Array;
@@ -147,38 +147,17 @@ function rowOrders(snapshot: MetricsSnapshot): RowOrders {
   return orders;
 }
 
-/** Bits of issueStates; the group index is stored above them. */
+/**
+ * The walks' per-row cells (made by the population pass of metric-computations.ts, countIssues): for a row
+ * of the answer's groups `group << STATE_BITS | states` at asOf, -1 elsewhere. One array, so that a walk in
+ * another order than the rows' makes one random read per row, not two. States: RESOLVED (first resolution
+ * by asOf), ANSWERED (an agent contact by asOf, not after a resolution), OPEN (in the backlog, as
+ * MetricsSnapshot.isOpenAt says).
+ */
 export const RESOLVED = 1;
 export const ANSWERED = 2;
 export const OPEN = 4;
-const STATE_BITS = 3;
-
-/**
- * Per table row, `group << 3 | states` at asOf for the groups' rows, -1 elsewhere. States: RESOLVED (first
- * resolution by asOf), ANSWERED (an agent contact by asOf, not after a resolution), OPEN (in the backlog,
- * MetricsSnapshot.isOpenAt). One array, so that a walk in another order than the rows' makes one random
- * read per row, not two. A view of a scratch buffer, valid until the next call.
- */
-export function issueStates(
-  snapshot: MetricsSnapshot,
-  { rows, groupOfItem }: GroupedRows,
-  asOf: number,
-): Int32Array {
-  const { firstResolvedAt, firstContactAt } = snapshot.issues.f;
-  const cells = scratchInt32('times:cells', snapshot.issues.size).fill(-1);
-  for (let k = 0; k < rows.length; k++) {
-    const row = rows[k];
-    const resolved = firstResolvedAt[row];
-    const contact = firstContactAt[row];
-    // A contact by asOf counts unless a resolution came before it (which then also was by asOf).
-    cells[row] =
-      (groupOfItem[k] << STATE_BITS) |
-      (resolved <= asOf ? RESOLVED : 0) |
-      (contact <= asOf && !(resolved < contact) ? ANSWERED : 0) |
-      (snapshot.isOpenAt(row, asOf) ? OPEN : 0);
-  }
-  return cells;
-}
+export const STATE_BITS = 3;
 
 /** Appends per group into one buffer of as many slots as the groups have items, group g from starts[g]. */
 class GroupedTimes {
