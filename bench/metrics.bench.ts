@@ -2,8 +2,10 @@
  * npm run bench:metrics — latency of every /metrics route over HTTP, without and with groupBy, on a ledger
  * of 100,000 issues (default): the history is appended to the event store and projected by the real
  * projector (every projection, so the server starts caught up). The server runs pinned to CPU 0, this
- * client to CPU 1; requests go one at a time, so latency is the server's. Each row first sends every request kind
- * it measures twice, unmeasured (a kind's first answers in a process include compiling its code paths).
+ * client to CPU 1; requests go one at a time, so latency is the server's. Each row is first warmed up, unmeasured:
+ * BENCH_WARM_UP_ROUNDS (default 5) rounds over the request kinds it measures, since a kind's first answers in a
+ * process include the JIT compiling and re-optimising its code paths; the slowest warm-up answer is printed
+ * beside the steady-state figures, so what the first requests after a start cost stays visible.
  *
  *   BENCH_ISSUES=100000 BENCH_REQUESTS=200 npm run bench:metrics
  *   BENCH_MILLION=1 npm run bench:metrics     # also 1,000,000 issues (see below), about 10 minutes
@@ -174,8 +176,13 @@ interface Row {
   p50: number;
   p99: number;
   max: number;
+  /** The slowest unmeasured warm-up answer: what the first requests after a start cost. */
+  warmUpMax: number;
   bytes: number;
 }
+
+/** Unmeasured rounds over a row's request kinds before measuring it (see the header). */
+const WARM_UP_ROUNDS = Number(process.env.BENCH_WARM_UP_ROUNDS ?? 5);
 
 async function measureServer(dir: string, requests: number): Promise<Row[]> {
   const child = spawn(
@@ -216,11 +223,13 @@ async function measureServer(dir: string, requests: number): Promise<Row[]> {
       for (const grouped of [false, true]) {
         const path = (i: number) =>
           grouped ? `/metrics/${route}?groupBy=${groupings[i % groupings.length]}` : `/metrics/${route}`;
-        // Warm-up, not measured: each request kind of the row twice, so that a kind's first answers in
+        // Warm-up, not measured: WARM_UP_ROUNDS over the row's request kinds, so that a kind's first answers in
         // this process (the JIT compiling its code paths, scratch buffers growing: up to 100 ms once)
         // are not taken for its steady-state latency.
         const kinds = grouped ? groupings.length : 1;
-        for (let i = 0; i < 2 * Math.max(kinds, 2); i++) await call(path(i));
+        let warmUpMax = 0;
+        for (let i = 0; i < WARM_UP_ROUNDS * kinds; i++)
+          warmUpMax = Math.max(warmUpMax, (await call(path(i))).ms);
         const times: number[] = [];
         let bytes = 0;
         for (let i = 0; i < requests; i++) {
@@ -234,6 +243,7 @@ async function measureServer(dir: string, requests: number): Promise<Row[]> {
           p50: percentile(times, 50),
           p99: percentile(times, 99),
           max: times[times.length - 1],
+          warmUpMax,
           bytes: Math.round(bytes / requests),
         });
       }
@@ -247,11 +257,11 @@ async function measureServer(dir: string, requests: number): Promise<Row[]> {
 function print(title: string, rows: Row[]) {
   console.log(`\n${title}`);
   console.log(
-    `${'route'.padEnd(40)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}${'avg KB'.padStart(9)}`,
+    `${'route'.padEnd(40)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}${'avg KB'.padStart(9)}${'warm-up max'.padStart(13)}`,
   );
   for (const r of rows) {
     console.log(
-      `${r.name.padEnd(40)}${r.p50.toFixed(2).padStart(9)}${r.p99.toFixed(2).padStart(9)}${r.max.toFixed(1).padStart(9)}${(r.bytes / 1024).toFixed(1).padStart(9)}`,
+      `${r.name.padEnd(40)}${r.p50.toFixed(2).padStart(9)}${r.p99.toFixed(2).padStart(9)}${r.max.toFixed(1).padStart(9)}${(r.bytes / 1024).toFixed(1).padStart(9)}${r.warmUpMax.toFixed(1).padStart(13)}`,
     );
   }
   const worst = rows.reduce((a, b) => (b.p99 > a.p99 ? b : a));
