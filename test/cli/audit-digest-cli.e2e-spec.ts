@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { SqliteEventStore } from '@app/event-store';
 import { checkDigestSignature, leafHash, rootOf, verifyBundle, type NewEvent } from '@app/ledger';
 import { appendLedgerHistory } from '../../bench/support/ledger-history';
-import { runLedgerCli } from '../support/audit-cli';
+import { runLedgerCli } from '../support/ledger-cli';
 
 describe('ledger digest', () => {
   let dataDir: string;

@@ -1,32 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@app/event-store';
 import type { StoredEvent } from '@app/ledger';
-
-const repoRoot = join(__dirname, '..', '..');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function ledger(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const { LEDGER_DATA_DIR: _ignored, ...env } = process.env;
-    execFile(
-      process.execPath,
-      [join(repoRoot, 'scripts/ledger.mjs'), ...args],
-      { cwd: repoRoot, env, encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+import { ledgerCli as ledger } from '../support/ledger-cli';
 
 async function allEvents(dataDir: string): Promise<StoredEvent[]> {
   const store = SqliteEventStore.open(join(dataDir, 'ledger.db'));

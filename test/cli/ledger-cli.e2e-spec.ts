@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,30 +5,7 @@ import { openSqlite, SqliteEventStore } from '@app/event-store';
 import { SqliteReadModelStore } from '@app/read-store';
 import { appendLedgerHistory } from '../../bench/support/ledger-history';
 import { ALL_PROJECTIONS, type NewEvent } from '@app/ledger';
-
-const repoRoot = join(__dirname, '..', '..');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `npm run ledger -- <args>` the way a user does, minus npm. */
-function ledger(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const { LEDGER_DATA_DIR: _ignored, ...env } = process.env;
-    execFile(
-      process.execPath,
-      [join(repoRoot, 'scripts/ledger.mjs'), ...args],
-      { cwd: repoRoot, env, encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+import { ledgerCli as ledger, runLedgerCli } from '../support/ledger-cli';
 
 describe('ledger CLI', () => {
   let dataDir: string;
@@ -107,17 +83,8 @@ describe('ledger CLI', () => {
   });
 
   it('reads the environment data directory when --data-dir is absent', async () => {
-    const result = await new Promise<Run>((resolve) => {
-      execFile(
-        process.execPath,
-        [join(repoRoot, 'scripts/ledger.mjs'), 'keys', 'list'],
-        {
-          cwd: repoRoot,
-          env: { ...process.env, LEDGER_DATA_DIR: join(dataDir, 'absent') },
-          encoding: 'utf8',
-        },
-        (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-      );
+    const result = await runLedgerCli(['keys', 'list'], {
+      env: { LEDGER_DATA_DIR: join(dataDir, 'absent') },
     });
     expect(result.code).toBe(3);
     expect(result.stderr).toContain(join(dataDir, 'absent', 'ledger.db'));

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { verifyBundle, type StoredEvent } from '@app/ledger';
-import { runLedgerCli } from '../support/audit-cli';
+import { runLedgerCli } from '../support/ledger-cli';
 import { expectCreated, get, given, post, uniqueIds } from '../support/http';
 import { startLedger, type LedgerHarness } from '../support/ledger-harness';
 import { randomWorkload } from '../support/workload';

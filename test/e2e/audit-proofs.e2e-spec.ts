@@ -11,7 +11,7 @@ import {
   type StoredEvent,
 } from '@app/ledger';
 import { openSqlite } from '@app/event-store';
-import { runLedgerCli } from '../support/audit-cli';
+import { runLedgerCli } from '../support/ledger-cli';
 import { get, post } from '../support/http';
 import { startLedger, type LedgerHarness } from '../support/ledger-harness';
 import { randomWorkload } from '../support/workload';

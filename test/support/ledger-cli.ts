@@ -9,17 +9,26 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `npm run ledger -- <args>` the way a user does, minus npm. */
-export function ledgerCli(...args: string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const { LEDGER_DATA_DIR: _ignored, ...env } = process.env;
+/** Runs `npm run ledger -- <args>` as a user does (minus npm), without the caller's LEDGER_* variables. */
+export function runLedgerCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliRun> {
+  return new Promise<CliRun>((resolve) => {
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !name.startsWith('LEDGER_')),
+    ) as Record<string, string>;
     execFile(
       process.execPath,
       [join(repoRoot, 'scripts/ledger.mjs'), ...args],
-      { cwd: repoRoot, env, encoding: 'utf8' },
+      { cwd: options.cwd ?? repoRoot, env: { ...env, ...options.env }, encoding: 'utf8' },
       (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
       },
     );
   });
 }
+
+/** runLedgerCli with the arguments spread and no options. */
+export const ledgerCli = (...args: string[]): Promise<CliRun> => runLedgerCli(args);
