@@ -9,6 +9,7 @@ export type { Projection, DocumentLookup } from './read-models/projection';
 export { ProjectionRunner } from './read-models/projector/projection-runner';
 export { ProjectorHost, type RebuildOptions } from './read-models/projector/projector-host';
 export { ALL_PROJECTIONS } from './read-models';
+export { METRIC_NAMES, type MetricName } from './read-models/metrics/metric-computations';
 export { DEFAULT_SLA_TARGETS, parseSlaTargets, type SlaTargets } from './read-models/sla/sla';
 export * from './application/ids';
 export * from './application/commands/command-meta';
