@@ -7,19 +7,9 @@
 import { describeDurations } from '../libs/ledger/src/read-models/metrics/statistics/descriptive';
 import { kaplanMeier } from '../libs/ledger/src/read-models/metrics/statistics/kaplan-meier';
 import { percentile } from './support/percentile';
+import { mulberry32 } from '../apps/ledger-cli/src/demo/demo-workload';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function durations(n: number, wholeSeconds: boolean) {
   const random = mulberry32(n);

@@ -1,16 +1,8 @@
 import type { Role } from '@app/ledger';
+import { mulberry32 } from '../../apps/ledger-cli/src/demo/demo-workload';
 
-/** A small seeded PRNG (mulberry32), so a failing randomised run can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (the demo's mulberry32), so a failing randomised run can be replayed from its seed. */
+export const prng = mulberry32;
 
 export interface WorkloadCommand {
   role: Role;
