@@ -6,24 +6,16 @@
  * Rounds interleave the three targets and medians are printed, since this machine is noisy.
  *   BENCH_DURATION=10 BENCH_ROUNDS=3 BENCH_CONNECTIONS=50 npm run bench:commands
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { startBenchServer, type BenchServer } from './support/bench-server';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const POOL = 500;
-const ROOT = join(__dirname, '..');
-
-interface Server {
-  child: ChildProcess;
-  port: number;
-  key: string;
-}
 
 function pin(cpu: number, pid: number) {
   try {
@@ -32,33 +24,6 @@ function pin(cpu: number, pid: number) {
   } catch {
     return false;
   }
-}
-
-function startServer(script: string): Promise<Server> {
-  const child = spawn(
-    'taskset',
-    [
-      '-c',
-      '0',
-      process.execPath,
-      // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the servers.
-      ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-      join(ROOT, 'scripts/run-ts.mjs'),
-      join(ROOT, script),
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, NODE_ENV: 'production' },
-    },
-  );
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      const m = /^READY (\d+) (\S+)$/.exec(line);
-      if (m) resolve({ child, port: Number(m[1]), key: m[2] });
-    });
-    child.on('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
 }
 
 const run = Date.now().toString(36);
@@ -108,7 +73,7 @@ function nextRequest(): { path: string; body: Record<string, unknown> } {
   return { path: `/issues/${pick()}/assign`, body: { agentId: `a-${n % 40}` } };
 }
 
-async function seedPool(server: Server) {
+async function seedPool(server: BenchServer) {
   for (const issueId of pool) {
     const res = await fetch(`http://127.0.0.1:${server.port}/issues`, {
       method: 'POST',
@@ -119,7 +84,7 @@ async function seedPool(server: Server) {
   }
 }
 
-async function load(server: Server, seconds: number) {
+async function load(server: BenchServer, seconds: number) {
   const result = await autocannon({
     url: `http://127.0.0.1:${server.port}`,
     connections: CONNECTIONS,
@@ -163,7 +128,7 @@ interface Target {
   name: string;
   script: string;
   seed: boolean;
-  server?: Server;
+  server?: BenchServer;
   runs: Array<Awaited<ReturnType<typeof load>> & { cpuPerRequestUs: number | null; cpuShare: number | null }>;
 }
 
@@ -207,7 +172,7 @@ async function main() {
     : all;
   try {
     for (const target of targets) {
-      target.server = await startServer(target.script);
+      target.server = await startBenchServer(target.script);
       if (target.seed) await seedPool(target.server);
       process.stderr.write(`${target.name}: warm-up ${WARMUP}s\n`);
       await load(target.server, WARMUP);

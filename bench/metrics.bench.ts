@@ -15,11 +15,10 @@
  * to the read-model store with the projection's checkpoint; the events themselves are not stored (the
  * metrics routes never read them). Only the metrics projection exists there.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { openSqlite, SqliteEventStore, SqliteDigestStore } from '@app/event-store';
 import {
   ALL_PROJECTIONS,
@@ -32,13 +31,13 @@ import {
 } from '@app/ledger';
 import { SqliteReadModelStore } from '@app/read-store';
 import { appendLedgerHistory, ledgerHistory } from './support/ledger-history';
+import { startBenchServer } from './support/bench-server';
 import { percentile } from './support/percentile';
 
 const ISSUES = Number(process.env.BENCH_ISSUES ?? 100_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
 const MILLION = process.env.BENCH_MILLION === '1';
 const MILLION_REQUESTS = Number(process.env.BENCH_MILLION_REQUESTS ?? 20);
-const ROOT = join(__dirname, '..');
 // Events per issue of ledgerHistory at this mix (20% charges, some churn): 6.53 gives the issue count asked.
 const eventsFor = (issues: number) => Math.round(issues * 6.53);
 const CHARGE_SHARE = 0.2;
@@ -174,21 +173,7 @@ interface Row {
 const WARM_UP_ROUNDS = Number(process.env.BENCH_WARM_UP_ROUNDS ?? 5);
 
 async function measureServer(dir: string, requests: number): Promise<Row[]> {
-  const child = spawn(
-    'taskset',
-    ['-c', '0', process.execPath, join(ROOT, 'scripts/run-ts.mjs'), join(ROOT, 'bench/servers/ledger.ts')],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, LEDGER_DATA_DIR: dir, NODE_ENV: 'production' },
-    },
-  );
-  const { port, key } = await new Promise<{ port: number; key: string }>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = /^READY (\d+) (\S+)$/.exec(line);
-      if (m) resolve({ port: Number(m[1]), key: m[2] });
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  const { child, port, key } = await startBenchServer('bench/servers/ledger.ts', { LEDGER_DATA_DIR: dir });
   try {
     const base = `http://127.0.0.1:${port}`;
     const headers = { authorization: `Bearer ${key}` };

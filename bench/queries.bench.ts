@@ -4,20 +4,19 @@
  * runs pinned to CPU 0, this client to CPU 1; requests are sent one at a time, so latency is the server's.
  *   BENCH_ISSUES=100000 BENCH_REQUESTS=2000 npm run bench:queries
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { openSqlite, SqliteEventStore, SqliteDigestStore } from '@app/event-store';
 import { ALL_PROJECTIONS, ProjectorHost, MerkleTreeBuilder } from '@app/ledger';
 import { SqliteReadModelStore } from '@app/read-store';
 import { appendLedgerHistory } from './support/ledger-history';
+import { startBenchServer } from './support/bench-server';
 import { percentile } from './support/percentile';
 
 const ISSUES = Number(process.env.BENCH_ISSUES ?? 100_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
-const ROOT = join(__dirname, '..');
 // About 7 events per issue and 5 per charge at this mix (20% charges).
 const EVENTS = Math.round((ISSUES / 0.78) * 6.2);
 
@@ -68,21 +67,7 @@ async function main() {
     db.close();
     process.stderr.write(`${issueIds.length.toLocaleString('en')} issues projected\n`);
 
-    const child = spawn(
-      'taskset',
-      ['-c', '0', process.execPath, join(ROOT, 'scripts/run-ts.mjs'), join(ROOT, 'bench/servers/ledger.ts')],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-        env: { ...process.env, LEDGER_DATA_DIR: dir, NODE_ENV: 'production' },
-      },
-    );
-    const { port, key } = await new Promise<{ port: number; key: string }>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        const m = /^READY (\d+) (\S+)$/.exec(line);
-        if (m) resolve({ port: Number(m[1]), key: m[2] });
-      });
-      child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-    });
+    const { child, port, key } = await startBenchServer('bench/servers/ledger.ts', { LEDGER_DATA_DIR: dir });
     try {
       const base = `http://127.0.0.1:${port}`;
       const headers = { authorization: `Bearer ${key}` };
