@@ -205,15 +205,7 @@ function countIssues(context: Context, grouped: GroupedRows): IssueCounts {
   if (context.issueCounts !== undefined) return context.issueCounts;
   const { snapshot, asOf, targets } = context;
   const { f, i } = snapshot.issues;
-  const {
-    openedAt,
-    firstContactAt,
-    secondContactAt,
-    firstResolvedAt,
-    firstReopenedAt,
-    settledAt,
-    feedbackAt,
-  } = f;
+  const { openedAt, firstContactAt, secondContactAt, firstResolvedAt, firstReopenedAt, feedbackAt } = f;
   const { priority, csat: scores } = i;
   const escalatedAt = ESCALATION_TARGETS.map((to) => f[`escalated_${to}`]);
   const responseTarget = PRIORITIES.map((name) => targets[name].firstResponseMinutes);
@@ -251,8 +243,7 @@ function countIssues(context: Context, grouped: GroupedRows): IssueCounts {
       counts[base + COUNTER.oneTouch]++;
       if (!reopened) counts[base + COUNTER.firstContactResolved]++;
     }
-    // Never reopened by asOf: open until it first settled (MetricsSnapshot.isOpenAt's first rule, inline).
-    const open = reopened ? snapshot.isOpenAt(row, asOf) : !(settledAt[row] <= asOf);
+    const open = snapshot.isOpenAt(row, asOf);
     if (open) {
       const age = asOf - opened;
       let bucket = 0;
