@@ -7,7 +7,12 @@ export * from './application/ports/projections.port';
 export * from './application/ports/digest-store.port';
 export type { Projection, DocumentLookup } from './read-models/projection';
 export { ProjectionRunner } from './read-models/projector/projection-runner';
-export { ProjectorHost, type RebuildOptions } from './read-models/projector/projector-host';
+export {
+  ProjectorHost,
+  type RebuildAllOptions,
+  type RebuildOptions,
+} from './read-models/projector/projector-host';
+export { DeferredCommits } from './read-models/projector/deferred-commits';
 export { ALL_PROJECTIONS } from './read-models';
 export { METRIC_NAMES, type MetricName } from './read-models/metrics/metric-computations';
 export { DEFAULT_SLA_TARGETS, parseSlaTargets, type SlaTargets } from './read-models/sla/sla';

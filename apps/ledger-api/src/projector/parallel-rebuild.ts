@@ -38,13 +38,11 @@ require(workerData.entry);
 `;
 
 /**
- * Shares the projections out between `threads` groups of about equal work. A projection with a
- * write-once collection writes a document per event (the timeline) and weighs as much as three that
- * update a document per stream.
+ * Shares the projections out between `threads` groups of about equal work, by their `rebuildWeight`
+ * (heaviest first, each to the lightest group so far).
  */
 export function balancedGroups(projections: readonly Projection[], threads: number): string[][] {
-  const weight = (projection: Projection) =>
-    projection.collections.some((collection) => collection.writeOnce) ? 3 : 1;
+  const weight = (projection: Projection) => projection.rebuildWeight ?? 1;
   const groups = Array.from({ length: Math.max(1, Math.min(threads, projections.length)) }, () => ({
     names: [] as string[],
     weight: 0,

@@ -30,12 +30,16 @@ async function main(): Promise<void> {
     const projections = ALL_PROJECTIONS.filter((projection) => names.includes(projection.name));
     const host = new ProjectorHost(eventStore, store, projections, { batchSize });
     let last = 0;
-    const report = await host.rebuildAll((progress) => {
-      const now = Date.now();
-      if (now - last < 200) return;
-      last = now;
-      send({ type: 'progress', applied: progress.applied, position: progress.position.toString() });
-    });
+    const report = await host.rebuildAll(
+      (progress) => {
+        const now = Date.now();
+        if (now - last < 200) return;
+        last = now;
+        send({ type: 'progress', applied: progress.applied, position: progress.position.toString() });
+      },
+      // While the other thread writes, go on with the next batch: its documents are held meanwhile.
+      { mayFlush: () => Atomics.load(mutex, 0) === 0 },
+    );
     send({ type: 'done', applied: report.applied });
   } finally {
     await eventStore.close();

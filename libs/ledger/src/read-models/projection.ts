@@ -25,6 +25,11 @@ export interface Projection {
   /** Bumped when `apply` changes meaning; stored documents of another version need a rebuild. */
   readonly version: number;
   readonly collections: readonly CollectionSpec[];
+  /**
+   * Its share of a rebuild's work relative to the others (default 1; measured per event by
+   * bench:projections), so that a parallel rebuild gives each thread about as much to do.
+   */
+  readonly rebuildWeight?: number;
   /** The streams it reads, as stream-name prefixes (`issue-`, `charge-`): the subscription filter. */
   readonly streamPrefixes: readonly string[];
   /**

@@ -335,9 +335,9 @@ interface DocumentWriter {
 const sameKey = (stored: SqlValue, next: SqlValue): boolean => stored === next;
 
 /** JSON of a document, made before the write transaction so that the write lock is held for less. */
-function toJson(change: DocumentChange & { doc: ReadDocument }): string {
+function toJson(change: DocumentChange, doc: ReadDocument): string {
   try {
-    return JSON.stringify(change.doc);
+    return JSON.stringify(doc);
   } catch (error) {
     throw new Error(`Document ${change.collection}/${change.id} is not JSON: ${(error as Error).message}`, {
       cause: error,
@@ -346,17 +346,17 @@ function toJson(change: DocumentChange & { doc: ReadDocument }): string {
 }
 
 const jsonOf = (changes: readonly DocumentChange[]) =>
-  changes.map((change) => (change.doc === null ? null : toJson({ ...change, doc: change.doc })));
+  changes.map((change) => (change.doc === null ? null : toJson(change, change.doc)));
 
 /** Inside the transaction, once the collection's indexes are known. */
-function checkDocument(table: TableRef, change: DocumentChange & { doc: ReadDocument }): void {
-  const { doc } = change;
-  const where = `${table.collection}/${change.id}`;
-  if (doc.id !== change.id) throw new Error(`Document ${where} carries id ${JSON.stringify(doc.id)}`);
+function checkDocument(table: TableRef, id: string, doc: ReadDocument): void {
+  if (doc.id !== id) {
+    throw new Error(`Document ${table.collection}/${id} carries id ${JSON.stringify(doc.id)}`);
+  }
   for (const field of table.indexes) {
     const value = doc[field];
     if (value !== undefined && !isIndexedValue(value)) {
-      throw new Error(`Document ${where}: indexed field ${field} holds a non-scalar value`);
+      throw new Error(`Document ${table.collection}/${id}: indexed field ${field} holds a non-scalar value`);
     }
   }
 }
@@ -511,6 +511,8 @@ abstract class SqliteReadModels {
   private readonly scanPageSize: number;
   /** The test failpoint; set by the live store only. */
   protected beforeCommit: SqliteReadModelStoreOptions['beforeCommit'];
+  /** Tables bulk-loaded without their secondary indexes (a staged generation): writes need no diffing. */
+  protected bulkLoad = false;
 
   protected constructor(
     protected readonly connection: Connection,
@@ -582,7 +584,7 @@ abstract class SqliteReadModels {
       if (change.doc === null) {
         writer.remove(change.id);
       } else {
-        checkDocument(writer.table, { ...change, doc: change.doc });
+        checkDocument(writer.table, change.id, change.doc);
         writer.put(change.id, change.doc, json[index]!);
       }
     }
@@ -603,6 +605,21 @@ abstract class SqliteReadModels {
       return { table, put: (id, _doc, json) => upsert.run(id, json), remove: (id) => remove.run(id) };
     }
     const columns = table.indexes.map((field) => quote(keyColumn(field)));
+    const keysOf = (doc: ReadDocument) =>
+      table.indexes.map((field) => toSql((doc[field] ?? null) as IndexedValue));
+    if (this.bulkLoad) {
+      // A staged table has no secondary index before promote(): one upsert, no read of the stored row.
+      const upsert = this.connection.statement(
+        `INSERT INTO ${name} (${['id', 'doc', ...columns].join(', ')}) ` +
+          `VALUES (${['?', '?', ...columns.map(() => '?')].join(', ')}) ON CONFLICT (id) DO UPDATE SET ` +
+          ['doc', ...columns].map((column) => `${column} = excluded.${column}`).join(', '),
+      );
+      return {
+        table,
+        remove: (id) => remove.run(id),
+        put: (id, doc, json) => upsert.run(id, json, ...keysOf(doc)),
+      };
+    }
     const current = this.connection
       .statement<unknown[]>(`SELECT ${['id', ...columns].join(', ')} FROM ${name} WHERE id = ?`)
       .raw(true);
@@ -617,7 +634,7 @@ abstract class SqliteReadModels {
       table,
       remove: (id) => remove.run(id),
       put: (id, doc, json) => {
-        const keys = table.indexes.map((field) => toSql((doc[field] ?? null) as IndexedValue));
+        const keys = keysOf(doc);
         const row = current.get(id) as SqlValue[] | undefined;
         if (row === undefined) {
           insert.run(id, json, ...keys);
@@ -903,6 +920,7 @@ class SqliteStagedReadModels extends SqliteReadModels implements StagedReadModel
   ) {
     super(connection, options);
     this.specs = new Map(specs.map((spec) => [spec.name, spec]));
+    this.bulkLoad = true;
   }
 
   async promote(): Promise<void> {

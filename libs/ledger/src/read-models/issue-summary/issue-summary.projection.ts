@@ -187,6 +187,8 @@ export const issueSummaryProjection: Projection = {
       sortedBy: 'openedAt',
     },
   ],
+  // About 10 and 6 µs per ledger event in a rebuild, against 3–4 for each other projection.
+  rebuildWeight: 2,
   streamPrefixes: [STREAM_PREFIX],
 
   keysFor(event: StoredEvent): DocumentKey[] {

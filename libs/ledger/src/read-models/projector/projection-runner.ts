@@ -64,21 +64,23 @@ async function applyBatch(
   // Only the last version of each document is written: a batch often holds a whole stream's history.
   const latest = new Map<string, DocumentChange>();
   const finish = (applied: number, error?: unknown) => ({ changes: [...latest.values()], applied, error });
+  // One lookup for the batch, over the keys of the event being applied.
+  let keys: DocumentKey[] = [];
+  const lookup: DocumentLookup = {
+    get(collection, id) {
+      if (!keys.some((key) => key.collection === collection && key.id === id)) {
+        throw new Error(`${projection.name} read ${collection}/${id}, which keysFor did not name`);
+      }
+      if (writeOnce.has(collection)) {
+        throw new Error(`${projection.name} read ${collection}/${id} of a write-once collection`);
+      }
+      return documents.get(keyOf(collection, id)) ?? null;
+    },
+  };
   for (let index = 0; index < events.length; index++) {
-    const keys = keysByEvent[index];
+    keys = keysByEvent[index];
     // An event that names no document can change none: the projection ignores it.
     if (keys.length === 0) continue;
-    const lookup: DocumentLookup = {
-      get(collection, id) {
-        if (!keys.some((key) => key.collection === collection && key.id === id)) {
-          throw new Error(`${projection.name} read ${collection}/${id}, which keysFor did not name`);
-        }
-        if (writeOnce.has(collection)) {
-          throw new Error(`${projection.name} read ${collection}/${id} of a write-once collection`);
-        }
-        return documents.get(keyOf(collection, id)) ?? null;
-      },
-    };
     let produced: DocumentChange[];
     try {
       produced = projection.apply(events[index], lookup);
@@ -87,7 +89,7 @@ async function applyBatch(
     }
     for (const change of produced) {
       const key = keyOf(change.collection, change.id);
-      documents.set(key, change.doc);
+      if (!writeOnce.has(change.collection)) documents.set(key, change.doc);
       latest.delete(key);
       latest.set(key, change);
     }
