@@ -68,9 +68,10 @@ describe('ProjectorHost.rebuildAll', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('writes every batch at once by default, one commit per batch of 1,000 events', async () => {
+  it('commits each batch of 1,000 events when told to write from one held document on', async () => {
     const commits = countingStagedCommits(store);
-    const report = await new ProjectorHost(eventStore, store, ALL_PROJECTIONS).rebuildAll();
+    const host = new ProjectorHost(eventStore, store, ALL_PROJECTIONS);
+    const report = await host.rebuildAll(undefined, { flushAtDocuments: 1 });
     expect(report.applied).toBe(Number(head));
     for (const projection of ALL_PROJECTIONS) {
       expect(commits.get(projection.name)).toBe(Math.ceil(Number(head) / 1000));
@@ -80,24 +81,30 @@ describe('ProjectorHost.rebuildAll', () => {
 
   it('builds the same documents when batches are held in memory and written together', async () => {
     const host = new ProjectorHost(eventStore, store, ALL_PROJECTIONS);
-    await host.rebuildAll();
+    await host.rebuildAll(undefined, { flushAtDocuments: 1 });
     const writtenEachBatch = await everyDocument(store);
 
-    const commits = countingStagedCommits(store);
-    // Never free to write: the batches are held until 1,500 documents are, then written in one commit.
-    await host.rebuildAll(undefined, { mayFlush: () => false, maxHeldDocuments: 1500 });
-    const held = await everyDocument(store);
-
-    expect([...held.keys()]).toEqual([...writtenEachBatch.keys()]);
-    for (const [collection, docs] of writtenEachBatch) {
-      expect(docs.length).toBeGreaterThan(0);
-      expect(held.get(collection)).toEqual(docs);
-    }
-    const total = [...commits.values()].reduce((sum, count) => sum + count, 0);
-    // Fewer commits than batches: held batches were written together.
-    expect(total).toBeLessThan(ALL_PROJECTIONS.length * Math.ceil(Number(head) / 1000));
-    for (const projection of ALL_PROJECTIONS) {
-      expect(await store.checkpoint(projection.name)).toBe(head);
+    for (const options of [
+      // The default: held until 2,000 documents of a projection are, here mostly until the end.
+      {},
+      // Held from 300 documents on while "the other thread writes", until twice as many are held.
+      { flushAtDocuments: 300, mayFlush: () => false },
+    ]) {
+      const commits = countingStagedCommits(store);
+      await host.rebuildAll(undefined, options);
+      const held = await everyDocument(store);
+      expect([...held.keys()]).toEqual([...writtenEachBatch.keys()]);
+      for (const [collection, docs] of writtenEachBatch) {
+        expect(docs.length).toBeGreaterThan(0);
+        expect(held.get(collection)).toEqual(docs);
+      }
+      // Fewer commits than batches: held batches were written together (the timeline's 1,000 entries a
+      // batch pass 300 at once, so with flushAtDocuments 300 it still commits every batch).
+      const total = [...commits.values()].reduce((sum, count) => sum + count, 0);
+      expect(total).toBeLessThan(ALL_PROJECTIONS.length * Math.ceil(Number(head) / 1000));
+      for (const projection of ALL_PROJECTIONS) {
+        expect(await store.checkpoint(projection.name)).toBe(head);
+      }
     }
   });
 });

@@ -26,8 +26,8 @@ export interface Projection {
   readonly version: number;
   readonly collections: readonly CollectionSpec[];
   /**
-   * Its share of a rebuild's work relative to the others (default 1; measured per event by
-   * bench:projections), so that a parallel rebuild gives each thread about as much to do.
+   * Its share of a rebuild's work relative to the others (default 1): the µs per ledger event it adds
+   * to a rebuild, measured alone, so that a parallel rebuild gives each thread about as much to do.
    */
   readonly rebuildWeight?: number;
   /** The streams it reads, as stream-name prefixes (`issue-`, `charge-`): the subscription filter. */

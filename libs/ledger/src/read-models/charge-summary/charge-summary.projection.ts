@@ -150,7 +150,10 @@ const NOTHING_AT_STAKE: ChargeMoney = {
 
 function recorded(event: ChargeRecorded, chargeId: string): ChargeSummaryDocument {
   const { data } = event;
-  const facts = {
+  const succeeded = event.type === 'ChargeSucceeded';
+  const money = succeeded ? moneyOf(data.amount, [], []) : NOTHING_AT_STAKE;
+  // One literal, so every charge document starts with the same shape (spreads were a rebuild hot spot).
+  return {
     id: chargeId,
     chargeId,
     customerId: data.customerId,
@@ -164,22 +167,20 @@ function recorded(event: ChargeRecorded, chargeId: string): ChargeSummaryDocumen
     disputes: [],
     revision: event.revision,
     lastPosition: Number(event.position),
-  };
-  if (event.type === 'ChargeSucceeded') {
-    return {
-      ...facts,
-      outcome: 'succeeded',
-      declineCode: null,
-      failureCategory: null,
-      ...moneyOf(data.amount, [], []),
-    };
-  }
-  return {
-    ...facts,
-    outcome: event.type === 'ChargeDeclined' ? 'declined' : 'failed',
-    declineCode: event.data.declineCode ?? null,
-    failureCategory: event.data.failureCategory ?? null,
-    ...NOTHING_AT_STAKE,
+    ...(succeeded
+      ? { outcome: 'succeeded', declineCode: null, failureCategory: null }
+      : {
+          outcome: event.type === 'ChargeDeclined' ? 'declined' : 'failed',
+          declineCode: event.data.declineCode ?? null,
+          failureCategory: event.data.failureCategory ?? null,
+        }),
+    refundedAmount: money.refundedAmount,
+    pendingRefundAmount: money.pendingRefundAmount,
+    lostDisputeAmount: money.lostDisputeAmount,
+    openDisputeAmount: money.openDisputeAmount,
+    refundableAmount: money.refundableAmount,
+    exposedAmount: money.exposedAmount,
+    overExposed: money.overExposed,
   };
 }
 
@@ -324,13 +325,18 @@ function evolve(doc: ChargeSummaryDocument, event: StoredChargeEvent): ChargeSum
       return unhandled;
     }
   }
-  return { ...doc, refunds, disputes, ...moneyOf(doc.amount, refunds, disputes) };
+  const next = { ...doc, refunds, disputes };
+  // Assigned, not spread: a second spread into a literal takes V8's slow path (measured in rebuilds).
+  Object.assign(next, moneyOf(doc.amount, refunds, disputes));
+  return next;
 }
 
 export const chargeSummaryProjection: Projection = {
   name: 'charge-summary',
   version: 1,
   collections: [{ name: CHARGE_SUMMARIES, indexes: ['customerId', 'outcome'] }],
+  // µs of rebuild work per ledger event, beyond reading it (bench:projections, measured alone).
+  rebuildWeight: 1.5,
   streamPrefixes: [STREAM_PREFIX],
 
   keysFor(event: StoredEvent): DocumentKey[] {

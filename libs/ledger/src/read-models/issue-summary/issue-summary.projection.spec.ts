@@ -320,6 +320,30 @@ describe('issue-summary projection', () => {
     );
   });
 
+  it('orders times by their instants, also when one is written with an offset', () => {
+    const ref = { issueId: 'i1' };
+    const outbound: IssueEvent = {
+      type: 'CustomerContacted',
+      data: { ...ref, direction: 'outbound', channel: 'email', agentId: 'a-1' },
+    };
+    // 11:30+02:00 is 09:30Z: after 09:00Z, before 10:00Z, although it sorts after both as a string.
+    const offset = '2026-03-02T11:30:00+02:00';
+    givenEvents(
+      issueSummaryProjection,
+      issueHistory([opened, t('09:00')], [outbound, t('10:00')], [outbound, offset]),
+    ).thenDocuments(
+      summaries({
+        ...openedDoc,
+        contactCount: 2,
+        agentContactCount: 2,
+        firstResponseAt: offset,
+        lastActivityAt: t('10:00'),
+        revision: 2,
+        lastPosition: 2,
+      }),
+    );
+  });
+
   it('keeps the first opening if another IssueOpened ever appears', () => {
     givenEvents(
       issueSummaryProjection,
