@@ -171,6 +171,32 @@ describe('DeferredCommits', () => {
     expect(xs.items).toEqual([]);
   });
 
+  it('holds write-once documents in order and writes them with the rest', async () => {
+    const entries = { name: 'entries', indexes: ['stream'], writeOnce: true };
+    await store.ensureCollections([entries]);
+    const both = await store.stage('things', [spec, entries]);
+    const deferred = new DeferredCommits(both, new Set(['entries']));
+    await deferred.commit('things', -1n, 2n, [
+      { collection: 'entries', id: '01', doc: { id: '01', stream: 's' } },
+      { collection: 'things', id: 'a', doc: { id: 'a', kind: 'x' } },
+    ]);
+    await deferred.commit('things', 2n, 3n, [
+      { collection: 'entries', id: '02', doc: { id: '02', stream: 's' } },
+      { collection: 'things', id: 'a', doc: { id: 'a', kind: 'y' } },
+    ]);
+    expect(deferred.size).toBe(3);
+    expect(await both.get('entries', '01')).toBeNull();
+    await deferred.flush();
+    expect(deferred.size).toBe(0);
+    expect(await both.checkpoint('things')).toBe(3n);
+    const written = await both.list('entries', { where: { stream: 's' }, orderBy: byId.orderBy, limit: 10 });
+    expect(written.items).toEqual([
+      { id: '01', stream: 's' },
+      { id: '02', stream: 's' },
+    ]);
+    expect(await both.get('things', 'a')).toEqual({ id: 'a', kind: 'y' });
+  });
+
   it('refuses a commit that does not start at the held checkpoint', async () => {
     const deferred = new DeferredCommits(staged);
     await deferred.commit('things', -1n, 3n, []);

@@ -17,14 +17,19 @@ const keyOf = (collection: string, id: string) => `${collection}\u0000${id}`;
  */
 export class DeferredCommits implements Pick<ReadModelStore, 'checkpoint' | 'commit' | 'getMany'> {
   private readonly held = new Map<string, DocumentChange>();
+  /** Write-once documents: never read back, each written by its one event, so not keyed. */
+  private readonly appended: DocumentChange[] = [];
   private position: bigint | undefined;
   private written: bigint | undefined;
 
-  constructor(private readonly staged: StagedReadModels) {}
+  constructor(
+    private readonly staged: StagedReadModels,
+    private readonly writeOnce: ReadonlySet<string> = new Set(),
+  ) {}
 
   /** Documents held for the next flush. */
   get size(): number {
-    return this.held.size;
+    return this.held.size + this.appended.length;
   }
 
   async checkpoint(projection: string): Promise<bigint> {
@@ -43,6 +48,10 @@ export class DeferredCommits implements Pick<ReadModelStore, 'checkpoint' | 'com
     const position = await this.checkpoint(projection);
     if (from !== position) throw new CheckpointMismatchError(projection, from, position);
     for (const change of changes) {
+      if (this.writeOnce.has(change.collection)) {
+        this.appended.push(change);
+        continue;
+      }
       const key = keyOf(change.collection, change.id);
       this.held.delete(key);
       this.held.set(key, change);
@@ -67,10 +76,11 @@ export class DeferredCommits implements Pick<ReadModelStore, 'checkpoint' | 'com
   /** Writes what is held, and the checkpoint it reached, in one commit of the staged generation. */
   async flush(): Promise<void> {
     if (this.position === undefined) return;
-    if (this.position === this.written && this.held.size === 0) return;
-    const changes = [...this.held.values()];
+    if (this.position === this.written && this.size === 0) return;
+    const changes = [...this.held.values(), ...this.appended];
     await this.staged.commit(this.staged.projection, this.written!, this.position, changes);
     this.held.clear();
+    this.appended.length = 0;
     this.written = this.position;
   }
 }

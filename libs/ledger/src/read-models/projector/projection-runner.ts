@@ -63,7 +63,13 @@ async function applyBatch(
   }
   // Only the last version of each document is written: a batch often holds a whole stream's history.
   const latest = new Map<string, DocumentChange>();
-  const finish = (applied: number, error?: unknown) => ({ changes: [...latest.values()], applied, error });
+  // A write-once document is written by its one event only: no need to keep its last version by key.
+  const written: DocumentChange[] = [];
+  const finish = (applied: number, error?: unknown) => ({
+    changes: written.length === 0 ? [...latest.values()] : [...latest.values(), ...written],
+    applied,
+    error,
+  });
   // One lookup for the batch, over the keys of the event being applied.
   let keys: DocumentKey[] = [];
   const lookup: DocumentLookup = {
@@ -88,8 +94,12 @@ async function applyBatch(
       return finish(index, error);
     }
     for (const change of produced) {
+      if (writeOnce.has(change.collection)) {
+        written.push(change);
+        continue;
+      }
       const key = keyOf(change.collection, change.id);
-      if (!writeOnce.has(change.collection)) documents.set(key, change.doc);
+      documents.set(key, change.doc);
       latest.delete(key);
       latest.set(key, change);
     }

@@ -224,7 +224,15 @@ export class ProjectorHost {
       this.projections.map((projection) => this.store.stage(projection.name, projection.collections)),
     );
     try {
-      const targets = staged.map((generation) => new DeferredCommits(generation));
+      const targets = staged.map(
+        (generation, index) =>
+          new DeferredCommits(
+            generation,
+            new Set(
+              this.projections[index].collections.filter((spec) => spec.writeOnce).map((spec) => spec.name),
+            ),
+          ),
+      );
       const rebuilders = this.projections.map(
         (projection, index) => new ProjectionRunner(projection, this.eventStore, targets[index]),
       );
