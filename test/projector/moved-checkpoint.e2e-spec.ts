@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Database } from 'better-sqlite3';
 import { openSqlite, SqliteEventStore } from '@app/event-store';
 import { ALL_PROJECTIONS, ProjectionRunner, type ReadDocument, type ReadModelStore } from '@app/ledger';
 import { SqliteReadModelStore } from '@app/read-store';
 import { appendLedgerHistory } from '../../bench/support/ledger-history';
+import { openProjectedLedger, type ProjectedLedger } from '../support/projected-ledger';
 
 // These tests move a projection's checkpoint and documents behind a runner's back, as a second runner
 // (compare mode, another process, a promoted rebuild) does, and check that the runner then applies events
@@ -25,29 +23,18 @@ async function allDocuments(store: ReadModelStore, collections: string[]): Promi
 }
 
 describe('projection runner whose checkpoint moved under it', () => {
+  let ledger: ProjectedLedger;
   let dir: string;
-  let db: Database;
   let eventStore: SqliteEventStore;
   let store: SqliteReadModelStore;
   let head: bigint;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ledger-cache-'));
-    db = openSqlite(join(dir, 'ledger.db'));
-    db.pragma('synchronous = NORMAL');
-    eventStore = new SqliteEventStore(db);
-    await appendLedgerHistory(eventStore, 11, 1500);
-    head = await eventStore.headPosition();
-    store = new SqliteReadModelStore(db);
-    await store.ensureCollections(ALL_PROJECTIONS.flatMap((projection) => projection.collections));
+    ledger = await openProjectedLedger({ prefix: 'ledger-cache-', seed: 11, events: 1500 });
+    ({ dir, eventStore, store, head } = ledger);
   });
 
-  afterEach(async () => {
-    await eventStore.close();
-    await store.close();
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => ledger.close());
 
   /** The documents every projection has after a rebuild from zero into a fresh file. */
   async function fromZero(): Promise<ReadDocument[]> {

@@ -13,7 +13,7 @@ import {
   type StagedReadModels,
 } from '@app/ledger';
 import { SqliteReadModelStore } from '@app/read-store';
-import { appendLedgerHistory } from '../../bench/support/ledger-history';
+import { openProjectedLedger, type ProjectedLedger } from '../support/projected-ledger';
 
 const EVENTS = 3000;
 const byId = { orderBy: { field: 'id', direction: 'asc' as const } };
@@ -45,28 +45,17 @@ function countingStagedCommits(store: SqliteReadModelStore): Map<string, number>
 }
 
 describe('ProjectorHost.rebuildAll', () => {
-  let dir: string;
-  let db: Database;
+  let ledger: ProjectedLedger;
   let eventStore: SqliteEventStore;
   let store: SqliteReadModelStore;
   let head: bigint;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ledger-rebuild-all-'));
-    db = openSqlite(join(dir, 'ledger.db'));
-    eventStore = new SqliteEventStore(db);
-    await appendLedgerHistory(eventStore, 11, EVENTS);
-    head = await eventStore.headPosition();
-    store = new SqliteReadModelStore(db);
-    await store.ensureCollections(ALL_PROJECTIONS.flatMap((projection) => projection.collections));
+    ledger = await openProjectedLedger({ prefix: 'ledger-rebuild-all-', seed: 11, events: EVENTS });
+    ({ eventStore, store, head } = ledger);
   });
 
-  afterEach(async () => {
-    await eventStore.close();
-    await store.close();
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => ledger.close());
 
   it('commits each batch of 1,000 events when told to write from one held document on', async () => {
     const commits = countingStagedCommits(store);
