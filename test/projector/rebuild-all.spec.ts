@@ -164,7 +164,7 @@ describe('DeferredCommits', () => {
     const entries = { name: 'entries', indexes: ['stream'], writeOnce: true };
     await store.ensureCollections([entries]);
     const both = await store.stage('things', [spec, entries]);
-    const deferred = new DeferredCommits(both, new Set(['entries']));
+    const deferred = new DeferredCommits(both, { writeOnce: new Set(['entries']) });
     await deferred.commit('things', -1n, 2n, [
       { collection: 'entries', id: '01', doc: { id: '01', stream: 's' } },
       { collection: 'things', id: 'a', doc: { id: 'a', kind: 'x' } },

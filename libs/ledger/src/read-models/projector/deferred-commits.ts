@@ -5,15 +5,36 @@ import {
   type ReadModelStore,
   type StagedReadModels,
 } from '../../application/ports/read-model-store.port';
+import { keyOf } from './projection-runner';
 
-const keyOf = (collection: string, id: string) => `${collection}\u0000${id}`;
+export interface DeferredCommitsOptions {
+  /** The projection's write-once collections (`writeOnceCollections`). */
+  writeOnce?: ReadonlySet<string>;
+  /**
+   * Held changes are written once this many documents are held: fewer, larger transactions, each
+   * touching a b-tree page once for all its rows on it. Default 2,000.
+   */
+  flushAtDocuments?: number;
+  /**
+   * Asked before such a write: whether to write now. A parallel rebuild answers whether the shared write
+   * lock is free, so that a thread goes on with the next batch (holding up to twice flushAtDocuments)
+   * instead of waiting for the other thread's transaction.
+   */
+  mayFlush?: () => boolean;
+}
+
+/**
+ * Measured at 1,000,000 events, one thread: 1,000 to 5,000 held documents rebuilt about 15% faster than a
+ * commit per batch; 20,000 was slower again, and heavier.
+ */
+const FLUSH_AT_DOCUMENTS = 2000;
 
 /**
  * A rebuild's target over a staged generation that holds the commits of several batches in memory and
- * writes them as one commit when `flush()` is called: the last version of each document once, with the
- * checkpoint of the last batch. Reads see the held documents first, so the batches apply exactly as
- * they would one commit at a time. A parallel rebuild flushes when the write lock is free instead of
- * waiting for it (docs/projections.md); a crash loses only staged work, which a rebuild starts again.
+ * writes them as one commit once enough documents are held, and on `flush()`: the last version of each
+ * document once, with the checkpoint of the last batch. Reads see the held documents first, so the
+ * batches apply exactly as they would one commit at a time (docs/projections.md); a crash loses only
+ * staged work, which a rebuild starts again.
  */
 export class DeferredCommits implements Pick<ReadModelStore, 'checkpoint' | 'commit' | 'getMany'> {
   private readonly held = new Map<string, DocumentChange>();
@@ -22,10 +43,18 @@ export class DeferredCommits implements Pick<ReadModelStore, 'checkpoint' | 'com
   private position: bigint | undefined;
   private written: bigint | undefined;
 
+  private readonly writeOnce: ReadonlySet<string>;
+  private readonly flushAt: number;
+  private readonly mayFlush: () => boolean;
+
   constructor(
     private readonly staged: StagedReadModels,
-    private readonly writeOnce: ReadonlySet<string> = new Set(),
-  ) {}
+    options: DeferredCommitsOptions = {},
+  ) {
+    this.writeOnce = options.writeOnce ?? new Set();
+    this.flushAt = options.flushAtDocuments ?? FLUSH_AT_DOCUMENTS;
+    this.mayFlush = options.mayFlush ?? (() => true);
+  }
 
   /** Documents held for the next flush. */
   get size(): number {
@@ -52,11 +81,10 @@ export class DeferredCommits implements Pick<ReadModelStore, 'checkpoint' | 'com
         this.appended.push(change);
         continue;
       }
-      const key = keyOf(change.collection, change.id);
-      this.held.delete(key);
-      this.held.set(key, change);
+      this.held.set(keyOf(change.collection, change.id), change);
     }
     this.position = to;
+    if (this.size >= 2 * this.flushAt || (this.size >= this.flushAt && this.mayFlush())) await this.flush();
   }
 
   async getMany(collection: string, ids: readonly string[]): Promise<Map<string, ReadDocument>> {

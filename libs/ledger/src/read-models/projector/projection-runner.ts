@@ -23,7 +23,12 @@ const STORAGE_RETRY_MS = 2000;
 /** Where documents are read and committed: the live store, or a staged generation during a rebuild. */
 type ProjectionTarget = Pick<ReadModelStore, 'checkpoint' | 'commit' | 'getMany'> | StagedReadModels;
 
-const keyOf = (collection: string, id: string) => `${collection}\u0000${id}`;
+/** One key for a document of any collection, in the runner's and the held commits' maps. */
+export const keyOf = (collection: string, id: string) => `${collection}\u0000${id}`;
+
+/** The projection's write-once collections: written only, never fetched or read back. */
+export const writeOnceCollections = (projection: Projection): ReadonlySet<string> =>
+  new Set(projection.collections.filter((spec) => spec.writeOnce).map((spec) => spec.name));
 
 interface AppliedBatch {
   /** The last version of each document changed by the applied events. */
@@ -66,7 +71,7 @@ async function applyBatch(
   // A write-once document is written by its one event only: no need to keep its last version by key.
   const written: DocumentChange[] = [];
   const finish = (applied: number, error?: unknown) => ({
-    changes: written.length === 0 ? [...latest.values()] : [...latest.values(), ...written],
+    changes: [...latest.values(), ...written],
     applied,
     error,
   });
@@ -129,9 +134,7 @@ export class ProjectionRunner {
     private readonly options: ProjectionRunnerOptions = {},
   ) {
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-    this.writeOnce = new Set(
-      projection.collections.filter((spec) => spec.writeOnce).map((spec) => spec.name),
-    );
+    this.writeOnce = writeOnceCollections(projection);
     this.statusValue = {
       name: projection.name,
       version: projection.version,

@@ -16,8 +16,8 @@ import {
   type RebuildProgress,
   type RebuildReport,
 } from '../../application/ports/projections.port';
-import { DeferredCommits } from './deferred-commits';
-import { ProjectionRunner } from './projection-runner';
+import { DeferredCommits, type DeferredCommitsOptions } from './deferred-commits';
+import { ProjectionRunner, writeOnceCollections } from './projection-runner';
 
 export interface RebuildOptions {
   /** Compare the rebuilt documents with the live ones at the same position instead of promoting. */
@@ -25,28 +25,12 @@ export interface RebuildOptions {
   onProgress?: (progress: RebuildProgress) => void;
 }
 
-export interface RebuildAllOptions {
-  /**
-   * A projection's changes are held in memory over batches and written once this many documents are
-   * held: fewer, larger transactions, each touching a b-tree page once for all its rows on it.
-   */
-  flushAtDocuments?: number;
-  /**
-   * Asked before a write: whether to write now. A parallel rebuild answers whether the shared write lock
-   * is free, so that a thread goes on with the next batch (holding up to twice flushAtDocuments) instead of
-   * waiting for the other thread's transaction.
-   */
-  mayFlush?: () => boolean;
-}
+/** How rebuildAll holds its commits (DeferredCommits). */
+export type RebuildAllOptions = Pick<DeferredCommitsOptions, 'flushAtDocuments' | 'mayFlush'>;
 
 const MAX_REPORTED_DIFFERENCES = 100;
 /** Events per batch of rebuildAll: a batch's documents stay young enough for V8's cheap scavenges. */
 const REBUILD_BATCH_SIZE = 1000;
-/**
- * Measured at 1,000,000 events, one thread: 1,000 to 5,000 held documents rebuilt about 15% faster than a
- * commit per batch; 20,000 was slower again, and heavier.
- */
-const FLUSH_AT_DOCUMENTS = 2000;
 
 /**
  * Runs every projection of the ledger, each with its own runner and checkpoint, and rebuilds one into
@@ -143,7 +127,8 @@ export class ProjectorHost {
     report({});
     const staged = await this.store.stage(name, projection.collections);
     try {
-      const rebuilder = new ProjectionRunner(projection, this.eventStore, staged, {
+      const held = new DeferredCommits(staged, { writeOnce: writeOnceCollections(projection) });
+      const rebuilder = new ProjectionRunner(projection, this.eventStore, held, {
         batchSize: Math.max(this.options.batchSize ?? 0, REBUILD_BATCH_SIZE),
       });
       const onBatch = (position: bigint, applied: number) =>
@@ -152,7 +137,13 @@ export class ProjectorHost {
           position: position.toString(),
           eventsPerSecond: Math.round(applied / Math.max((Date.now() - started) / 1000, 0.001)),
         });
-      let applied = await rebuilder.catchUp(onBatch, options.compare ? head : undefined);
+      // Each pass ends with what it holds written, so that compare() and promote() see all of it.
+      const pass = async (until?: bigint) => {
+        const applied = await rebuilder.catchUp(onBatch, until);
+        await held.flush();
+        return applied;
+      };
+      let applied = await pass(options.compare ? head : undefined);
       if (rebuilder.status.state === 'failed') {
         throw new Error(
           `${name} failed at position ${rebuilder.status.failure?.position}: ${rebuilder.status.failure?.message}`,
@@ -167,7 +158,7 @@ export class ProjectorHost {
           // Both at the same position: the live one may have gone past the head the rebuild stopped at.
           const liveAt = await this.store.checkpoint(name);
           const target = liveAt > head ? liveAt : head;
-          applied += await rebuilder.catchUp(onBatch, target);
+          applied += await pass(target);
           await new ProjectionRunner(projection, this.eventStore, this.store).catchUp(undefined, target);
           const comparison = await this.compare(projection, staged);
           await staged.discard();
@@ -185,14 +176,14 @@ export class ProjectorHost {
         }
       }
       // Events appended during the rebuild: one more pass so the swap loses as little ground as possible.
-      applied += await rebuilder.catchUp(onBatch);
+      applied += await pass();
       report({ phase: 'promoting' });
       // The live runner is paused over the swap and restarted from the promoted checkpoint, so it never
       // believes it is further than the documents it now serves.
       const wasRunning = live.isRunning;
       await live.stop();
       try {
-        applied += await rebuilder.catchUp(onBatch);
+        applied += await pass();
         await staged.promote();
       } finally {
         if (wasRunning) live.start();
@@ -226,18 +217,15 @@ export class ProjectorHost {
     try {
       const targets = staged.map(
         (generation, index) =>
-          new DeferredCommits(
-            generation,
-            new Set(
-              this.projections[index].collections.filter((spec) => spec.writeOnce).map((spec) => spec.name),
-            ),
-          ),
+          new DeferredCommits(generation, {
+            ...options,
+            writeOnce: writeOnceCollections(this.projections[index]),
+          }),
       );
       const rebuilders = this.projections.map(
         (projection, index) => new ProjectionRunner(projection, this.eventStore, targets[index]),
       );
       const batchSize = Math.max(this.options.batchSize ?? 0, REBUILD_BATCH_SIZE);
-      const flushAt = options.flushAtDocuments ?? FLUSH_AT_DOCUMENTS;
       let position = -1n;
       let applied = 0;
       let head = await this.eventStore.headPosition();
@@ -256,12 +244,6 @@ export class ProjectorHost {
               `${rebuilder.projection.name} failed at position ${failure.position}: ${failure.message}`,
             );
           }
-        }
-        for (const target of targets) {
-          if (target.size < flushAt) continue;
-          // The other thread is writing: go on with the next batch, up to twice as many held documents.
-          if (target.size < 2 * flushAt && options.mayFlush?.() === false) continue;
-          await target.flush();
         }
         position = events[events.length - 1].position;
         applied += events.length;
