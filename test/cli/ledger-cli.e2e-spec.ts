@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqlite, SqliteEventStore } from '@app/event-store';
 import { SqliteReadModelStore } from '@app/read-store';
@@ -246,11 +246,17 @@ describe('ledger CLI', () => {
       }
       const bad = await ledger('rebuild', 'all', '--threads', 'many', '--data-dir', dataDir);
       expect(bad.code).toBe(2);
-      // By default one pass in the CLI's own process.
-      const single = await ledger('rebuild', 'all', '--json', '--data-dir', dataDir);
+      // --threads 1: one pass in the CLI's own process.
+      const single = await ledger('rebuild', 'all', '--threads', '1', '--json', '--data-dir', dataDir);
       expect(JSON.parse(single.stdout).groups).toEqual([
         ALL_PROJECTIONS.map((projection) => projection.name),
       ]);
+      // By default two threads, one on a one-core machine; the report gives the peak memory.
+      const byDefault = await ledger('rebuild', 'all', '--data-dir', dataDir);
+      expect(byDefault.code).toBe(0);
+      const threads = Math.min(2, availableParallelism());
+      expect(byDefault.stdout).toMatch(new RegExp(`in ${threads} thread\\(s\\): .*, peak memory \\d+ MB\\n`));
+      expect(report.peakRssMb).toBeGreaterThan(0);
     });
 
     it('compares a rebuild with the live read model, and exits 3 for an unknown projection', async () => {

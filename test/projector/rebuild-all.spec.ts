@@ -68,6 +68,26 @@ describe('ProjectorHost.rebuildAll', () => {
     }
   });
 
+  it("holds as many of a projection's documents as its rebuildHoldDocuments says", async () => {
+    const batches = Math.ceil(Number(head) / 1000);
+    const eager = { ...ALL_PROJECTIONS.find((p) => p.name === 'issue-summary')!, rebuildHoldDocuments: 1 };
+    const host = new ProjectorHost(
+      eventStore,
+      store,
+      ALL_PROJECTIONS.map((projection) => (projection.name === eager.name ? eager : projection)),
+    );
+    const commits = countingStagedCommits(store);
+    await host.rebuildAll();
+    // Written after every batch, while the others, holding 2,000 or more, wrote less often.
+    expect(commits.get(eager.name)).toBe(batches);
+    expect(commits.get('charge-summary')).toBeLessThan(batches);
+    expect(commits.get('customer-summary')).toBe(1);
+
+    const single = countingStagedCommits(store);
+    await host.rebuild(eager.name);
+    expect(single.get(eager.name)).toBe(batches);
+  });
+
   it('builds the same documents when batches are held in memory and written together', async () => {
     const host = new ProjectorHost(eventStore, store, ALL_PROJECTIONS);
     await host.rebuildAll(undefined, { flushAtDocuments: 1 });

@@ -18,7 +18,7 @@ export { METRIC_NAMES, type MetricName } from './read-models/metrics/metric-comp
 export { DEFAULT_SLA_TARGETS, parseSlaTargets, type SlaTargets } from './read-models/sla/sla';
 export * from './application/ids';
 export * from './application/commands/command-meta';
-export { createLedgerApp } from './http/create-app';
-export { LedgerModule, type LedgerAdapters } from './http/ledger.module';
+export { createLedgerApp, type CreateAppOptions } from './http-entry';
+export type { LedgerAdapters } from './http/ledger.module';
 export * from './application/api-keys/api-keys';
 export * from './audit';

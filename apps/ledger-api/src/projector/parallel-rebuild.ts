@@ -31,12 +31,15 @@ export interface ParallelRebuildReport {
 }
 
 /**
- * Each rebuild thread's young generation (V8's default is 48 MB here): a batch's documents and JSON then
- * die in scavenges instead of being promoted. Measured at 1,000,000 events, alternating runs: 96 MB
- * rebuilt 53,400–56,100 events/s against 47,600–48,900 with the default, for about 30 MB more RSS;
- * 192 MB gained little more for 140 MB.
+ * Each rebuild thread's heap. A young generation of 96 MB (V8's default is 48 MB here) lets a batch's
+ * documents and JSON die in scavenges instead of being promoted: measured at 1,000,000 events, alternating
+ * runs, 53,400-56,100 events/s against 47,600-48,900 with the default; 192 MB gained little more for 140 MB.
+ * An old generation limit of 512 MB, ten times what a thread keeps alive, makes V8 grow the heap as for a
+ * small device rather than for a share of this machine's memory: the whole two-thread rebuild then peaked
+ * at 440-460 MB RSS instead of 500-515, at the same speed. A thread that did reach it fails the rebuild
+ * with a message saying so; nothing is promoted.
  */
-const YOUNG_GENERATION_MB = 96;
+const THREAD_HEAP = { maxYoungGenerationSizeMb: 96, maxOldGenerationSizeMb: 512 };
 
 // As in WorkerProjections: from TypeScript sources the swc hook of scripts/run-ts.mjs is installed first.
 const BOOTSTRAP = `
@@ -95,7 +98,7 @@ export async function rebuildAllInParallel(options: {
         const worker = new Worker(BOOTSTRAP, {
           eval: true,
           workerData: data,
-          resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+          resourceLimits: THREAD_HEAP,
         });
         let settled = false;
         worker.on('message', (message: FromRebuildThread) => {
@@ -114,9 +117,16 @@ export async function rebuildAllInParallel(options: {
             reject(new Error(`rebuild of ${names.join(', ')} failed: ${message.message}`));
           }
         });
-        worker.on('error', (error) => {
+        worker.on('error', (error: Error & { code?: string }) => {
           settled = true;
-          reject(error);
+          reject(
+            error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+              ? new Error(
+                  `rebuild of ${names.join(', ')} failed: its thread used up its ` +
+                    `${THREAD_HEAP.maxOldGenerationSizeMb} MB heap; rebuild in one thread (--threads 1)`,
+                )
+              : error,
+          );
         });
         worker.on('exit', (code) => {
           if (!settled) reject(new Error(`the rebuild thread of ${names.join(', ')} exited with ${code}`));

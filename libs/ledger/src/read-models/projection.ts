@@ -30,6 +30,12 @@ export interface Projection {
    * to a rebuild, measured alone, so that a parallel rebuild gives each thread about as much to do.
    */
   readonly rebuildWeight?: number;
+  /**
+   * How many of its documents a rebuild holds in memory before writing them together (default 2,000,
+   * DeferredCommits). More pays only for small documents rewritten again and again over the whole
+   * history, which are then written once per flush instead of once per event.
+   */
+  readonly rebuildHoldDocuments?: number;
   /** The streams it reads, as stream-name prefixes (`issue-`, `charge-`): the subscription filter. */
   readonly streamPrefixes: readonly string[];
   /**

@@ -336,7 +336,7 @@ export const chargeSummaryProjection: Projection = {
   version: 1,
   collections: [{ name: CHARGE_SUMMARIES, indexes: ['customerId', 'outcome'] }],
   // µs of rebuild work per ledger event, beyond reading it (bench:projections, measured alone).
-  rebuildWeight: 1.5,
+  rebuildWeight: 2.5,
   streamPrefixes: [STREAM_PREFIX],
 
   keysFor(event: StoredEvent): DocumentKey[] {

@@ -195,7 +195,7 @@ export const issueSummaryProjection: Projection = {
     },
   ],
   // µs of rebuild work per ledger event, beyond reading it (bench:projections, measured alone).
-  rebuildWeight: 4,
+  rebuildWeight: 5,
   streamPrefixes: [STREAM_PREFIX],
 
   keysFor(event: StoredEvent): DocumentKey[] {

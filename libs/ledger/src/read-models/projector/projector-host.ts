@@ -25,7 +25,10 @@ export interface RebuildOptions {
   onProgress?: (progress: RebuildProgress) => void;
 }
 
-/** How rebuildAll holds its commits (DeferredCommits). */
+/**
+ * How rebuildAll holds its commits (DeferredCommits). `flushAtDocuments`, when given, applies to every
+ * projection in place of its own `rebuildHoldDocuments`.
+ */
 export type RebuildAllOptions = Pick<DeferredCommitsOptions, 'flushAtDocuments' | 'mayFlush'>;
 
 const MAX_REPORTED_DIFFERENCES = 100;
@@ -127,7 +130,10 @@ export class ProjectorHost {
     report({});
     const staged = await this.store.stage(name, projection.collections);
     try {
-      const held = new DeferredCommits(staged, { writeOnce: writeOnceCollections(projection) });
+      const held = new DeferredCommits(staged, {
+        writeOnce: writeOnceCollections(projection),
+        flushAtDocuments: projection.rebuildHoldDocuments,
+      });
       const rebuilder = new ProjectionRunner(projection, this.eventStore, held, {
         batchSize: Math.max(this.options.batchSize ?? 0, REBUILD_BATCH_SIZE),
       });
@@ -219,6 +225,7 @@ export class ProjectorHost {
         (generation, index) =>
           new DeferredCommits(generation, {
             ...options,
+            flushAtDocuments: options.flushAtDocuments ?? this.projections[index].rebuildHoldDocuments,
             writeOnce: writeOnceCollections(this.projections[index]),
           }),
       );
