@@ -59,6 +59,7 @@ interface RebuildAllReport {
   seconds: number;
   eventsPerSecond: number;
   groups: string[][];
+  groupSeconds: number[];
   peakRssMb: number;
 }
 
@@ -108,7 +109,12 @@ async function main() {
       console.log(
         `${label.padEnd(38)} ${count(eventsPerSecond).padStart(9)} events/s  ` +
           `${((eventsPerSecond / baseline) * 100).toFixed(1).padStart(5)}% of the baseline  ` +
-          `peak RSS ${report.peakRssMb} MB  (${report.groups.map((group) => group.join('+')).join(' | ')})`,
+          `peak RSS ${report.peakRssMb} MB`,
+      );
+      report.groups.forEach((group, index) =>
+        console.log(
+          `  thread ${index + 1} done at ${report.groupSeconds[index].toFixed(1)} s: ${group.join(', ')}`,
+        ),
       );
     };
     console.log(`\nledger of ${count(appended)} events (SQLite, ${dir})`);

@@ -28,6 +28,8 @@ export interface ParallelRebuildReport {
   eventsPerSecond: number;
   /** The projections of each thread. */
   groups: string[][];
+  /** When each group's thread was done, in seconds from the start: how well the work was shared. */
+  groupSeconds: number[];
 }
 
 /**
@@ -84,6 +86,7 @@ export async function rebuildAllInParallel(options: {
   const started = Date.now();
   const fromSources = __filename.endsWith('.ts');
   const applied = groups.map(() => 0);
+  const groupSeconds = groups.map(() => 0);
   const runs = groups.map(
     (names, index) =>
       new Promise<number>((resolve, reject) => {
@@ -111,6 +114,7 @@ export async function rebuildAllInParallel(options: {
             });
           } else if (message.type === 'done') {
             settled = true;
+            groupSeconds[index] = (Date.now() - started) / 1000;
             resolve(message.applied);
           } else {
             settled = true;
@@ -138,5 +142,5 @@ export async function rebuildAllInParallel(options: {
   if (failure) throw (failure as PromiseRejectedResult).reason;
   const events = Math.max(...results.map((result) => (result as PromiseFulfilledResult<number>).value));
   const seconds = (Date.now() - started) / 1000;
-  return { applied: events, seconds, eventsPerSecond: events / seconds, groups };
+  return { applied: events, seconds, eventsPerSecond: events / seconds, groups, groupSeconds };
 }

@@ -133,7 +133,11 @@ async function rebuildAll({ globals, options, io }: Parameters<Command['run']>[0
           try {
             await store.ensureCollections(ALL_PROJECTIONS.flatMap((projection) => projection.collections));
             const done = await new ProjectorHost(eventStore, store, ALL_PROJECTIONS).rebuildAll(onProgress);
-            return { ...done, groups: [ALL_PROJECTIONS.map((projection) => projection.name)] };
+            return {
+              ...done,
+              groups: [ALL_PROJECTIONS.map((projection) => projection.name)],
+              groupSeconds: [done.seconds],
+            };
           } finally {
             await eventStore.close();
             await store.close();

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -640,6 +640,33 @@ describe('SqliteReadModelStore', () => {
       expect(synchronous()).toBe(1);
       expect(await staged.checkpoint('issue-summary')).toBe(2n);
       expect(await staged.get('issues', 'b')).toEqual({ id: 'b' });
+    });
+    it('checkpoints staged commits only past 10,000 WAL pages, restoring wal_autocheckpoint afterwards', async () => {
+      const autocheckpoint = () => db.pragma('wal_autocheckpoint', { simple: true });
+      const databasePages = () => statSync(file).size / 4096;
+      // About 3,000 pages of documents a commit: past SQLite's default of 1,000, short of 10,000.
+      const big = 'x'.repeat(3000);
+      const docs = (prefix: string) =>
+        Array.from({ length: 3000 }, (_, n) => upsert('issues', { id: `${prefix}-${n}`, big }));
+      expect(autocheckpoint()).toBe(1000);
+      const staged = await store.stage('issue-summary', [spec]);
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      let before = databasePages();
+      await staged.commit('issue-summary', -1n, 1n, docs('staged'));
+      expect(autocheckpoint()).toBe(1000);
+      // Not checkpointed: the commit's pages are all in the WAL, none copied into the database file yet.
+      expect(databasePages()).toBe(before);
+
+      // A live commit keeps the connection's own setting: as many pages are checkpointed at its end.
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      before = databasePages();
+      await store.commit('issue-summary', -1n, 1n, docs('live'));
+      expect(databasePages()).toBeGreaterThan(before + 2500);
+
+      // Automatic checkpoints turned off stay off.
+      db.pragma('wal_autocheckpoint = 0');
+      await staged.commit('issue-summary', 1n, 2n, [upsert('issues', { id: 'after' })]);
+      expect(autocheckpoint()).toBe(0);
     });
   });
 

@@ -48,6 +48,8 @@ export class StagedGenerationGoneError extends Error {
 }
 
 const DEFAULT_SCAN_PAGE_SIZE = 500;
+/** WAL pages (of 4 KiB) before a staged commit checkpoints: 40 MiB, against SQLite's default 1,000. */
+const RELAXED_AUTOCHECKPOINT_PAGES = 10_000;
 const MAX_LIMIT = 1000;
 const STATEMENT_CACHE_SIZE = 256;
 const COLLECTION_NAME = /^[a-z][a-z0-9_]*$/;
@@ -415,16 +417,25 @@ class Connection {
 
   /**
    * A write whose COMMIT skips the fsync (synchronous=NORMAL: still atomic and crash-safe, but the last
-   * commits may be lost on power failure). Restored before anything else can use the connection.
+   * commits may be lost on power failure), and checkpoints the WAL only once it holds
+   * RELAXED_AUTOCHECKPOINT_PAGES: a rebuild writes gigabytes, and each checkpoint costs two fsyncs
+   * (measured at 1,000,000 events, two threads: 2-4% faster than every 1,000 pages). Both settings are
+   * restored before anything else can use the connection.
    */
   relaxedWrite<T>(work: () => T): T {
     if (this.db.inTransaction) return this.write(work);
     const previous = this.db.pragma('synchronous', { simple: true });
     if (typeof previous !== 'number' || previous <= 1) return this.write(work);
+    const autocheckpoint = this.db.pragma('wal_autocheckpoint', { simple: true }) as number;
     this.db.pragma('synchronous = NORMAL');
+    // 0 (automatic checkpoints off) stays off.
+    if (autocheckpoint > 0) {
+      this.db.pragma(`wal_autocheckpoint = ${Math.max(autocheckpoint, RELAXED_AUTOCHECKPOINT_PAGES)}`);
+    }
     try {
       return this.write(work);
     } finally {
+      this.db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
       this.db.pragma(`synchronous = ${previous}`);
     }
   }
