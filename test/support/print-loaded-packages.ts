@@ -9,11 +9,11 @@ for (const file of Object.keys(require.cache)) {
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file);
   if (match) loaded.add(match[1]);
 }
-console.log(
+process.stdout.write(
   JSON.stringify({
     packages: [...loaded].sort(),
     exports: [ALL_PROJECTIONS, createLedgerApp, ProjectorHost, SqliteEventStore, SqliteReadModelStore].map(
       (value) => typeof value,
     ),
-  }),
+  }) + '\n',
 );
