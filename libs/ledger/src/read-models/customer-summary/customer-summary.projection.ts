@@ -1,6 +1,7 @@
 import type { StoredEvent } from '../../application/ports/event-store.port';
 import type { DocumentChange, DocumentKey } from '../../application/ports/read-model-store.port';
 import { isCustomerEvent, type ChurnKind, type CustomerEvent } from '../../domain/customer/customer.events';
+import { earlierOf } from '../instants';
 import type { DocumentLookup, Projection } from '../projection';
 
 export const CUSTOMER_SUMMARIES = 'customer_summaries';
@@ -128,14 +129,21 @@ export const customerSummaryProjection: Projection = {
     if (position <= doc.lastPosition) return [];
     let next: CustomerSummaryDocument;
     if (event.type === 'IssueOpened') {
-      // A customer first seen through an issue is active, with no stream (revision -1) yet.
-      const at = event.metadata.occurredAt;
-      const firstIssueAt =
-        doc.firstIssueAt !== null && Date.parse(doc.firstIssueAt) <= Date.parse(at) ? doc.firstIssueAt : at;
-      next = { ...doc, issueCount: doc.issueCount + 1, firstIssueAt };
+      // A customer first seen through an issue is active, with no stream (revision -1) yet. One spread
+      // into one literal (a second spread is V8's slow path): by far the most frequent change here.
+      next = {
+        ...doc,
+        issueCount: doc.issueCount + 1,
+        firstIssueAt: earlierOf(doc.firstIssueAt, event.metadata.occurredAt),
+        lastPosition: position,
+      };
     } else {
-      next = { ...evolve(doc, event as unknown as StoredCustomerEvent), revision: event.revision };
+      next = {
+        ...evolve(doc, event as unknown as StoredCustomerEvent),
+        revision: event.revision,
+        lastPosition: position,
+      };
     }
-    return [{ collection: CUSTOMER_SUMMARIES, id: customerId, doc: { ...next, lastPosition: position } }];
+    return [{ collection: CUSTOMER_SUMMARIES, id: customerId, doc: next }];
   },
 };

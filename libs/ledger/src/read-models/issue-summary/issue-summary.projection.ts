@@ -10,6 +10,7 @@ import {
   type Resolution,
 } from '../../domain/issue/issue.events';
 import type { DocumentLookup, Projection } from '../projection';
+import { earlierOf, laterOf } from '../instants';
 
 export const ISSUE_SUMMARIES = 'issue_summaries';
 const STREAM_PREFIX = 'issue-';
@@ -76,19 +77,6 @@ const issueIdOf = (event: StoredEvent): string | null =>
   event.stream.startsWith(STREAM_PREFIX) && isIssueEvent(event)
     ? event.stream.slice(STREAM_PREFIX.length)
     : null;
-
-/** `toISOString()`'s form, which the command API stores: such strings sort as their instants do. */
-const isUtcIso = (at: string) => at.length === 24 && at.charCodeAt(23) === 90 /* Z */ && at[10] === 'T';
-
-/** a - b in the order of instants: a string comparison for two UTC ISO strings, else parsed. */
-const compareInstants = (a: string, b: string): number =>
-  isUtcIso(a) && isUtcIso(b) ? (a < b ? -1 : a > b ? 1 : 0) : Date.parse(a) - Date.parse(b);
-
-const earlierOf = (current: string | null, candidate: string): string =>
-  current !== null && compareInstants(current, candidate) <= 0 ? current : candidate;
-
-const laterOf = (current: string, candidate: string): string =>
-  compareInstants(current, candidate) >= 0 ? current : candidate;
 
 function opened(event: StoredIssueEvent & { type: 'IssueOpened' }, issueId: string): IssueSummaryDocument {
   const { data, metadata } = event;
