@@ -50,6 +50,9 @@ if (workerData.tsHook) require(workerData.tsHook).register();
 require(workerData.entry);
 `;
 
+/** Threads of `rebuild all` unless told: two (the measured default), one on a one-core machine. */
+export const defaultRebuildThreads = (): number => Math.min(2, availableParallelism());
+
 /**
  * Shares the projections out between `threads` groups of about equal work, by their `rebuildWeight`
  * (heaviest first, each to the lightest group so far).
@@ -80,7 +83,7 @@ export async function rebuildAllInParallel(options: {
   batchSize?: number;
   onProgress?: (progress: ParallelRebuildProgress) => void;
 }): Promise<ParallelRebuildReport> {
-  const threads = options.threads ?? Math.min(2, availableParallelism());
+  const threads = options.threads ?? defaultRebuildThreads();
   const groups = balancedGroups(ALL_PROJECTIONS, threads);
   const lock = new SharedArrayBuffer(4);
   const started = Date.now();

@@ -1,9 +1,11 @@
 import { SqliteEventStore } from '@app/event-store';
 import { ALL_PROJECTIONS, ProjectorHost, type RebuildProgress, type RebuildReport } from '@app/ledger';
 import { SqliteReadModelStore } from '@app/read-store';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { rebuildAllInParallel } from '../../../ledger-api/src/projector/parallel-rebuild';
+import {
+  defaultRebuildThreads,
+  rebuildAllInParallel,
+} from '../../../ledger-api/src/projector/parallel-rebuild';
 import { EXIT, NotFoundError, UsageError, type Command } from '../cli';
 import { LEDGER_DB_FILE, toJson, withLedgerDb } from '../ledger-db';
 
@@ -100,8 +102,7 @@ export const rebuild: Command = {
 async function rebuildAll({ globals, options, io }: Parameters<Command['run']>[0]): Promise<number> {
   if (options.compare)
     throw new UsageError('--compare works on one projection: rebuild <projection> --compare');
-  const threads =
-    options.threads === undefined ? Math.min(2, availableParallelism()) : Number(options.threads);
+  const threads = options.threads === undefined ? defaultRebuildThreads() : Number(options.threads);
   if (!(Number.isInteger(threads) && threads >= 1 && threads <= 16)) {
     throw new UsageError(`--threads takes an integer from 1 to 16, not ${String(options.threads)}`);
   }

@@ -27,7 +27,8 @@ export interface Projection {
   readonly collections: readonly CollectionSpec[];
   /**
    * Its share of a rebuild's work relative to the others (default 1): the µs per ledger event it adds
-   * to a rebuild, measured alone, so that a parallel rebuild gives each thread about as much to do.
+   * to a rebuild beyond reading the event, measured alone (bench:projections), so that a parallel
+   * rebuild gives each thread about as much to do.
    */
   readonly rebuildWeight?: number;
   /**

@@ -523,7 +523,7 @@ abstract class SqliteReadModels {
   /** The test failpoint; set by the live store only. */
   protected beforeCommit: SqliteReadModelStoreOptions['beforeCommit'];
   /** Tables bulk-loaded without their secondary indexes (a staged generation): writes need no diffing. */
-  protected bulkLoad = false;
+  protected readonly bulkLoad: boolean = false;
 
   protected constructor(
     protected readonly connection: Connection,
@@ -920,6 +920,7 @@ function dropStaged(connection: Connection, staged: Pick<StagedRow, 'generation'
 }
 
 class SqliteStagedReadModels extends SqliteReadModels implements StagedReadModels {
+  protected override readonly bulkLoad = true;
   private readonly specs: Map<string, CollectionSpec>;
 
   constructor(
@@ -931,7 +932,6 @@ class SqliteStagedReadModels extends SqliteReadModels implements StagedReadModel
   ) {
     super(connection, options);
     this.specs = new Map(specs.map((spec) => [spec.name, spec]));
-    this.bulkLoad = true;
   }
 
   async promote(): Promise<void> {

@@ -335,7 +335,6 @@ export const chargeSummaryProjection: Projection = {
   name: 'charge-summary',
   version: 1,
   collections: [{ name: CHARGE_SUMMARIES, indexes: ['customerId', 'outcome'] }],
-  // µs of rebuild work per ledger event, beyond reading it (bench:projections, measured alone).
   rebuildWeight: 2.5,
   streamPrefixes: [STREAM_PREFIX],
 

@@ -106,7 +106,6 @@ export const customerSummaryProjection: Projection = {
   name: 'customer-summary',
   version: 1,
   collections: [{ name: CUSTOMER_SUMMARIES, indexes: ['status'] }],
-  // µs of rebuild work per ledger event, beyond reading it (bench:projections, measured alone).
   rebuildWeight: 1.5,
   // A customer's document is rewritten by every issue they open, all through the history: held until
   // 50,000 documents (most ledgers' customers, 300 bytes of JSON each), each is written once or a few

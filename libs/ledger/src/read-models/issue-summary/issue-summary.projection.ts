@@ -182,7 +182,6 @@ export const issueSummaryProjection: Projection = {
       sortedBy: 'openedAt',
     },
   ],
-  // µs of rebuild work per ledger event, beyond reading it (bench:projections, measured alone).
   rebuildWeight: 5,
   streamPrefixes: [STREAM_PREFIX],
 

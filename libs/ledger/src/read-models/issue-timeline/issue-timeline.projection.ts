@@ -63,7 +63,6 @@ export const issueTimelineProjection: Projection = {
   version: 1,
   // Entries are ordered by id (the zero-padded position), so `stream` is the only index the query needs.
   collections: [{ name: TIMELINE_ENTRIES, indexes: ['stream'], writeOnce: true }],
-  // µs of rebuild work per ledger event, beyond reading it (bench:projections, measured alone).
   rebuildWeight: 9,
   streamPrefixes: [ISSUE_PREFIX, CHARGE_PREFIX],
 

@@ -320,7 +320,6 @@ export const metricsProjection: Projection = {
     { name: METRIC_CHARGES, indexes: ['lastPosition'] },
     { name: METRIC_CUSTOMERS, indexes: ['lastPosition'] },
   ],
-  // µs of rebuild work per ledger event, beyond reading it (bench:projections, measured alone).
   rebuildWeight: 3.5,
   streamPrefixes: [ISSUE_PREFIX, CHARGE_PREFIX, CUSTOMER_PREFIX],
 

@@ -31,6 +31,17 @@ export interface RebuildOptions {
  */
 export type RebuildAllOptions = Pick<DeferredCommitsOptions, 'flushAtDocuments' | 'mayFlush'>;
 
+/**
+ * A rebuild's held commits for one projection: its write-once collections and its own
+ * `rebuildHoldDocuments`, unless `options.flushAtDocuments` says otherwise.
+ */
+const heldCommits = (staged: StagedReadModels, projection: Projection, options: RebuildAllOptions = {}) =>
+  new DeferredCommits(staged, {
+    ...options,
+    flushAtDocuments: options.flushAtDocuments ?? projection.rebuildHoldDocuments,
+    writeOnce: writeOnceCollections(projection),
+  });
+
 const MAX_REPORTED_DIFFERENCES = 100;
 /** Events per batch of rebuildAll: a batch's documents stay young enough for V8's cheap scavenges. */
 const REBUILD_BATCH_SIZE = 1000;
@@ -130,10 +141,7 @@ export class ProjectorHost {
     report({});
     const staged = await this.store.stage(name, projection.collections);
     try {
-      const held = new DeferredCommits(staged, {
-        writeOnce: writeOnceCollections(projection),
-        flushAtDocuments: projection.rebuildHoldDocuments,
-      });
+      const held = heldCommits(staged, projection);
       const rebuilder = new ProjectionRunner(projection, this.eventStore, held, {
         batchSize: Math.max(this.options.batchSize ?? 0, REBUILD_BATCH_SIZE),
       });
@@ -221,13 +229,8 @@ export class ProjectorHost {
       this.projections.map((projection) => this.store.stage(projection.name, projection.collections)),
     );
     try {
-      const targets = staged.map(
-        (generation, index) =>
-          new DeferredCommits(generation, {
-            ...options,
-            flushAtDocuments: options.flushAtDocuments ?? this.projections[index].rebuildHoldDocuments,
-            writeOnce: writeOnceCollections(this.projections[index]),
-          }),
+      const targets = staged.map((generation, index) =>
+        heldCommits(generation, this.projections[index], options),
       );
       const rebuilders = this.projections.map(
         (projection, index) => new ProjectionRunner(projection, this.eventStore, targets[index]),
