@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSqlite, SqliteEventStore } from '@app/event-store';
+import { openSqlite, refreshPlannerStatistics, SqliteEventStore } from '@app/event-store';
 import {
   ALL_PROJECTIONS,
   ProjectorHost,
@@ -15,7 +15,7 @@ import type { FromProjector, ProjectorThreadData, ToProjector } from './messages
 const port = parentPort!;
 const { file, batchSize } = workerData as ProjectorThreadData;
 const send = (message: FromProjector) => port.postMessage(message);
-const OPTIMIZE_INTERVAL_MS = 10 * 60 * 1000;
+const STATISTICS_INTERVAL_MS = 10 * 60 * 1000;
 
 // Statuses change after every batch of every projection: the latest of each is sent once per turn of the
 // event loop, which is as fresh as a minPosition wait can use.
@@ -30,7 +30,7 @@ function queueStatus(status: ProjectionStatus): void {
   queuedStatuses.set(status.name, status);
 }
 
-let optimizer: NodeJS.Timeout | undefined;
+let statistics: NodeJS.Timeout | undefined;
 
 async function main(): Promise<void> {
   const db = openSqlite(file);
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
         return;
       case 'stop':
         void (async () => {
-          clearInterval(optimizer);
+          clearInterval(statistics);
           await host.stop();
           await eventStore.close();
           await store.close();
@@ -84,11 +84,17 @@ async function main(): Promise<void> {
     }
   });
   await host.start();
-  // Planner statistics (sqlite_stat1): without them SQLite may answer `status=open` sorted by openedAt
-  // from the status index and sort thousands of rows, instead of walking the openedAt index. Gathered at
-  // start (0x10002: every table that needs it, bounded work) and refreshed every 10 minutes.
-  db.pragma('optimize = 0x10002');
-  optimizer = setInterval(() => db.pragma('optimize'), OPTIMIZE_INTERVAL_MS).unref();
+  // Planner statistics of the read models (not of the event store's tables), gathered at start and
+  // refreshed every 10 minutes.
+  refreshPlannerStatistics(db);
+  statistics = setInterval(() => {
+    try {
+      refreshPlannerStatistics(db);
+    } catch (error) {
+      // The write lock held past busy_timeout (a long rebuild): the statistics stay as they are until next time.
+      process.stderr.write(`projector: planner statistics not refreshed: ${String(error)}\n`);
+    }
+  }, STATISTICS_INTERVAL_MS).unref();
   send({ type: 'ready', statuses: host.statuses() });
 }
 

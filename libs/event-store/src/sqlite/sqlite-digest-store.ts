@@ -10,6 +10,7 @@ import {
   type SignedDigest,
   type StoredSigningKey,
 } from '@app/ledger';
+import { BOUND_LIMIT } from './open-sqlite';
 
 /**
  * Tables of the Merkle tree beside the events (docs/hashing.md, "Stored tree"). Level-0 nodes live in
@@ -124,7 +125,7 @@ export class SqliteDigestStore implements DigestStore {
     this.selectDigest = db.prepare('SELECT * FROM merkle_digests WHERE tree_size = ?');
     this.selectLatest = db.prepare('SELECT * FROM merkle_digests ORDER BY tree_size DESC LIMIT 1');
     this.selectDigests = db.prepare(
-      'SELECT * FROM merkle_digests WHERE tree_size >= ? ORDER BY tree_size LIMIT ?',
+      `SELECT * FROM merkle_digests WHERE tree_size >= ? ORDER BY tree_size ${BOUND_LIMIT}`,
     );
     this.selectKey = db.prepare('SELECT private_key_pem, created_at FROM merkle_signing_key WHERE id = 1');
     this.insertKey = db.prepare(

@@ -16,6 +16,7 @@ import {
 } from '@app/ledger';
 import { describeEventStoreContract } from '../contract/event-store.contract';
 import { openSqlite } from './open-sqlite';
+import { EVENT_STORE_TABLES, refreshPlannerStatistics } from './schema';
 import { SqliteEventStore } from './sqlite-event-store';
 import { SqliteIdempotencyStore } from './sqlite-idempotency-store';
 
@@ -308,6 +309,54 @@ describe('SqliteEventStore on a file', () => {
       expect(await records.put({ ...record, requestHash: 'h2', body: '{}' })).toBe(false);
       expect(await records.get('x')).toEqual(record);
       expect(await records.get('absent')).toBeNull();
+    });
+  });
+
+  describe('planner statistics', () => {
+    const analyzedTables = (handle: Database) =>
+      ['sqlite_stat1', 'sqlite_stat4'].map((table) =>
+        handle
+          .prepare<[], { tbl: string }>(`SELECT DISTINCT tbl FROM ${table} ORDER BY tbl`)
+          .all()
+          .map((row) => row.tbl),
+      );
+    const fillSomeStreams = async () => {
+      for (let n = 0; n < 40; n++) await store.append(`issue-${n % 8}`, [newEvent({ n })], 'any');
+      db.exec(`CREATE TABLE rm_things (id TEXT PRIMARY KEY, status TEXT NOT NULL);
+               CREATE INDEX rm_things_status ON rm_things (status);`);
+      const insert = db.prepare('INSERT INTO rm_things (id, status) VALUES (?, ?)');
+      for (let n = 0; n < 50; n++) insert.run(`t-${n}`, n % 3 === 0 ? 'open' : 'closed');
+    };
+
+    it('are gathered for every table but the event store own ones', async () => {
+      await fillSomeStreams();
+      refreshPlannerStatistics(db);
+      const [stat1, stat4] = analyzedTables(db);
+      expect(stat1).toContain('rm_things');
+      // A bounded ANALYZE (analysis_limit) gathers no STAT4 samples, for any table.
+      expect(stat4).toEqual([]);
+      for (const table of EVENT_STORE_TABLES) {
+        expect(stat1).not.toContain(table);
+        expect(stat4).not.toContain(table);
+      }
+      expect(db.pragma('analysis_limit', { simple: true })).toBe(0);
+    });
+
+    it('left for the event store by an ANALYZE of the whole file are dropped when a store opens', async () => {
+      await fillSomeStreams();
+      db.exec('ANALYZE');
+      expect(analyzedTables(db)[1]).toEqual(expect.arrayContaining(['events', 'rm_things']));
+      const second = openSqlite(file);
+      try {
+        const reopened = new SqliteEventStore(second);
+        const [stat1, stat4] = analyzedTables(second);
+        expect(stat1).toEqual(['rm_things']);
+        expect(stat4).toEqual(['rm_things']);
+        expect(await reopened.readStream('issue-3')).toHaveLength(5);
+        await reopened.close();
+      } finally {
+        second.close();
+      }
     });
   });
 

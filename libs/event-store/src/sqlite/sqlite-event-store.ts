@@ -19,7 +19,7 @@ import {
   type Subscription,
 } from '@app/ledger';
 import { commitNotifierFor, DEFAULT_POLL_INTERVAL_MS, type CommitNotifier } from './commit-notifier';
-import { openSqlite, SQLITE_BUSY_TIMEOUT_MS } from './open-sqlite';
+import { BOUND_LIMIT, openSqlite, SQLITE_BUSY_TIMEOUT_MS } from './open-sqlite';
 import { WalSyncer } from './wal-syncer';
 import { ensureEventStoreSchema } from './schema';
 import { SqliteSubscription } from './sqlite-subscription';
@@ -181,12 +181,14 @@ export class SqliteEventStore implements EventStore {
        ON CONFLICT (scope) DO NOTHING`,
     );
     this.readForwards = db.prepare(
-      'SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?',
+      `SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC ${BOUND_LIMIT}`,
     );
     this.readBackwards = db.prepare(
-      'SELECT * FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?',
+      `SELECT * FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC ${BOUND_LIMIT}`,
     );
-    this.readFromPosition = db.prepare('SELECT * FROM events WHERE position >= ? ORDER BY position LIMIT ?');
+    this.readFromPosition = db.prepare(
+      `SELECT * FROM events WHERE position >= ? ORDER BY position ${BOUND_LIMIT}`,
+    );
     this.selectHead = db.prepare('SELECT MAX(position) AS head FROM events');
 
     // Nested better-sqlite3 transactions are SAVEPOINTs: a throwing append is rolled back to its savepoint.

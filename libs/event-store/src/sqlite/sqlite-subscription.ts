@@ -2,6 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { StoredEvent, Subscription } from '@app/ledger';
 import type { CommitNotifier } from './commit-notifier';
 import { toStoredEvent, type EventRow } from './event-row';
+import { BOUND_LIMIT } from './open-sqlite';
 
 export interface SqliteSubscriptionOptions {
   db: Database;
@@ -32,7 +33,7 @@ export class SqliteSubscription implements Subscription {
         ? ''
         : `AND (${prefixes.length === 0 ? '0' : prefixes.map(() => 'substr(stream, 1, ?) = ?').join(' OR ')})`;
     this.selectPage = options.db.prepare(
-      `SELECT * FROM events WHERE position > ? AND position <= ? ${filter} ORDER BY position LIMIT ?`,
+      `SELECT * FROM events WHERE position > ? AND position <= ? ${filter} ORDER BY position ${BOUND_LIMIT}`,
     );
     this.selectHead = options.db.prepare('SELECT MAX(position) AS head FROM events');
     this.iterator = this.run();

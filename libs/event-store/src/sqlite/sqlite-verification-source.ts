@@ -9,7 +9,7 @@ import type {
   VerificationSnapshot,
   VerificationSource,
 } from '@app/ledger';
-import { openSqlite } from './open-sqlite';
+import { BOUND_LIMIT, openSqlite } from './open-sqlite';
 
 const DEFAULT_BATCH = 10_000;
 /** Below this many events the threads cost more to start than they save. */
@@ -177,7 +177,9 @@ class SqliteSnapshot implements VerificationSnapshot {
       ? `position, stream, revision, canonical, hash, ${COLUMNS_MATCH}`
       : `position, stream, revision, substr(metadata, instr(metadata, '${PREV_HASH_MEMBER}') + 13, 64), hash`;
     const select = this.db
-      .prepare<unknown[], ScanRow>(`SELECT ${columns} FROM events WHERE ${where} ORDER BY position LIMIT ?`)
+      .prepare<unknown[], ScanRow>(
+        `SELECT ${columns} FROM events WHERE ${where} ORDER BY position ${BOUND_LIMIT}`,
+      )
       .raw(true);
     let after = 0;
     for (;;) {
@@ -221,7 +223,7 @@ class CheckingThreads {
   constructor(file: string, last: number, threads: number, batch: number) {
     const sql =
       `SELECT position, canonical, hash, ${COLUMNS_MATCH} FROM events ` +
-      'WHERE position > ? AND position <= ? ORDER BY position LIMIT ?';
+      `WHERE position > ? AND position <= ? ORDER BY position ${BOUND_LIMIT}`;
     const size = Math.ceil(last / threads);
     const runs: Promise<number[]>[] = [];
     for (let from = 0; from < last; from += size) {
