@@ -401,6 +401,35 @@ describe('SqliteEventStore on a file', () => {
       expect(await within(next, 'waiting for the end')).toEqual({ done: true, value: undefined });
     });
 
+    it('shares the pages unfiltered subscriptions read: one query and one parse for all of them', async () => {
+      const paged = new SqliteEventStore(db, { subscriptionPageSize: 4 });
+      for (let n = 0; n < 10; n++) await paged.append(`thing-${n % 3}`, [newEvent({ n })], 'any');
+      const take = async (subscription: ReturnType<SqliteEventStore['subscribeToAll']>, count: number) => {
+        const iterator = subscription[Symbol.asyncIterator]();
+        const seen: StoredEvent[] = [];
+        while (seen.length < count)
+          seen.push((await within(iterator.next(), 'shared page')).value as StoredEvent);
+        return seen;
+      };
+      const first = paged.subscribeToAll();
+      const second = paged.subscribeToAll({ fromPosition: 3n });
+      const filtered = paged.subscribeToAll({ filter: { streamPrefixes: ['thing-'] } });
+      try {
+        const a = await take(first, 10);
+        const b = await take(second, 7);
+        const c = await take(filtered, 10);
+        expect(a.map((event) => event.position)).toEqual(Array.from({ length: 10 }, (_, i) => BigInt(i + 1)));
+        expect(b.map((event) => event.position)).toEqual(a.slice(3).map((event) => event.position));
+        b.forEach((event, index) => expect(event).toBe(a[index + 3]));
+        // A filtered subscription reads its own pages.
+        expect(c).toEqual(a);
+        c.forEach((event, index) => expect(event).not.toBe(a[index]));
+      } finally {
+        await Promise.all([first, second, filtered].map((subscription) => subscription.unsubscribe()));
+        await paged.close();
+      }
+    });
+
     it('pages through a long history, filtered, without skipping or repeating', async () => {
       const paged = new SqliteEventStore(db, { subscriptionPageSize: 7 });
       for (let batch = 0; batch < 10; batch++) {

@@ -22,6 +22,7 @@ import { commitNotifierFor, DEFAULT_POLL_INTERVAL_MS, type CommitNotifier } from
 import { BOUND_LIMIT, openSqlite, SQLITE_BUSY_TIMEOUT_MS } from './open-sqlite';
 import { WalSyncer } from './wal-syncer';
 import { ensureEventStoreSchema } from './schema';
+import { RecentEvents } from './recent-events';
 import { SqliteSubscription } from './sqlite-subscription';
 import { toStoredEvent, type EventRow } from './event-row';
 
@@ -84,6 +85,8 @@ type Outcome = { ok: true; result: AppendResult; wrote: boolean } | { ok: false;
 
 const DEFAULT_MAX_BATCH_SIZE = 1000;
 const DEFAULT_PAGE_SIZE = 500;
+/** Pages of events the subscriptions share (RecentEvents): four of 500, a few seconds at full load. */
+const RECENT_PAGES = 4;
 const NO_LIMIT = -1;
 
 /**
@@ -109,6 +112,8 @@ export class SqliteEventStore implements EventStore {
   private readonly walSyncer: WalSyncer | undefined;
   private readonly onCommitted: (() => void) | undefined;
   private readonly subscriptions = new Set<SqliteSubscription>();
+  /** The pages unfiltered subscriptions read last, shared between them (the projector's runners). */
+  private readonly recent: RecentEvents;
   /** Transactions committed and appends acknowledged, for benchmarks and the group-commit tests. */
   readonly stats = {
     commits: 0,
@@ -144,6 +149,7 @@ export class SqliteEventStore implements EventStore {
     this.notifier = commitNotifierFor(db, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
     this.maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
     this.pageSize = options.subscriptionPageSize ?? DEFAULT_PAGE_SIZE;
+    this.recent = new RecentEvents(RECENT_PAGES * this.pageSize);
     this.closeDatabase = options.closeDatabase ?? false;
     this.onCommitted = options.onCommitted;
     this.yieldOnLock = options.lockWait === 'yield';
@@ -264,6 +270,7 @@ export class SqliteEventStore implements EventStore {
       after,
       streamPrefixes: options.filter?.streamPrefixes,
       pageSize: this.pageSize,
+      recent: options.filter?.streamPrefixes === undefined ? this.recent : undefined,
       onEnd: (ended) => this.subscriptions.delete(ended),
     });
     this.subscriptions.add(subscription);

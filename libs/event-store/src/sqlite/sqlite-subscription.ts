@@ -3,6 +3,7 @@ import type { StoredEvent, Subscription } from '@app/ledger';
 import type { CommitNotifier } from './commit-notifier';
 import { toStoredEvent, type EventRow } from './event-row';
 import { BOUND_LIMIT } from './open-sqlite';
+import type { PageRead, RecentEvents } from './recent-events';
 
 export interface SqliteSubscriptionOptions {
   db: Database;
@@ -11,6 +12,8 @@ export interface SqliteSubscriptionOptions {
   after: number;
   streamPrefixes?: string[];
   pageSize: number;
+  /** Pages shared with the store's other unfiltered subscriptions (none for a filtered one). */
+  recent?: RecentEvents;
   onEnd(subscription: SqliteSubscription): void;
 }
 
@@ -50,8 +53,20 @@ export class SqliteSubscription implements Subscription {
     this.options.onEnd(this);
   }
 
+  private readPage(after: number, head: number, prefixParams: unknown[]): PageRead {
+    const { pageSize, recent } = this.options;
+    const load = () => this.selectPage.all(after, head, ...prefixParams, pageSize).map(toStoredEvent);
+    if (recent) return recent.read(after, head, pageSize, load);
+    const events = load();
+    // A short page means every row up to head was scanned, matching the filter or not.
+    return {
+      events,
+      scannedTo: events.length < pageSize ? head : Number(events[events.length - 1].position),
+    };
+  }
+
   private async *run(): AsyncGenerator<StoredEvent, void, undefined> {
-    const { notifier, pageSize } = this.options;
+    const { notifier } = this.options;
     const prefixParams = (this.options.streamPrefixes ?? []).flatMap((prefix) => [prefix.length, prefix]);
     let after = this.options.after;
     try {
@@ -60,12 +75,10 @@ export class SqliteSubscription implements Subscription {
         const version = notifier.dataVersion();
         const head = this.selectHead.get()!.head ?? 0;
         if (head > after) {
-          const rows = this.selectPage.all(after, head, ...prefixParams, pageSize);
-          // A short page means every row up to head was scanned, matching the filter or not.
-          const scannedTo = rows.length < pageSize ? head : rows[rows.length - 1].position;
-          for (const row of rows) {
+          const { events, scannedTo } = this.readPage(after, head, prefixParams);
+          for (const event of events) {
             if (this.ended) return;
-            yield toStoredEvent(row);
+            yield event;
           }
           after = scannedTo;
           continue;
