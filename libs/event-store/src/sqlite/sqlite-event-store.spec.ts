@@ -156,6 +156,35 @@ describe('SqliteEventStore on a file', () => {
     }
   });
 
+  it('opened with open(), waits for a taken write lock without blocking the event loop', async () => {
+    const own = SqliteEventStore.open(join(dir, 'own.db'));
+    const holder = openSqlite(join(dir, 'own.db'));
+    const ticks: number[] = [];
+    const ticker = setInterval(() => ticks.push(Date.now()), 5);
+    try {
+      await own.append('warm-1', [newEvent()], 'no_stream');
+      // Another connection (a projector's) holds the write lock; only a timer of this thread releases it.
+      holder.exec('BEGIN IMMEDIATE');
+      const released = new Promise<void>((resolve) =>
+        setTimeout(() => {
+          holder.exec('COMMIT');
+          resolve();
+        }, 60),
+      );
+      const appended = own.append('waiting-1', [newEvent({ waited: true })], 'no_stream');
+      const outcome = await Promise.allSettled([appended, released]);
+      // A busy handler would have slept the thread until busy_timeout, then failed with SQLITE_BUSY.
+      expect(outcome[0]).toMatchObject({ status: 'fulfilled', value: { nextExpectedRevision: 0 } });
+      expect(ticks.length).toBeGreaterThanOrEqual(5);
+      expect((await own.readStream('waiting-1'))[0].data).toEqual({ waited: true });
+    } finally {
+      clearInterval(ticker);
+      if (holder.inTransaction) holder.exec('ROLLBACK');
+      holder.close();
+      await own.close();
+    }
+  }, 15_000);
+
   it('finds everything again after reopening the file, and appends on from there', async () => {
     await store.append('issue-1', [newEvent({ n: 1 }), newEvent({ n: 2 })], 'no_stream');
     await store.append('charge-1', [newEvent({ n: 3 })], 'no_stream');

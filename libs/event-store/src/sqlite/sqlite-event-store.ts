@@ -137,6 +137,7 @@ export class SqliteEventStore implements EventStore {
     return new SqliteEventStore(openSqlite(path), {
       closeDatabase: true,
       durability: 'wal-fsync',
+      lockWait: 'yield',
       ...options,
     });
   }
