@@ -36,3 +36,32 @@ export function openSqlite(path: string, options: { readonly?: boolean } = {}): 
   db.pragma('foreign_keys = ON');
   return db;
 }
+
+/** SQLite's answers when another connection holds a lock this one needs. */
+export function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
+}
+
+/**
+ * Runs a write on a connection of the request thread without sleeping the thread. With busy_timeout, a
+ * write that finds the write lock taken (the projector or the Merkle thread committing) waits in SQLite's
+ * busy handler, which sleeps the whole event loop in steps of 1 to 100 ms. Here the write runs with
+ * busy_timeout 0 and, while the lock is taken, runs again a millisecond later from a timer, for up to
+ * SQLITE_BUSY_TIMEOUT_MS; then the busy error is thrown. `work` must be one statement or transaction.
+ */
+export async function writeWithoutSleeping<T>(db: Database, work: () => T): Promise<T> {
+  const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
+  for (;;) {
+    const timeout = db.pragma('busy_timeout', { simple: true }) as number;
+    db.pragma('busy_timeout = 0');
+    try {
+      return work();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+    } finally {
+      db.pragma(`busy_timeout = ${timeout}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}

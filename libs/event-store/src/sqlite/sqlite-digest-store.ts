@@ -10,7 +10,7 @@ import {
   type SignedDigest,
   type StoredSigningKey,
 } from '@app/ledger';
-import { BOUND_LIMIT } from './open-sqlite';
+import { BOUND_LIMIT, writeWithoutSleeping } from './open-sqlite';
 
 /**
  * Tables of the Merkle tree beside the events (docs/hashing.md, "Stored tree"). Level-0 nodes live in
@@ -199,14 +199,17 @@ export class SqliteDigestStore implements DigestStore {
   }
 
   async saveDigest(digest: SignedDigest): Promise<SignedDigest> {
-    this.insertDigest.run({
-      tree_size: digest.treeSize,
-      root_hash: digest.rootHash,
-      created_at: digest.createdAt,
-      signature: digest.signature,
-      public_key: digest.publicKey,
-      algorithm: digest.algorithm,
-    });
+    // Digests are signed and saved on the API's request thread, which must not sleep on a taken lock.
+    await writeWithoutSleeping(this.db, () =>
+      this.insertDigest.run({
+        tree_size: digest.treeSize,
+        root_hash: digest.rootHash,
+        created_at: digest.createdAt,
+        signature: digest.signature,
+        public_key: digest.publicKey,
+        algorithm: digest.algorithm,
+      }),
+    );
     return toDigest(this.selectDigest.get(digest.treeSize)!);
   }
 
@@ -230,7 +233,9 @@ export class SqliteDigestStore implements DigestStore {
   }
 
   async saveSigningKey(key: StoredSigningKey): Promise<StoredSigningKey> {
-    this.insertKey.run({ private_key_pem: key.privateKeyPem, created_at: key.createdAt });
+    await writeWithoutSleeping(this.db, () =>
+      this.insertKey.run({ private_key_pem: key.privateKeyPem, created_at: key.createdAt }),
+    );
     return (await this.signingKey())!;
   }
 

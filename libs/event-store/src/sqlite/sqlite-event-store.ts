@@ -19,7 +19,7 @@ import {
   type Subscription,
 } from '@app/ledger';
 import { commitNotifierFor, DEFAULT_POLL_INTERVAL_MS, type CommitNotifier } from './commit-notifier';
-import { BOUND_LIMIT, openSqlite, SQLITE_BUSY_TIMEOUT_MS } from './open-sqlite';
+import { BOUND_LIMIT, isBusy, openSqlite, SQLITE_BUSY_TIMEOUT_MS } from './open-sqlite';
 import { WalSyncer } from './wal-syncer';
 import { ensureEventStoreSchema } from './schema';
 import { RecentEvents } from './recent-events';
@@ -535,9 +535,4 @@ function maxCountOf(maxCount: number | undefined): number {
     throw new RangeError(`maxCount must be a non-negative integer, not ${maxCount}`);
   }
   return maxCount;
-}
-
-function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
 }

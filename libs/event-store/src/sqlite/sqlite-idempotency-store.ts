@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { IdempotencyRecord, IdempotencyStore } from '@app/ledger';
+import { writeWithoutSleeping } from './open-sqlite';
 import { ensureIdempotencySchema } from './schema';
 
 interface IdempotencyRow {
@@ -12,13 +13,13 @@ interface IdempotencyRow {
 
 /**
  * Records for answers that appended nothing; a 201 writes its record through the event store's append,
- * in the same transaction. Shares the event store's database handle.
+ * in the same transaction. In the embedded profile it has the request thread's query connection.
  */
 export class SqliteIdempotencyStore implements IdempotencyStore {
   private readonly selectRow: Statement<[string], IdempotencyRow>;
   private readonly insertRow: Statement<[IdempotencyRow]>;
 
-  constructor(db: Database) {
+  constructor(private readonly db: Database) {
     ensureIdempotencySchema(db);
     this.selectRow = db.prepare<[string], IdempotencyRow>('SELECT * FROM idempotency WHERE scope = ?');
     this.insertRow = db.prepare<[IdempotencyRow]>(
@@ -41,13 +42,16 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
   }
 
   async put(record: IdempotencyRecord): Promise<boolean> {
-    const { changes } = this.insertRow.run({
-      scope: record.scope,
-      request_hash: record.requestHash,
-      status: record.status,
-      body: record.body,
-      created_at: record.createdAt,
-    });
+    // On the request thread: a projector commit holding the write lock must not sleep the event loop.
+    const { changes } = await writeWithoutSleeping(this.db, () =>
+      this.insertRow.run({
+        scope: record.scope,
+        request_hash: record.requestHash,
+        status: record.status,
+        body: record.body,
+        created_at: record.createdAt,
+      }),
+    );
     return changes === 1;
   }
 }
