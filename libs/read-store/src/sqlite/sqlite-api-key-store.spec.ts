@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { openSqlite } from '@app/event-store';
 import type { ApiKeyRecord } from '@app/ledger';
 import { SqliteApiKeyStore } from './sqlite-api-key-store';
 
@@ -81,4 +82,41 @@ describe('SqliteApiKeyStore', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('creates and revokes keys while another connection commits, without sleeping the thread', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'api-keys-'));
+    const file = join(dir, 'ledger.db');
+    const own = openSqlite(file);
+    const holder = openSqlite(file);
+    const onFile = new SqliteApiKeyStore(own);
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 5);
+    const holdLockFor = (ms: number) => {
+      holder.exec('BEGIN IMMEDIATE');
+      return new Promise<void>((resolve) =>
+        setTimeout(() => {
+          holder.exec('COMMIT');
+          resolve();
+        }, ms),
+      );
+    };
+    try {
+      // Only a timer of this thread ends the other connection's transaction: a busy handler would sleep
+      // through it and fail with SQLITE_BUSY.
+      let released = holdLockFor(40);
+      const [inserted] = await Promise.allSettled([onFile.insert(record('k1')), released]);
+      expect(inserted.status).toBe('fulfilled');
+      released = holdLockFor(40);
+      const [revoked] = await Promise.allSettled([onFile.revoke('k1', '2025-02-01T00:00:00.000Z'), released]);
+      expect(revoked).toMatchObject({ status: 'fulfilled', value: true });
+      expect(ticks).toBeGreaterThanOrEqual(8);
+      expect((await onFile.findBySecretHash('hash-of-k1'))?.revokedAt).toBe('2025-02-01T00:00:00.000Z');
+    } finally {
+      clearInterval(ticker);
+      if (holder.inTransaction) holder.exec('ROLLBACK');
+      holder.close();
+      own.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 20_000);
 });

@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { writeWithoutSleeping } from '@app/event-store';
 import type { ApiKeyRecord, ApiKeyStore, Role } from '@app/ledger';
 
 interface ApiKeyRow {
@@ -50,15 +51,18 @@ export class SqliteApiKeyStore implements ApiKeyStore {
     this.countRows = db.prepare<[], { count: number }>('SELECT COUNT(*) AS count FROM api_keys');
   }
 
+  // Keys are created and revoked on the API's request thread too: a taken write lock must not sleep it.
   async insert(record: ApiKeyRecord): Promise<void> {
-    this.insertRow.run({
-      id: record.id,
-      name: record.name,
-      roles: JSON.stringify(record.roles),
-      secret_hash: record.secretHash,
-      created_at: record.createdAt,
-      revoked_at: record.revokedAt,
-    });
+    await writeWithoutSleeping(this.db, () =>
+      this.insertRow.run({
+        id: record.id,
+        name: record.name,
+        roles: JSON.stringify(record.roles),
+        secret_hash: record.secretHash,
+        created_at: record.createdAt,
+        revoked_at: record.revokedAt,
+      }),
+    );
   }
 
   async findBySecretHash(secretHash: string): Promise<ApiKeyRecord | null> {
@@ -71,7 +75,7 @@ export class SqliteApiKeyStore implements ApiKeyStore {
   }
 
   async revoke(id: string, revokedAt: string): Promise<boolean> {
-    return this.revokeRow.run(revokedAt, id).changes === 1;
+    return (await writeWithoutSleeping(this.db, () => this.revokeRow.run(revokedAt, id))).changes === 1;
   }
 
   async count(): Promise<number> {
