@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import request from 'supertest';
+import { openSqlite } from '@app/event-store';
 import { startLedger, type LedgerHarness } from '../support/ledger-harness';
 import { given, post, uniqueIds } from '../support/http';
 
@@ -17,6 +19,34 @@ describe('command errors', () => {
     expect(await h.domainEventsAfter(before)).toEqual([]);
     return result;
   }
+
+  it('is 503 with Retry-After, appending nothing, while another writer holds the storage past the wait', async () => {
+    const charge = () => ({
+      chargeId: ids.charge,
+      customerId: 'cu_1',
+      amount: 100,
+      currency: 'EUR',
+      outcome: 'succeeded',
+    });
+    const ids = uniqueIds();
+    // Another process's long transaction (a rebuild's commit, say) on the same file.
+    const holder = openSqlite(join(h.dataDir, 'ledger.db'));
+    const before = await h.eventStore.headPosition();
+    holder.exec('BEGIN IMMEDIATE');
+    try {
+      const res = await post(h, 'service', '/charges', charge());
+      expect(res.status).toBe(503);
+      expect(res.headers['content-type']).toMatch(PROBLEM);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.body).toEqual(expect.objectContaining({ type: '/errors/service-unavailable', status: 503 }));
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    expect(await h.domainEventsAfter(before)).toEqual([]);
+    // The same request, sent again once the lock is free, is recorded.
+    expect((await post(h, 'service', '/charges', charge())).status).toBe(201);
+  }, 30_000);
 
   describe('invalid input is 400 with field errors and appends nothing', () => {
     const valid = () => ({

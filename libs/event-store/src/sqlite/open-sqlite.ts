@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { StorageBusyError } from '@app/ledger';
 
 /**
  * A LIMIT bound at each run, for statements prepared once and run many times. With a bare `LIMIT ?` SQLite
@@ -48,7 +49,7 @@ export function isBusy(error: unknown): boolean {
  * write that finds the write lock taken (the projector or the Merkle thread committing) waits in SQLite's
  * busy handler, which sleeps the whole event loop in steps of 1 to 100 ms. Here the write runs with
  * busy_timeout 0 and, while the lock is taken, runs again a millisecond later from a timer, for up to
- * SQLITE_BUSY_TIMEOUT_MS; then the busy error is thrown. `work` must be one statement or transaction.
+ * SQLITE_BUSY_TIMEOUT_MS; then a StorageBusyError is thrown. `work` must be one statement or transaction.
  */
 export async function writeWithoutSleeping<T>(db: Database, work: () => T): Promise<T> {
   const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
@@ -58,7 +59,8 @@ export async function writeWithoutSleeping<T>(db: Database, work: () => T): Prom
     try {
       return work();
     } catch (error) {
-      if (!isBusy(error) || Date.now() >= deadline) throw error;
+      if (!isBusy(error)) throw error;
+      if (Date.now() >= deadline) throw new StorageBusyError(SQLITE_BUSY_TIMEOUT_MS, { cause: error });
     } finally {
       db.pragma(`busy_timeout = ${timeout}`);
     }

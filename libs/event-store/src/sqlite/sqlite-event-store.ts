@@ -5,6 +5,7 @@ import {
   DuplicateEventIdError,
   eventHash,
   IdempotencyScopeTakenError,
+  StorageBusyError,
   WrongExpectedRevisionError,
   ZERO_HASH,
   type AppendOptions,
@@ -339,8 +340,11 @@ export class SqliteEventStore implements EventStore {
           return;
         }
       }
+      const waited = this.busySince === undefined ? SQLITE_BUSY_TIMEOUT_MS : Date.now() - this.busySince;
       this.busySince = undefined;
-      for (const pending of batch) pending.reject(error);
+      // Locked past the wait (busy_timeout, or the same time retried from timers): nothing was written.
+      const failure = isBusy(error) ? new StorageBusyError(waited, { cause: error }) : error;
+      for (const pending of batch) pending.reject(failure);
       return;
     }
     this.stats.commits++;

@@ -5,6 +5,7 @@ import {
   ConcurrentModificationError,
   PreconditionFailedError,
 } from '../application/commands/stream-command-runner';
+import { StorageBusyError } from '../application/ports/event-store.port';
 import { InvalidReadQueryError } from '../application/ports/read-model-store.port';
 import { edgeProblem, type Problem, ProblemError, problemTypeUri } from './problem';
 
@@ -59,6 +60,13 @@ export function toProblem(error: unknown): Problem {
       stream: error.stream,
       currentRevision: error.currentRevision,
     });
+  }
+  // Not the client's doing, and nothing was written: the same request may be sent again (Retry-After).
+  if (error instanceof StorageBusyError) {
+    return edgeProblem(
+      'service-unavailable',
+      'The ledger’s storage is locked by another writer (a long rebuild, say); nothing was written, retry shortly',
+    );
   }
   if (error instanceof ConcurrentModificationError) {
     return edgeProblem('concurrent-modification', error.message, { stream: error.stream });

@@ -128,6 +128,20 @@ export class WrongExpectedRevisionError extends Error {
   }
 }
 
+/**
+ * The storage stayed locked by another writer (another process's long transaction) for as long as an
+ * adapter waits: nothing was written, and the same request can be sent again shortly (HTTP 503).
+ */
+export class StorageBusyError extends Error {
+  override readonly name = 'StorageBusyError';
+  constructor(
+    readonly waitedMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`The storage stayed locked by another writer for ${waitedMs} ms`, options);
+  }
+}
+
 /** The same event ids appended again with a different expected revision or content. */
 export class DuplicateEventIdError extends Error {
   override readonly name = 'DuplicateEventIdError';
