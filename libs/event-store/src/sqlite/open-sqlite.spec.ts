@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
+import { holdWriteLockFor } from '@app/testing';
 import { openSqlite, writeWithoutSleeping } from './open-sqlite';
 import { SqliteDigestStore } from './sqlite-digest-store';
 import { SqliteIdempotencyStore } from './sqlite-idempotency-store';
@@ -30,16 +31,7 @@ describe('writes on the request thread while another connection holds the write 
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** Takes the write lock on the other connection; a timer of this thread releases it after `ms`. */
-  const holdLockFor = (ms: number) => {
-    holder.exec('BEGIN IMMEDIATE');
-    return new Promise<void>((resolve) =>
-      setTimeout(() => {
-        holder.exec('COMMIT');
-        resolve();
-      }, ms),
-    );
-  };
+  const holdLockFor = (ms: number) => holdWriteLockFor(holder, ms);
 
   it('wait from timers, so that the event loop runs on, and keep the connection busy_timeout', async () => {
     const released = holdLockFor(60);

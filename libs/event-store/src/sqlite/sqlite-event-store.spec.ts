@@ -14,6 +14,7 @@ import {
   type NewEvent,
   type StoredEvent,
 } from '@app/ledger';
+import { holdWriteLockFor } from '@app/testing';
 import { describeEventStoreContract } from '../contract/event-store.contract';
 import { openSqlite } from './open-sqlite';
 import { EVENT_STORE_TABLES, refreshPlannerStatistics } from './schema';
@@ -164,13 +165,7 @@ describe('SqliteEventStore on a file', () => {
     try {
       await own.append('warm-1', [newEvent()], 'no_stream');
       // Another connection (a projector's) holds the write lock; only a timer of this thread releases it.
-      holder.exec('BEGIN IMMEDIATE');
-      const released = new Promise<void>((resolve) =>
-        setTimeout(() => {
-          holder.exec('COMMIT');
-          resolve();
-        }, 60),
-      );
+      const released = holdWriteLockFor(holder, 60);
       const appended = own.append('waiting-1', [newEvent({ waited: true })], 'no_stream');
       const outcome = await Promise.allSettled([appended, released]);
       // A busy handler would have slept the thread until busy_timeout, then failed with SQLITE_BUSY.

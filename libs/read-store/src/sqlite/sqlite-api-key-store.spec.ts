@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqlite } from '@app/event-store';
 import type { ApiKeyRecord } from '@app/ledger';
+import { holdWriteLockFor } from '@app/testing';
 import { SqliteApiKeyStore } from './sqlite-api-key-store';
 
 const record = (id: string, overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord => ({
@@ -91,15 +92,7 @@ describe('SqliteApiKeyStore', () => {
     const onFile = new SqliteApiKeyStore(own);
     let ticks = 0;
     const ticker = setInterval(() => ticks++, 5);
-    const holdLockFor = (ms: number) => {
-      holder.exec('BEGIN IMMEDIATE');
-      return new Promise<void>((resolve) =>
-        setTimeout(() => {
-          holder.exec('COMMIT');
-          resolve();
-        }, ms),
-      );
-    };
+    const holdLockFor = (ms: number) => holdWriteLockFor(holder, ms);
     try {
       // Only a timer of this thread ends the other connection's transaction: a busy handler would sleep
       // through it and fail with SQLITE_BUSY.
