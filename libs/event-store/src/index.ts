@@ -1,6 +1,6 @@
 export * from './sqlite/open-sqlite';
 export type { EventRow } from './sqlite/event-row';
-export { EVENT_STORE_TABLES, refreshPlannerStatistics } from './sqlite/schema';
+export { refreshPlannerStatistics } from './sqlite/schema';
 export * from './sqlite/sqlite-event-store';
 export * from './sqlite/sqlite-idempotency-store';
 export * from './sqlite/sqlite-digest-store';

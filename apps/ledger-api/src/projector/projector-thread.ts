@@ -85,16 +85,17 @@ async function main(): Promise<void> {
   });
   await host.start();
   // Planner statistics of the read models (not of the event store's tables), gathered at start and
-  // refreshed every 10 minutes.
-  refreshPlannerStatistics(db);
-  statistics = setInterval(() => {
+  // refreshed every 10 minutes. The write lock held past busy_timeout (another process's long rebuild)
+  // leaves them as they are until the next time.
+  const refreshStatistics = () => {
     try {
       refreshPlannerStatistics(db);
     } catch (error) {
-      // The write lock held past busy_timeout (a long rebuild): the statistics stay as they are until next time.
       process.stderr.write(`projector: planner statistics not refreshed: ${String(error)}\n`);
     }
-  }, STATISTICS_INTERVAL_MS).unref();
+  };
+  refreshStatistics();
+  statistics = setInterval(refreshStatistics, STATISTICS_INTERVAL_MS).unref();
   send({ type: 'ready', statuses: host.statuses() });
 }
 

@@ -7,6 +7,11 @@ export interface PageRead {
   scannedTo: number;
 }
 
+/** A page query's result: a short page means the query scanned everything up to head. */
+export function pageOf(events: StoredEvent[], head: number, limit: number): PageRead {
+  return { events, scannedTo: events.length < limit ? head : Number(events[events.length - 1].position) };
+}
+
 /**
  * The events an event store's unfiltered subscriptions read last, shared between them. The projector's
  * runners follow the same events within milliseconds of each other, so the first to reach a range reads
@@ -41,11 +46,10 @@ export class RecentEvents {
       if (events.length === limit) return { events, scannedTo: Number(events[events.length - 1].position) };
       return { events, scannedTo: Math.min(head, this.to) };
     }
-    const events = load();
+    const page = pageOf(load(), head, limit);
     this.stats.reads++;
-    const scannedTo = events.length < limit ? head : Number(events[events.length - 1].position);
-    this.keep(after, scannedTo, events);
-    return { events, scannedTo };
+    this.keep(after, page.scannedTo, page.events);
+    return page;
   }
 
   private keep(after: number, scannedTo: number, events: StoredEvent[]): void {

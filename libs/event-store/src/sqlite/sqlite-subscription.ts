@@ -3,7 +3,7 @@ import type { StoredEvent, Subscription } from '@app/ledger';
 import type { CommitNotifier } from './commit-notifier';
 import { toStoredEvent, type EventRow } from './event-row';
 import { BOUND_LIMIT } from './open-sqlite';
-import type { PageRead, RecentEvents } from './recent-events';
+import { pageOf, type PageRead, type RecentEvents } from './recent-events';
 
 export interface SqliteSubscriptionOptions {
   db: Database;
@@ -56,13 +56,8 @@ export class SqliteSubscription implements Subscription {
   private readPage(after: number, head: number, prefixParams: unknown[]): PageRead {
     const { pageSize, recent } = this.options;
     const load = () => this.selectPage.all(after, head, ...prefixParams, pageSize).map(toStoredEvent);
-    if (recent) return recent.read(after, head, pageSize, load);
-    const events = load();
-    // A short page means every row up to head was scanned, matching the filter or not.
-    return {
-      events,
-      scannedTo: events.length < pageSize ? head : Number(events[events.length - 1].position),
-    };
+    // A filtered page scans every row up to head too, matching the filter or not.
+    return recent ? recent.read(after, head, pageSize, load) : pageOf(load(), head, pageSize);
   }
 
   private async *run(): AsyncGenerator<StoredEvent, void, undefined> {

@@ -58,7 +58,7 @@ export class MetricsController {
     reply: FastifyReply,
   ): Promise<MetricAnswer | string> {
     const params = paramsOf(query);
-    await this.readYourWrites.await(query.minPosition, METRICS, reply);
+    await this.readYourWrites.await(query.minPosition, METRICS);
     const answer = await this.queries.execute<GetMetric, MetricAnswer>(new GetMetric(metric, params));
     if (!wantsCsv(accept)) return answer;
     reply

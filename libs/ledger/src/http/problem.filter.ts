@@ -13,8 +13,8 @@ export class ProblemFilter implements ExceptionFilter {
     // Only the error is logged, never the request: bodies may hold personal data.
     if (problem.status >= 500)
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
-    // A 503 is worth sending again, and soon: say when (a minPosition wait has set it already).
-    if (problem.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
+    // A 503 (a minPosition wait, a locked storage, no Merkle tree yet) is worth sending again, soon.
+    if (problem.status === 503) reply.header('retry-after', '1');
     reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
   }
 }

@@ -72,7 +72,7 @@ export class QueriesController {
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    await this.readYourWrites.await(query.minPosition, ISSUE_SUMMARY, reply);
+    await this.readYourWrites.await(query.minPosition, ISSUE_SUMMARY);
     if (wantsCsv(accept)) {
       const rows = await this.queries.execute<ScanIssueSummaries, AsyncIterable<IssueSummaryView>>(
         new ScanIssueSummaries(filtersOf(query)),
@@ -92,7 +92,7 @@ export class QueriesController {
     @Query() query: ReadQueryDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    await this.readYourWrites.await(query.minPosition, ISSUE_SUMMARY, reply);
+    await this.readYourWrites.await(query.minPosition, ISSUE_SUMMARY);
     const issue = await this.queries.execute<GetIssueSummary, IssueSummaryView | null>(
       new GetIssueSummary(issueId),
     );
@@ -103,12 +103,8 @@ export class QueriesController {
 
   @Get('issues/:issueId/timeline')
   @Roles(...ALL_ROLES)
-  async timeline(
-    @Param('issueId', IdParamPipe) issueId: string,
-    @Query() query: PageQueryDto,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
-    await this.readYourWrites.await(query.minPosition, ISSUE_TIMELINE, reply);
+  async timeline(@Param('issueId', IdParamPipe) issueId: string, @Query() query: PageQueryDto) {
+    await this.readYourWrites.await(query.minPosition, ISSUE_TIMELINE);
     const page = await this.queries.execute<GetIssueTimeline, IssueTimelinePage | null>(
       new GetIssueTimeline(issueId, limitOf(query), query.cursor),
     );
@@ -123,7 +119,7 @@ export class QueriesController {
     @Query() query: ReadQueryDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    await this.readYourWrites.await(query.minPosition, CHARGE_SUMMARY, reply);
+    await this.readYourWrites.await(query.minPosition, CHARGE_SUMMARY);
     const charge = await this.queries.execute<GetChargeSummary, ChargeSummaryView | null>(
       new GetChargeSummary(chargeId),
     );
@@ -141,7 +137,7 @@ export class QueriesController {
     @Query() query: ReadQueryDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    await this.readYourWrites.await(query.minPosition, CUSTOMER_SUMMARY, reply);
+    await this.readYourWrites.await(query.minPosition, CUSTOMER_SUMMARY);
     const customer = await this.queries.execute<GetCustomerSummary, CustomerSummaryView>(
       new GetCustomerSummary(customerId),
     );

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
 import { PROJECTIONS_CONTROL, type ProjectionsControl } from '../application/ports/projections.port';
 import { ProblemError } from './problem';
 
@@ -12,7 +11,7 @@ const POSITION_PATTERN = /^(?:0|[1-9]\d{0,18})$/;
 export class ReadYourWrites {
   constructor(@Inject(PROJECTIONS_CONTROL) private readonly projections: ProjectionsControl) {}
 
-  async await(minPosition: string | undefined, names: readonly string[], reply: FastifyReply): Promise<void> {
+  async await(minPosition: string | undefined, names: readonly string[]): Promise<void> {
     if (minPosition === undefined) return;
     if (!POSITION_PATTERN.test(minPosition)) {
       throw ProblemError.of('validation-failed', 'minPosition must be a position as returned by a command', {
@@ -26,7 +25,7 @@ export class ReadYourWrites {
       .statuses()
       .filter((status) => names.includes(status.name))
       .map((status) => ({ projection: status.name, position: status.position, state: status.state }));
-    reply.header('retry-after', '1');
+    // ProblemFilter adds Retry-After to every 503.
     throw ProblemError.of(
       'service-unavailable',
       `The read models have not reached position ${minPosition} within ${MIN_POSITION_WAIT_MS / 1000} s`,
