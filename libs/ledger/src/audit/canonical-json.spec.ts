@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { canonicalize } from './canonical-json';
 
 function fromIeee754(hex: string): number {
@@ -122,5 +123,30 @@ describe('canonicalize (RFC 8785)', () => {
     const value = { z: [1.1, 'é', { y: null }], a: { '\u00f6': -0.000001 } };
     const once = canonicalize(value);
     expect(canonicalize(JSON.parse(once))).toBe(once);
+  });
+
+  it('matches a reference of the RFC rules on arbitrary JSON (objects of few and of many members)', () => {
+    // For well-formed strings and finite numbers JSON.stringify writes scalars exactly as §3.2.2 does.
+    const reference = (value: unknown): string => {
+      if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+      if (value !== null && typeof value === 'object') {
+        const record = value as Record<string, unknown>;
+        return `{${Object.keys(record)
+          .sort()
+          .map((key) => `${JSON.stringify(key)}:${reference(record[key])}`)
+          .join(',')}}`;
+      }
+      return JSON.stringify(value);
+    };
+    const wide = fc.dictionary(fc.string({ unit: 'grapheme' }), fc.jsonValue({ maxDepth: 1 }), {
+      minKeys: 17,
+      maxKeys: 40,
+    });
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue({ stringUnit: 'grapheme' }), wide), (value) => {
+        expect(canonicalize(value)).toBe(reference(value));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

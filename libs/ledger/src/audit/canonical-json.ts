@@ -37,20 +37,47 @@ function serialise(input: unknown, ancestors: Set<object>): string | undefined {
   if (ancestors.has(object)) throw new TypeError('JCS: cyclic structure');
   ancestors.add(object);
   try {
+    // Built by concatenation rather than arrays joined: every event is canonicalised on the request thread.
     if (Array.isArray(object)) {
-      return `[${object.map((item) => serialise(item, ancestors) ?? 'null').join(',')}]`;
+      let out = '[';
+      for (let i = 0; i < object.length; i++) {
+        if (i > 0) out += ',';
+        out += serialise(object[i], ancestors) ?? 'null';
+      }
+      return out + ']';
     }
     const record = object as Record<string, unknown>;
-    // Array.prototype.sort without a comparator orders strings by UTF-16 code units, as §3.2.3 requires.
-    const members: string[] = [];
-    for (const key of Object.keys(record).sort()) {
+    let out = '{';
+    for (const key of sortedKeys(record)) {
       const member = serialise(record[key], ancestors);
-      if (member !== undefined) members.push(`${quote(key)}:${member}`);
+      if (member === undefined) continue;
+      if (out.length > 1) out += ',';
+      out += quote(key) + ':' + member;
     }
-    return `{${members.join(',')}}`;
+    return out + '}';
   } finally {
     ancestors.delete(object);
   }
+}
+
+/**
+ * §3.2.3: member names ordered by their UTF-16 code units, which is how `<` and Array.prototype.sort
+ * without a comparator compare strings. Objects of a few members (every event's) are sorted in place by
+ * insertion, which allocates nothing; larger ones by sort().
+ */
+function sortedKeys(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record);
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i];
+    let j = i - 1;
+    while (j >= 0 && keys[j] > key) {
+      keys[j + 1] = keys[j];
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
 }
 
 function withToJson(value: unknown): unknown {
