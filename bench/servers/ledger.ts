@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@app/event-store';
@@ -8,6 +8,8 @@ import { openEmbeddedLedger } from '../../apps/ledger-api/src/embedded';
 
 // The real ledger, durable (synchronous=FULL, group commit) on a fresh SQLite file.
 async function main() {
+  // A directory of its own unless LEDGER_DATA_DIR names one; removed on exit (a run leaves ~200 MB).
+  const ownDir = !process.env.LEDGER_DATA_DIR;
   const dataDir = process.env.LEDGER_DATA_DIR || mkdtempSync(join(tmpdir(), 'ledger-bench-'));
   const ledger = await openEmbeddedLedger(dataDir);
   const { key } = await generateApiKey(ledger.adapters.apiKeys, { name: 'bench', roles: ['admin'] });
@@ -17,7 +19,10 @@ async function main() {
   process.once('SIGTERM', () => {
     const { commits, appends } = (ledger.adapters.eventStore as SqliteEventStore).stats;
     process.stderr.write(`ledger: ${appends} appends in ${commits} commits\n`);
-    void app.close().then(() => process.exit(0));
+    void app.close().then(() => {
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    });
   });
   process.stdout.write(`READY ${typeof address === 'object' && address ? address.port : 0} ${key}\n`);
 }
