@@ -7,6 +7,7 @@ import {
   SqliteEventStore,
   SqliteIdempotencyStore,
   SqliteVerificationSource,
+  BACKSTOP_AUTOCHECKPOINT_PAGES,
 } from '@app/event-store';
 import {
   DEFAULT_DIGEST_INTERVAL_SECONDS,
@@ -22,11 +23,6 @@ import { WorkerTreeBuilder } from './merkle/worker-tree-builder';
 import { WorkerProjections } from './projector/worker-projections';
 
 export const LEDGER_DB_FILE = 'ledger.db';
-/**
- * The request thread's connections checkpoint the WAL only past 64 MiB: normally the projector thread's
- * connection does it (SQLite's default 1000 pages), inside its own commits, off the request thread.
- */
-const BACKSTOP_CHECKPOINT_PAGES = 16_384;
 
 export interface EmbeddedLedger {
   adapters: LedgerAdapters;
@@ -57,15 +53,17 @@ export async function openEmbeddedLedger(
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, LEDGER_DB_FILE);
   let projections: WorkerProjections | undefined;
+  // Checkpoints are the projector thread's (WalCheckpointer, off the request thread); the connections of
+  // the request thread and of the Merkle thread checkpoint only past 64 MiB of WAL, as a backstop.
   const eventStore = SqliteEventStore.open(file, {
     onCommitted: () => projections?.committed(),
-    walAutocheckpointPages: BACKSTOP_CHECKPOINT_PAGES,
+    walAutocheckpointPages: BACKSTOP_AUTOCHECKPOINT_PAGES,
   });
   // The Merkle tree is built in a thread of its own (merkle/tree-thread.ts), never inside the append
   // transaction (docs/hashing.md, "Where the tree is built"); this connection serves proofs and writes
   // digests, fsynced at each COMMIT since they are not derived.
   const digestDb = openSqlite(file);
-  digestDb.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+  digestDb.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
   const digestStore = new SqliteDigestStore(digestDb, { owned: true });
   let key: KeyObject;
   try {
@@ -76,7 +74,7 @@ export async function openEmbeddedLedger(
     throw error;
   }
   const db = openSqlite(file);
-  db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+  db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
   const readModels = new SqliteReadModelStore(db);
   try {
     projections = await WorkerProjections.start({ file, batchSize: options.projectionBatchSize });

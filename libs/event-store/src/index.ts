@@ -5,5 +5,6 @@ export * from './sqlite/sqlite-event-store';
 export * from './sqlite/sqlite-idempotency-store';
 export * from './sqlite/sqlite-digest-store';
 export * from './sqlite/sqlite-verification-source';
+export * from './sqlite/wal-checkpointer';
 export { DEFAULT_POLL_INTERVAL_MS } from './sqlite/commit-notifier';
 export { describeEventStoreContract, type EventStoreContractFactory } from './contract/event-store.contract';

@@ -1,5 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSqlite, SqliteDigestStore, SqliteEventStore } from '@app/event-store';
+import {
+  BACKSTOP_AUTOCHECKPOINT_PAGES,
+  openSqlite,
+  SqliteDigestStore,
+  SqliteEventStore,
+} from '@app/event-store';
 import { MerkleTreeBuilder } from '@app/ledger';
 import type { FromTreeThread, ToTreeThread, TreeThreadData } from './messages';
 
@@ -14,6 +19,8 @@ async function main(): Promise<void> {
   // The tree is derived: a batch lost to a power cut rolls back whole, resume point included, and is
   // appended again. Digests, which are not derived, are written by the main thread's connection.
   db.pragma('synchronous = NORMAL');
+  // The projector thread checkpoints the WAL (WalCheckpointer); this connection only as a backstop.
+  db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
   const events = new SqliteEventStore(db);
   const tree = new SqliteDigestStore(db);
   const builder = new MerkleTreeBuilder(events, tree, { batchSize });

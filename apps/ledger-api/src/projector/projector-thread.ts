@@ -1,5 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSqlite, refreshPlannerStatistics, SqliteEventStore } from '@app/event-store';
+import {
+  BACKSTOP_AUTOCHECKPOINT_PAGES,
+  openSqlite,
+  refreshPlannerStatistics,
+  SqliteEventStore,
+  WalCheckpointer,
+} from '@app/event-store';
 import {
   ALL_PROJECTIONS,
   ProjectorHost,
@@ -37,6 +43,12 @@ async function main(): Promise<void> {
   // Read models are derived: after a power loss the last projector transactions may roll back, checkpoint
   // included, and are simply applied again. So this connection does not wait for an fsync per batch.
   db.pragma('synchronous = NORMAL');
+  // The WAL is checkpointed here, on a timer rather than inside this connection's commits, and restarted
+  // under steady load (docs/storage.md, "Checkpoints").
+  db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+  const checkpointer = WalCheckpointer.start(db, {
+    onError: (error) => process.stderr.write(`projector: WAL checkpoint failed: ${String(error)}\n`),
+  });
   const eventStore = new SqliteEventStore(db);
   const store = new SqliteReadModelStore(db);
   const host = new ProjectorHost(eventStore, store, ALL_PROJECTIONS, {
@@ -73,6 +85,7 @@ async function main(): Promise<void> {
       case 'stop':
         void (async () => {
           clearInterval(statistics);
+          checkpointer.stop();
           await host.stop();
           await eventStore.close();
           await store.close();
