@@ -3,12 +3,15 @@
  * measured in the same run on the same bodies: a bare node:http server (the ceiling) and a Nest route with
  * the same Fastify hooks, DTO validation and CommandBus but no storage (the framework's own cost).
  * Servers run pinned to CPU 0, the load generator (autocannon, 50 connections) to CPU 1.
- * Rounds interleave the three targets and medians are printed, since this machine is noisy.
+ * Rounds interleave the three targets and medians are printed, since this machine is noisy. The ledger's
+ * CPU per command is also split by thread (request, projector, Merkle tree, V8's and libuv's helpers), which
+ * name themselves (apps/ledger-api/src/thread-name.ts).
  *   BENCH_DURATION=10 BENCH_ROUNDS=3 BENCH_CONNECTIONS=50 npm run bench:commands
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { THREAD_NAMES } from '../apps/ledger-api/src/thread-name';
 import { startBenchServer, type BenchServer } from './support/bench-server';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -124,24 +127,75 @@ function cpuSeconds(pid: number): number | null {
   }
 }
 
+/** The ledger's threads, by the names they give themselves (apps/ledger-api/src/thread-name.ts). */
+const THREAD_GROUPS = ['request thread', 'projector', 'Merkle tree', 'V8 and libuv helpers'] as const;
+type ThreadGroup = (typeof THREAD_GROUPS)[number];
+
+function groupOf(pid: number, tid: number, name: string): ThreadGroup {
+  if (tid === pid) return 'request thread';
+  if (name === THREAD_NAMES.projector) return 'projector';
+  if (name === THREAD_NAMES.merkleTree) return 'Merkle tree';
+  return 'V8 and libuv helpers';
+}
+
+/** CPU seconds per group of the process's live threads, from /proc; null where unavailable. */
+function cpuSecondsByThread(pid: number): Map<ThreadGroup, number> | null {
+  try {
+    const groups = new Map<ThreadGroup, number>();
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+        const group = groupOf(pid, Number(tid), name);
+        groups.set(group, (groups.get(group) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+      } catch {
+        // The thread ended meanwhile.
+      }
+    }
+    return groups;
+  } catch {
+    return null;
+  }
+}
+
 interface Target {
   name: string;
   script: string;
   seed: boolean;
   server?: BenchServer;
-  runs: Array<Awaited<ReturnType<typeof load>> & { cpuPerRequestUs: number | null; cpuShare: number | null }>;
+  runs: Array<
+    Awaited<ReturnType<typeof load>> & {
+      cpuPerRequestUs: number | null;
+      cpuShare: number | null;
+      /** CPU µs per request of each group of threads. */
+      byThread: Map<ThreadGroup, number> | null;
+    }
+  >;
 }
 
 async function measureOnce(target: Target) {
   const server = target.server!;
   const cpuBefore = cpuSeconds(server.child.pid!);
+  const threadsBefore = cpuSecondsByThread(server.child.pid!);
   const started = process.hrtime.bigint();
   const result = await load(server, DURATION);
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const cpuAfter = cpuSeconds(server.child.pid!);
+  const threadsAfter = cpuSecondsByThread(server.child.pid!);
   const cpu = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
+  const byThread =
+    threadsBefore && threadsAfter
+      ? new Map(
+          THREAD_GROUPS.map((group) => [
+            group,
+            (((threadsAfter.get(group) ?? 0) - (threadsBefore.get(group) ?? 0)) / result.total) * 1e6,
+          ]),
+        )
+      : null;
   target.runs.push({
     ...result,
+    byThread,
     cpuPerRequestUs: cpu === null ? null : (cpu / result.total) * 1e6,
     cpuShare: cpu === null ? null : cpu / wall,
   });
@@ -214,6 +268,13 @@ async function main() {
       `${r.name.padEnd(32)}${fmt(r.rps)}${fmt(r.p50, 1)}${fmt(r.p99, 1)}${fmt(r.non2xx)}${fmt(r.errors)}` +
         `${fmt(r.cpuUs).padStart(12)}${`${(r.cpuShare * 100).toFixed(0)}%`.padStart(9)}   ${r.all}`,
     );
+  }
+  const ledgerRuns = targets.find((t) => t.script.endsWith('/ledger.ts'))?.runs ?? [];
+  if (ledgerRuns.length > 0 && ledgerRuns.every((run) => run.byThread !== null)) {
+    const split = THREAD_GROUPS.map(
+      (group) => `${group} ${median(ledgerRuns.map((run) => run.byThread!.get(group)!)).toFixed(0)}`,
+    );
+    console.log(`ledger CPU µs per command by thread (medians): ${split.join(', ')}`);
   }
   const [bare, nest, ledger] = rows;
   if (!ledger) return;

@@ -7,12 +7,14 @@ import {
 } from '@app/event-store';
 import { MerkleTreeBuilder } from '@app/ledger';
 import type { FromTreeThread, ToTreeThread, TreeThreadData } from './messages';
+import { nameThisThread, THREAD_NAMES } from '../thread-name';
 
 // The Merkle tree builder of the embedded profile, in a thread of its own: reading, hashing and writing
 // each event's leaf never takes time from the request thread (docs/hashing.md, "Where the tree is built").
 const port = parentPort!;
 const { file, followIntervalMs, batchSize } = workerData as TreeThreadData;
 const send = (message: FromTreeThread) => port.postMessage(message);
+nameThisThread(THREAD_NAMES.merkleTree);
 
 async function main(): Promise<void> {
   const db = openSqlite(file);

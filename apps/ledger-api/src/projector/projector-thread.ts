@@ -15,12 +15,14 @@ import {
 } from '@app/ledger';
 import { SqliteReadModelStore } from '@app/read-store';
 import type { FromProjector, ProjectorThreadData, ToProjector } from './messages';
+import { nameThisThread, THREAD_NAMES } from '../thread-name';
 
 // The projector thread of the embedded profile: its own SQLite connection, so that projection and rebuild
 // work never blocks the request thread (better-sqlite3 is synchronous).
 const port = parentPort!;
 const { file, batchSize } = workerData as ProjectorThreadData;
 const send = (message: FromProjector) => port.postMessage(message);
+nameThisThread(THREAD_NAMES.projector);
 const STATISTICS_INTERVAL_MS = 10 * 60 * 1000;
 
 // Statuses change after every batch of every projection: the latest of each is sent once per turn of the

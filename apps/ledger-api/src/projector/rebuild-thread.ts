@@ -3,6 +3,7 @@ import { openSqlite, SqliteEventStore } from '@app/event-store';
 import { ALL_PROJECTIONS, ProjectorHost } from '@app/ledger';
 import { SqliteReadModelStore } from '@app/read-store';
 import type { FromRebuildThread, RebuildThreadData } from './parallel-rebuild';
+import { nameThisThread, THREAD_NAMES } from '../thread-name';
 
 // One thread of a parallel rebuild: its own connection, its share of the projections, one pass over the
 // events. Its write transactions run holding the threads' shared mutex, so that the threads hand SQLite's
@@ -10,6 +11,7 @@ import type { FromRebuildThread, RebuildThreadData } from './parallel-rebuild';
 const { file, names, batchSize, lock } = workerData as RebuildThreadData;
 const mutex = new Int32Array(lock);
 const send = (message: FromRebuildThread) => parentPort!.postMessage(message);
+nameThisThread(THREAD_NAMES.rebuild);
 
 /** Runs `work` holding the mutex (blocking this thread while the other holds it: it has nothing else to do). */
 function exclusively<T>(work: () => T): T {
