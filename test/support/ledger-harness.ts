@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createLedgerApp, generateApiKey, type EventStore, type Role, type StoredEvent } from '@app/ledger';
-import { openEmbeddedLedger, type EmbeddedLedger } from '../../apps/ledger-api/src/embedded';
+import {
+  openEmbeddedLedger,
+  type EmbeddedLedger,
+  type EmbeddedOptions,
+} from '../../apps/ledger-api/src/embedded';
 
 export interface LedgerHarness {
   app: NestFastifyApplication;
@@ -33,8 +37,9 @@ export function tempDataDir(): string {
 export async function startLedger(
   dataDir = tempDataDir(),
   existingKeys?: Record<Role, string>,
+  options: EmbeddedOptions = {},
 ): Promise<LedgerHarness> {
-  const ledger = await openEmbeddedLedger(dataDir);
+  const ledger = await openEmbeddedLedger(dataDir, options);
   const keys = {} as Record<Role, string>;
   const keyIds = {} as Record<Role, string>;
   const roles: Role[] = ['service', 'agent', 'auditor', 'analyst', 'admin'];

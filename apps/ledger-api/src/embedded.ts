@@ -20,6 +20,7 @@ import {
 } from '@app/ledger';
 import { SqliteApiKeyStore, SqliteReadModelStore } from '@app/read-store';
 import { WorkerTreeBuilder } from './merkle/worker-tree-builder';
+import type { SupervisedThreadOptions } from './supervised-thread';
 import { WorkerProjections } from './projector/worker-projections';
 
 export const LEDGER_DB_FILE = 'ledger.db';
@@ -38,6 +39,8 @@ export interface EmbeddedOptions {
   digestIntervalSeconds?: number;
   /** LEDGER_SIGNING_KEY; without it the key kept in the database (generated on first start) signs. */
   signingKey?: string;
+  /** How the projector and Merkle tree threads are restarted when they stop unexpectedly. */
+  supervision?: Pick<SupervisedThreadOptions<unknown>, 'onThread' | 'log' | 'restartDelayMs'>;
 }
 
 /**
@@ -77,7 +80,10 @@ export async function openEmbeddedLedger(
   db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
   const readModels = new SqliteReadModelStore(db);
   try {
-    projections = await WorkerProjections.start({ file, batchSize: options.projectionBatchSize });
+    projections = await WorkerProjections.start(
+      { file, batchSize: options.projectionBatchSize },
+      options.supervision,
+    );
   } catch (error) {
     await digestStore.close();
     await eventStore.close();
@@ -90,6 +96,7 @@ export async function openEmbeddedLedger(
     treeBuilder = await WorkerTreeBuilder.start(
       { file, followIntervalMs: TREE_FOLLOW_INTERVAL_MS, batchSize: 5000 },
       logTreeError,
+      options.supervision,
     );
   } catch (error) {
     await projections.stop();

@@ -5,6 +5,7 @@ export * from './application/ports/clock.port';
 export * from './application/ports/read-model-store.port';
 export * from './application/ports/projections.port';
 export * from './application/ports/digest-store.port';
+export * from './application/ports/restarting-error';
 export type { Projection, DocumentLookup } from './read-models/projection';
 export { ProjectionRunner } from './read-models/projector/projection-runner';
 export {

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ALL_PROJECTIONS, type Projection } from '@app/ledger';
+import { THREAD_BOOTSTRAP } from '../supervised-thread';
 
 export interface RebuildThreadData {
   file: string;
@@ -42,13 +43,6 @@ export interface ParallelRebuildReport {
  * with a message saying so; nothing is promoted.
  */
 const THREAD_HEAP = { maxYoungGenerationSizeMb: 96, maxOldGenerationSizeMb: 512 };
-
-// As in WorkerProjections: from TypeScript sources the swc hook of scripts/run-ts.mjs is installed first.
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-if (workerData.tsHook) require(workerData.tsHook).register();
-require(workerData.entry);
-`;
 
 /** Threads of `rebuild all` unless told: two (the measured default), one on a one-core machine. */
 export const defaultRebuildThreads = (): number => Math.min(2, availableParallelism());
@@ -101,7 +95,7 @@ export async function rebuildAllInParallel(options: {
           entry: join(__dirname, `rebuild-thread${fromSources ? '.ts' : '.js'}`),
           tsHook: fromSources ? join(__dirname, '../../../../scripts/run-ts.mjs') : undefined,
         };
-        const worker = new Worker(BOOTSTRAP, {
+        const worker = new Worker(THREAD_BOOTSTRAP, {
           eval: true,
           workerData: data,
           resourceLimits: THREAD_HEAP,

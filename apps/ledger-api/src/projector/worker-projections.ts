@@ -1,51 +1,17 @@
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import {
   RebuildInProgressError,
+  RestartingError,
   UnknownProjectionError,
   type ProjectionsControl,
   type ProjectionStatus,
   type RebuildProgress,
   type RebuildReport,
 } from '@app/ledger';
+import { SupervisedThread, type SupervisedThreadOptions } from '../supervised-thread';
 import type { FromProjector, ProjectorThreadData, ToProjector } from './messages';
 
-const STARTUP_TIMEOUT_MS = 30_000;
 const WAKE_INTERVAL_MS = 5;
-
-// The worker runs the thread's module with plain Node: from TypeScript sources (npm start, tests) the
-// swc hook of scripts/run-ts.mjs is installed first; a compiled build loads the .js beside this file.
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-if (workerData.tsHook) require(workerData.tsHook).register();
-require(workerData.entry);
-`;
-
-/** Resolves once the thread says it is ready; rejects on its failure to start, or after 30 s. */
-function untilReady(worker: Worker): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error('the projector thread did not start within 30 s')),
-      STARTUP_TIMEOUT_MS,
-    );
-    const onMessage = (message: FromProjector) => {
-      if (message.type === 'ready' || message.type === 'failed') {
-        clearTimeout(timer);
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        if (message.type === 'ready') resolve();
-        else reject(new Error(`the projector thread failed to start: ${message.message}`));
-      }
-    };
-    const onError = (error: Error) => {
-      clearTimeout(timer);
-      worker.off('message', onMessage);
-      reject(error);
-    };
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-  });
-}
+const STOP_TIMEOUT_MS = 10_000;
 
 interface Waiter {
   position: bigint;
@@ -53,21 +19,11 @@ interface Waiter {
   resolve(reached: boolean): void;
 }
 
-export interface WorkerProjectionsOptions {
-  /** Told of each projector thread started, the first and every restart (diagnostics, tests). */
-  onThread?: (worker: Worker) => void;
-  /** Where a thread's crash and restart are reported; stderr by default. */
-  log?: (message: string) => void;
-  /**
-   * Wait before restarting a crashed thread; default 1 s, doubled after each thread that ran less than a
-   * minute, up to 30 s.
-   */
-  restartDelayMs?: number;
-}
-
-const MAX_RESTART_DELAY_MS = 30_000;
-/** A thread that ran this long before crashing restarts after the first delay again. */
-const STABLE_THREAD_MS = 60_000;
+/** Options of the thread's supervision (apps/ledger-api/src/supervised-thread.ts). */
+export type WorkerProjectionsOptions = Pick<
+  SupervisedThreadOptions<FromProjector>,
+  'onThread' | 'log' | 'restartDelayMs'
+>;
 
 /**
  * ProjectionsControl of the embedded profile: the projector runs in a worker thread of this process. A
@@ -87,76 +43,29 @@ export class WorkerProjections implements ProjectionsControl {
   private wakeTimer: NodeJS.Timeout | undefined;
   private lastWake = 0;
   private stopped: Promise<void> | undefined;
-  /** The running thread; undefined while a crashed one waits to be restarted. */
-  private worker: Worker | undefined;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private restartDelayMs: number;
-  private readonly log: (message: string) => void;
+  private thread!: SupervisedThread<ToProjector, FromProjector>;
 
-  private constructor(
-    private readonly data: ProjectorThreadData,
-    private readonly options: WorkerProjectionsOptions,
-  ) {
-    this.restartDelayMs = options.restartDelayMs ?? 1000;
-    this.log = options.log ?? ((message) => process.stderr.write(`${message}\n`));
-  }
+  private constructor() {}
 
   /** Starts the thread and resolves once every projection is running (catching up or live). */
   static async start(
     data: ProjectorThreadData,
     options: WorkerProjectionsOptions = {},
   ): Promise<WorkerProjections> {
-    const projections = new WorkerProjections(data, options);
-    const worker = projections.spawn();
-    try {
-      await untilReady(worker);
-    } catch (error) {
-      projections.stopped = Promise.resolve();
-      await worker.terminate();
-      throw error;
-    }
+    const projections = new WorkerProjections();
+    projections.thread = await SupervisedThread.start<ToProjector, FromProjector>({
+      ...options,
+      name: 'projector',
+      module: 'projector/projector-thread',
+      workerData: data,
+      onMessage: (message) => projections.receive(message),
+      onCrash: (message) => projections.crashed(message),
+    });
     return projections;
   }
 
-  /** A new thread, supervised: its exit without stop() is a crash. */
-  private spawn(): Worker {
-    const fromSources = __filename.endsWith('.ts');
-    const worker = new Worker(BOOTSTRAP, {
-      eval: true,
-      workerData: {
-        ...this.data,
-        entry: join(__dirname, `projector-thread${fromSources ? '.ts' : '.js'}`),
-        tsHook: fromSources ? join(__dirname, '../../../../scripts/run-ts.mjs') : undefined,
-      },
-    });
-    const startedAt = Date.now();
-    let failure: string | undefined;
-    worker.on('message', (message: FromProjector) => {
-      // A thread that could not start its projections is ended, and restarted like a crashed one.
-      if (message.type === 'failed') {
-        failure = message.message;
-        void worker.terminate();
-      }
-      this.receive(message);
-    });
-    // Without a listener, the error of a crashed thread would be thrown in this one and end the process.
-    worker.on('error', (error) => (failure = error.stack ?? error.message));
-    worker.on('exit', (code) => {
-      if (this.worker !== worker || this.stopped) return;
-      this.worker = undefined;
-      this.crashed(failure ?? `exit code ${code}`, Date.now() - startedAt);
-    });
-    this.worker = worker;
-    this.options.onThread?.(worker);
-    return worker;
-  }
-
-  private crashed(reason: string, ranForMs: number): void {
-    if (ranForMs >= STABLE_THREAD_MS) this.restartDelayMs = this.options.restartDelayMs ?? 1000;
-    const delay = this.restartDelayMs;
-    this.restartDelayMs = Math.min(delay * 2, MAX_RESTART_DELAY_MS);
-    const message = `the projector thread stopped (${reason.split('\n')[0]}); restarting it in ${delay} ms`;
-    this.log(`projector: ${message}\n${reason}`);
+  /** Until a new thread reports: every projection failed, and what the old one was doing abandoned. */
+  private crashed(message: string): void {
     const at = new Date().toISOString();
     for (const status of this.statusByName.values()) {
       this.statusByName.set(status.name, {
@@ -167,15 +76,10 @@ export class WorkerProjections implements ProjectionsControl {
       });
     }
     for (const pending of this.pendingRebuilds.values()) {
-      pending.reject(new Error(`${message}; the rebuild did not finish`));
+      pending.reject(new RestartingError('projector', `${message}; the rebuild did not finish`));
     }
     this.pendingRebuilds.clear();
     this.rebuildByName.clear();
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
-      if (!this.stopped) this.spawn();
-    }, delay);
-    this.restartTimer.unref();
   }
 
   /**
@@ -230,7 +134,9 @@ export class WorkerProjections implements ProjectionsControl {
       this.pendingRebuilds.set(id, { resolve, reject });
       if (!this.send({ type: 'rebuild', id, name, compare: options.compare ?? false })) {
         this.pendingRebuilds.delete(id);
-        reject(new Error('the projector thread is restarting; try the rebuild again shortly'));
+        reject(
+          new RestartingError('projector', 'The projector thread is restarting; retry the rebuild shortly'),
+        );
       }
     });
   }
@@ -238,15 +144,8 @@ export class WorkerProjections implements ProjectionsControl {
   /** Stops the projections (each finishes its batch) and the thread. */
   stop(): Promise<void> {
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    const worker = this.worker;
-    this.stopped ??= new Promise<void>((resolve) => {
-      if (!worker) return resolve();
-      worker.once('exit', () => resolve());
-      worker.postMessage({ type: 'stop' } satisfies ToProjector);
-      // A thread that does not answer is terminated; its projections resume from their checkpoints.
-      setTimeout(() => void worker.terminate(), 10_000).unref();
-    }).then(() => {
+    // A thread that does not answer is terminated; its projections resume from their checkpoints.
+    this.stopped ??= this.thread.stop({ type: 'stop' }, STOP_TIMEOUT_MS).then(() => {
       for (const waiter of this.waiters) waiter.resolve(false);
       for (const pending of this.pendingRebuilds.values()) pending.reject(new Error('the projector stopped'));
     });
@@ -270,9 +169,7 @@ export class WorkerProjections implements ProjectionsControl {
 
   /** False while a crashed thread waits to be restarted (what it was told is then moot). */
   private send(message: ToProjector): boolean {
-    if (this.stopped || !this.worker) return false;
-    this.worker.postMessage(message);
-    return true;
+    return !this.stopped && this.thread.post(message);
   }
 
   private receive(message: FromProjector): void {

@@ -6,6 +6,7 @@ import {
   PreconditionFailedError,
 } from '../application/commands/stream-command-runner';
 import { StorageBusyError } from '../application/ports/event-store.port';
+import { RestartingError } from '../application/ports/restarting-error';
 import { InvalidReadQueryError } from '../application/ports/read-model-store.port';
 import { edgeProblem, type Problem, ProblemError, problemTypeUri } from './problem';
 
@@ -68,6 +69,7 @@ export function toProblem(error: unknown): Problem {
       'The ledger’s storage is locked by another writer (a long rebuild, say); nothing was written, retry shortly',
     );
   }
+  if (error instanceof RestartingError) return edgeProblem('service-unavailable', error.message);
   if (error instanceof ConcurrentModificationError) {
     return edgeProblem('concurrent-modification', error.message, { stream: error.stream });
   }

@@ -4,8 +4,12 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { SqliteEventStore } from '@app/event-store';
 import { ALL_PROJECTIONS } from '@app/ledger';
+import { WorkerTreeBuilder } from '../../apps/ledger-api/src/merkle/worker-tree-builder';
 import { WorkerProjections } from '../../apps/ledger-api/src/projector/worker-projections';
+import request from 'supertest';
 import { appendLedgerHistory } from '../../bench/support/ledger-history';
+import { given, post, uniqueIds } from '../support/http';
+import { startLedger, type LedgerHarness } from '../support/ledger-harness';
 
 const NAMES = ALL_PROJECTIONS.map((projection) => projection.name);
 
@@ -90,5 +94,84 @@ describe('the embedded projector thread, when it stops unexpectedly', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(threads).toHaveLength(1);
     expect(logs).toEqual([]);
+  });
+});
+
+describe('the embedded Merkle tree thread, when it stops unexpectedly', () => {
+  it('is restarted and goes on from the last leaf, without ending the process', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tree-restart-'));
+    const file = join(dir, 'ledger.db');
+    const writer = SqliteEventStore.open(file);
+    const threads: Worker[] = [];
+    const logs: string[] = [];
+    const builder = await WorkerTreeBuilder.start(
+      { file, followIntervalMs: 60_000, batchSize: 100 },
+      () => undefined,
+      { onThread: (worker) => threads.push(worker), log: (line) => logs.push(line), restartDelayMs: 50 },
+    );
+    try {
+      await appendLedgerHistory(writer, 5, 300);
+      expect(await builder.catchUp()).toBe(Number(await writer.headPosition()));
+
+      // An uncaught error in the thread: before, it was thrown again here and ended the process.
+      threads[0].postMessage(null);
+      await until(() => threads.length === 2, 'a second thread');
+      expect(logs.join('\n')).toMatch(
+        /^Merkle tree: the Merkle tree thread stopped \(.*TypeError.*\); restarting it in 50 ms/,
+      );
+
+      await appendLedgerHistory(writer, 6, 100);
+      expect(await builder.catchUp()).toBe(Number(await writer.headPosition()));
+    } finally {
+      await builder.stop();
+      await writer.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the API while a thread of it restarts', () => {
+  const threads = new Map<string, Worker>();
+  const logs: string[] = [];
+  let h: LedgerHarness;
+
+  beforeAll(async () => {
+    // A long restart delay holds the window open.
+    h = await startLedger(undefined, undefined, {
+      digestIntervalSeconds: 0,
+      supervision: {
+        onThread: (worker, name) => threads.set(name, worker),
+        log: (line) => logs.push(line),
+        restartDelayMs: 60_000,
+      },
+    });
+  });
+  afterAll(() => h.close(true));
+
+  it('answers 503 with Retry-After for a digest while the Merkle tree thread is down', async () => {
+    threads.get('Merkle tree')!.postMessage(null);
+    await until(() => logs.some((line) => line.startsWith('Merkle tree: ')), 'the crash to be logged');
+    const res = await post(h, 'auditor', '/audit/digests');
+    expect(res.status).toBe(503);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.headers['retry-after']).toBeDefined();
+    expect(res.body).toMatchObject({
+      type: '/errors/service-unavailable',
+      detail: 'The Merkle tree thread is restarting; retry shortly',
+    });
+  });
+
+  it('records commands and reports itself degraded while the projector thread is down', async () => {
+    threads.get('projector')!.postMessage(null);
+    await until(() => logs.some((line) => line.startsWith('projector: ')), 'the crash to be logged');
+    const created = await given.charge(h, uniqueIds());
+    expect(created.status).toBe(201);
+    const health = await request(h.server).get('/health');
+    expect(health.status).toBe(200);
+    expect(health.body.status).toBe('degraded');
+    expect(health.body.projections[0]).toMatchObject({
+      state: 'failed',
+      failure: { eventType: '', stream: '', message: expect.stringMatching(/^the projector thread stopped/) },
+    });
   });
 });

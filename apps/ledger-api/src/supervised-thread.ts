@@ -1,0 +1,173 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+const STARTUP_TIMEOUT_MS = 30_000;
+const MAX_RESTART_DELAY_MS = 30_000;
+/** A thread that ran this long before crashing restarts after the first delay again. */
+const STABLE_THREAD_MS = 60_000;
+
+/**
+ * What a thread of ledger-api evaluates first (`workerData.entry`, `workerData.tsHook`): the thread runs its
+ * module with plain Node, so from the TypeScript sources (npm start, tests) the swc hook of
+ * scripts/run-ts.mjs is registered first; a compiled build loads the .js beside this file.
+ */
+export const THREAD_BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+if (workerData.tsHook) require(workerData.tsHook).register();
+require(workerData.entry);
+`;
+
+/**
+ * Every thread of the embedded profile says `{ type: 'ready' }` once started, or `{ type: 'failed', message }`
+ * when it could not start: the reason, for a failure.
+ */
+const failureOf = (message: { type: string }): string | undefined =>
+  message.type === 'failed' ? String((message as { message?: unknown }).message) : undefined;
+
+export interface SupervisedThreadOptions<From> {
+  /** As messages and logs name the thread: "projector", "Merkle tree". */
+  name: string;
+  /** The thread's module, relative to apps/ledger-api/src and without extension. */
+  module: string;
+  workerData: object;
+  /** Every message of every thread started, the first and each restart. */
+  onMessage(message: From): void;
+  /** The thread stopped without stop(); `message` says why and when it restarts. */
+  onCrash(message: string): void;
+  /** Told of each thread started, with the thread's name (diagnostics, tests). */
+  onThread?: (worker: Worker, name: string) => void;
+  /** Where a crash and its error's stack are reported; stderr by default. */
+  log?: (message: string) => void;
+  /**
+   * Wait before restarting a crashed thread; default 1 s, doubled after each thread that ran less than a
+   * minute, up to 30 s.
+   */
+  restartDelayMs?: number;
+}
+
+/**
+ * A worker thread of ledger-api, started again when it stops unexpectedly (an uncaught error, out of
+ * memory) instead of its error being thrown again in the main thread, which ended the process. Its first
+ * start is awaited; a restart is not, and messages posted until it is up are not delivered.
+ */
+export class SupervisedThread<To, From extends { type: string }> {
+  private worker: Worker | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restartDelayMs: number;
+  private stopped: Promise<void> | undefined;
+  private readonly log: (message: string) => void;
+
+  private constructor(private readonly options: SupervisedThreadOptions<From>) {
+    this.restartDelayMs = options.restartDelayMs ?? 1000;
+    this.log = options.log ?? ((message) => process.stderr.write(`${message}\n`));
+  }
+
+  /** Starts the thread and resolves once it says it is ready. */
+  static async start<To, From extends { type: string }>(
+    options: SupervisedThreadOptions<From>,
+  ): Promise<SupervisedThread<To, From>> {
+    const thread = new SupervisedThread<To, From>(options);
+    const worker = thread.spawn();
+    try {
+      await untilReady(worker, options.name);
+    } catch (error) {
+      thread.stopped = Promise.resolve();
+      await worker.terminate();
+      throw error;
+    }
+    return thread;
+  }
+
+  /** False while a crashed thread waits to be restarted, or after stop(). */
+  post(message: To): boolean {
+    if (this.stopped || !this.worker) return false;
+    this.worker.postMessage(message);
+    return true;
+  }
+
+  /** Asks the thread to stop with `message` (terminated after `timeoutMs`); no restart follows. */
+  stop(message: To, timeoutMs: number): Promise<void> {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const worker = this.worker;
+    this.stopped ??= new Promise<void>((resolve) => {
+      if (!worker) return resolve();
+      worker.once('exit', () => resolve());
+      worker.postMessage(message);
+      setTimeout(() => void worker.terminate(), timeoutMs).unref();
+    });
+    return this.stopped;
+  }
+
+  private spawn(): Worker {
+    const fromSources = __filename.endsWith('.ts');
+    const worker = new Worker(THREAD_BOOTSTRAP, {
+      eval: true,
+      workerData: {
+        ...this.options.workerData,
+        entry: join(__dirname, `${this.options.module}${fromSources ? '.ts' : '.js'}`),
+        tsHook: fromSources ? join(__dirname, '../../../scripts/run-ts.mjs') : undefined,
+      },
+    });
+    const startedAt = Date.now();
+    let failure: string | undefined;
+    worker.on('message', (message: From) => {
+      // A thread that could not start is ended, and restarted like a crashed one.
+      const failed = failureOf(message);
+      if (failed !== undefined) {
+        failure = failed;
+        void worker.terminate();
+      }
+      this.options.onMessage(message);
+    });
+    // Without a listener, the thread's uncaught error would be thrown in this one and end the process.
+    worker.on('error', (error) => (failure = error.stack ?? error.message));
+    worker.on('exit', (code) => {
+      if (this.worker !== worker || this.stopped) return;
+      this.worker = undefined;
+      this.crashed(failure ?? `exit code ${code}`, Date.now() - startedAt);
+    });
+    this.worker = worker;
+    this.options.onThread?.(worker, this.options.name);
+    return worker;
+  }
+
+  private crashed(reason: string, ranForMs: number): void {
+    if (ranForMs >= STABLE_THREAD_MS) this.restartDelayMs = this.options.restartDelayMs ?? 1000;
+    const delay = this.restartDelayMs;
+    this.restartDelayMs = Math.min(delay * 2, MAX_RESTART_DELAY_MS);
+    const message = `the ${this.options.name} thread stopped (${reason.split('\n')[0]}); restarting it in ${delay} ms`;
+    this.log(`${this.options.name}: ${message}\n${reason}`);
+    this.options.onCrash(message);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.stopped) this.spawn();
+    }, delay);
+    this.restartTimer.unref();
+  }
+}
+
+/** Resolves once the thread says it is ready; rejects on its failure to start, or after 30 s. */
+function untilReady(worker: Worker, name: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`the ${name} thread did not start within 30 s`)),
+      STARTUP_TIMEOUT_MS,
+    );
+    const onMessage = (message: { type: string }) => {
+      const failed = failureOf(message);
+      if (message.type !== 'ready' && failed === undefined) return;
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      if (failed === undefined) resolve();
+      else reject(new Error(`the ${name} thread failed to start: ${failed}`));
+    };
+    const onError = (error: Error) => {
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      reject(error);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+  });
+}
