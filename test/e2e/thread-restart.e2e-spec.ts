@@ -6,6 +6,7 @@ import { SqliteEventStore } from '@app/event-store';
 import { ALL_PROJECTIONS } from '@app/ledger';
 import { WorkerTreeBuilder } from '../../apps/ledger-api/src/merkle/worker-tree-builder';
 import { WorkerProjections } from '../../apps/ledger-api/src/projector/worker-projections';
+import { SupervisedThread } from '../../apps/ledger-api/src/supervised-thread';
 import request from 'supertest';
 import { appendLedgerHistory } from '../../bench/support/ledger-history';
 import { given, post, uniqueIds } from '../support/http';
@@ -62,12 +63,13 @@ describe('the embedded projector thread, when it stops unexpectedly', () => {
       position: failed[0].position,
       eventType: '',
       stream: '',
-      message: expect.stringMatching(
-        /^the projector thread stopped \(.*TypeError.*\); restarting it in 50 ms$/,
-      ),
+      message:
+        "the projector thread stopped unexpectedly; restarting it in 50 ms (the error is in the ledger's log)",
       at: expect.any(String),
     });
-    expect(logs.join('\n')).toMatch(/projector: the projector thread stopped .*TypeError/);
+    // The error, which may quote anything the thread held, is in the log only.
+    expect(logs.join('\n')).toMatch(/^projector: the projector thread stopped unexpectedly; .*: TypeError/);
+    expect(JSON.stringify(projections.statuses())).not.toContain('TypeError');
 
     // Commands go on being recorded meanwhile; the new thread projects them.
     await appendLedgerHistory(writer, 6, 200);
@@ -81,12 +83,32 @@ describe('the embedded projector thread, when it stops unexpectedly', () => {
   it('restarts a thread that ended without an error, and a rebuild it was running fails saying so', async () => {
     const rebuild = projections.rebuild(NAMES[0], {});
     await threads[0].terminate();
-    await expect(rebuild).rejects.toThrow(/the projector thread stopped \(exit code 1\).*did not finish/);
+    await expect(rebuild).rejects.toThrow(/the projector thread stopped unexpectedly.*did not finish/);
     await until(() => states().has('failed'), 'the failure to be reported');
-    expect(projections.statuses()[0].failure?.message).toMatch(/stopped \(exit code 1\)/);
+    expect(logs.join('\n')).toMatch(/restarting it in 50 ms: exit code 1$/);
     await until(() => threads.length === 2, 'a second thread');
     await until(() => !states().has('failed'), 'the new thread to report');
     expect(await projections.waitFor(await writer.headPosition(), NAMES, 20_000)).toBe(true);
+  });
+
+  it('waits twice as long after a thread that crashed within a minute', async () => {
+    threads[0].postMessage(null);
+    await until(() => threads.length === 2, 'a second thread');
+    threads[1].postMessage(null);
+    await until(() => logs.length === 2, 'the second crash');
+    expect(logs[1]).toMatch(/restarting it in 100 ms/);
+    await until(() => threads.length === 3, 'a third thread');
+    expect(await projections.waitFor(await writer.headPosition(), NAMES, 20_000)).toBe(true);
+  });
+
+  it('stops a thread that was just restarted, promptly', async () => {
+    threads[0].postMessage(null);
+    await until(() => threads.length === 2, 'a second thread');
+    const started = Date.now();
+    await projections.stop();
+    // A thread that does not answer is terminated after 10 s.
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(logs).toHaveLength(1);
   });
 
   it('does not restart a thread that stop() ended', async () => {
@@ -117,7 +139,7 @@ describe('the embedded Merkle tree thread, when it stops unexpectedly', () => {
       threads[0].postMessage(null);
       await until(() => threads.length === 2, 'a second thread');
       expect(logs.join('\n')).toMatch(
-        /^Merkle tree: the Merkle tree thread stopped \(.*TypeError.*\); restarting it in 50 ms/,
+        /^Merkle tree: the Merkle tree thread stopped unexpectedly; restarting it in 50 ms: TypeError/,
       );
 
       await appendLedgerHistory(writer, 6, 100);
@@ -142,7 +164,7 @@ describe('the API while a thread of it restarts', () => {
       supervision: {
         onThread: (worker, name) => threads.set(name, worker),
         log: (line) => logs.push(line),
-        restartDelayMs: 60_000,
+        restartDelayMs: 30_000,
       },
     });
   });
@@ -171,7 +193,47 @@ describe('the API while a thread of it restarts', () => {
     expect(health.body.status).toBe('degraded');
     expect(health.body.projections[0]).toMatchObject({
       state: 'failed',
-      failure: { eventType: '', stream: '', message: expect.stringMatching(/^the projector thread stopped/) },
+      failure: {
+        eventType: '',
+        stream: '',
+        message: expect.stringMatching(/^the projector thread stopped unexpectedly/),
+      },
     });
+    // A retry has nothing to resume until the new thread is up.
+    const retry = await post(h, 'admin', `/admin/projections/${health.body.projections[0].name}/retry`);
+    expect(retry.status).toBe(503);
+    expect(retry.body.detail).toBe('The projector thread is restarting; retry shortly');
+  });
+});
+
+describe('a supervised thread that ends before it is ready', () => {
+  const options = {
+    name: 'test',
+    module: '../../../test/fixtures/threads/exits-at-start',
+    workerData: {},
+    onMessage: () => undefined,
+    onCrash: () => undefined,
+  };
+
+  it('fails start() and is not started again', async () => {
+    const threads: Worker[] = [];
+    const logs: string[] = [];
+    await expect(
+      SupervisedThread.start({
+        ...options,
+        onThread: (worker) => threads.push(worker),
+        log: (line) => logs.push(line),
+        restartDelayMs: 10,
+      }),
+    ).rejects.toThrow('the test thread stopped before it was ready (exit code 3)');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(threads).toHaveLength(1);
+    expect(logs).toEqual([]);
+  });
+
+  it('refuses a restart delay of 0 or past the 30 s cap', async () => {
+    for (const restartDelayMs of [0, 30_001]) {
+      await expect(SupervisedThread.start({ ...options, restartDelayMs })).rejects.toThrow(RangeError);
+    }
   });
 });

@@ -32,7 +32,10 @@ export interface SupervisedThreadOptions<From> {
   workerData: object;
   /** Every message of every thread started, the first and each restart. */
   onMessage(message: From): void;
-  /** The thread stopped without stop(); `message` says why and when it restarts. */
+  /**
+   * The thread stopped without stop(). `message` says so and when it restarts, without the error (which
+   * may quote anything the thread held): the error and its stack go to `log` only.
+   */
   onCrash(message: string): void;
   /** Told of each thread started, with the thread's name (diagnostics, tests). */
   onThread?: (worker: Worker, name: string) => void;
@@ -48,17 +51,30 @@ export interface SupervisedThreadOptions<From> {
 /**
  * A worker thread of ledger-api, started again when it stops unexpectedly (an uncaught error, out of
  * memory) instead of its error being thrown again in the main thread, which ended the process. Its first
- * start is awaited; a restart is not, and messages posted until it is up are not delivered.
+ * start is awaited, and a thread that fails it is not restarted: start() rejects. A restart is not awaited;
+ * messages posted during the delay before it are refused (post() answers false), those posted once the new
+ * thread exists wait for it.
  */
 export class SupervisedThread<To, From extends { type: string }> {
   private worker: Worker | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private restartDelayMs: number;
   private stopped: Promise<void> | undefined;
+  /** During the first start: an exit then fails start() instead of being a crash. */
+  private starting = true;
+  private readonly firstDelayMs: number;
   private readonly log: (message: string) => void;
 
   private constructor(private readonly options: SupervisedThreadOptions<From>) {
-    this.restartDelayMs = options.restartDelayMs ?? 1000;
+    this.firstDelayMs = options.restartDelayMs ?? 1000;
+    if (
+      !Number.isInteger(this.firstDelayMs) ||
+      this.firstDelayMs < 1 ||
+      this.firstDelayMs > MAX_RESTART_DELAY_MS
+    ) {
+      throw new RangeError(`restartDelayMs must be an integer from 1 to ${MAX_RESTART_DELAY_MS}`);
+    }
+    this.restartDelayMs = this.firstDelayMs;
     this.log = options.log ?? ((message) => process.stderr.write(`${message}\n`));
   }
 
@@ -74,6 +90,8 @@ export class SupervisedThread<To, From extends { type: string }> {
       thread.stopped = Promise.resolve();
       await worker.terminate();
       throw error;
+    } finally {
+      thread.starting = false;
     }
     return thread;
   }
@@ -122,7 +140,7 @@ export class SupervisedThread<To, From extends { type: string }> {
     // Without a listener, the thread's uncaught error would be thrown in this one and end the process.
     worker.on('error', (error) => (failure = error.stack ?? error.message));
     worker.on('exit', (code) => {
-      if (this.worker !== worker || this.stopped) return;
+      if (this.worker !== worker || this.stopped || this.starting) return;
       this.worker = undefined;
       this.crashed(failure ?? `exit code ${code}`, Date.now() - startedAt);
     });
@@ -132,12 +150,12 @@ export class SupervisedThread<To, From extends { type: string }> {
   }
 
   private crashed(reason: string, ranForMs: number): void {
-    if (ranForMs >= STABLE_THREAD_MS) this.restartDelayMs = this.options.restartDelayMs ?? 1000;
+    if (ranForMs >= STABLE_THREAD_MS) this.restartDelayMs = this.firstDelayMs;
     const delay = this.restartDelayMs;
     this.restartDelayMs = Math.min(delay * 2, MAX_RESTART_DELAY_MS);
-    const message = `the ${this.options.name} thread stopped (${reason.split('\n')[0]}); restarting it in ${delay} ms`;
-    this.log(`${this.options.name}: ${message}\n${reason}`);
-    this.options.onCrash(message);
+    const message = `the ${this.options.name} thread stopped unexpectedly; restarting it in ${delay} ms`;
+    this.log(`${this.options.name}: ${message}: ${reason}`);
+    this.options.onCrash(`${message} (the error is in the ledger's log)`);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (!this.stopped) this.spawn();
@@ -159,15 +177,24 @@ function untilReady(worker: Worker, name: string): Promise<void> {
       clearTimeout(timer);
       worker.off('message', onMessage);
       worker.off('error', onError);
+      worker.off('exit', onExit);
       if (failed === undefined) resolve();
       else reject(new Error(`the ${name} thread failed to start: ${failed}`));
     };
     const onError = (error: Error) => {
       clearTimeout(timer);
       worker.off('message', onMessage);
+      worker.off('exit', onExit);
       reject(error);
+    };
+    const onExit = (code: number) => {
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      reject(new Error(`the ${name} thread stopped before it was ready (exit code ${code})`));
     };
     worker.on('message', onMessage);
     worker.on('error', onError);
+    worker.on('exit', onExit);
   });
 }

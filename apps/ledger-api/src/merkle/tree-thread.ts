@@ -16,6 +16,10 @@ const { file, followIntervalMs, batchSize } = workerData as TreeThreadData;
 const send = (message: FromTreeThread) => port.postMessage(message);
 nameThisThread(THREAD_NAMES.merkleTree);
 
+/** Settles once main() has read the tree's head, or failed to: a stop waits for it. */
+let startupDone!: () => void;
+const startup = new Promise<void>((resolve) => (startupDone = resolve));
+
 async function main(): Promise<void> {
   const db = openSqlite(file);
   // The tree is derived: a batch lost to a power cut rolls back whole, resume point included, and is
@@ -52,6 +56,8 @@ async function main(): Promise<void> {
         return;
       case 'stop':
         void (async () => {
+          // A restarted thread can be told to stop while it starts: not before that is over.
+          await startup;
           clearInterval(follow);
           await builder.catchUp().catch(() => undefined);
           await tree.close();
@@ -63,9 +69,16 @@ async function main(): Promise<void> {
         return;
     }
   });
-  send({ type: 'ready', treeSize: (await tree.head()).treeSize });
+  let treeSize: number;
+  try {
+    treeSize = (await tree.head()).treeSize;
+  } finally {
+    startupDone();
+  }
+  send({ type: 'ready', treeSize });
 }
 
 main().catch((error: unknown) => {
+  startupDone();
   send({ type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
 });

@@ -39,6 +39,9 @@ function queueStatus(status: ProjectionStatus): void {
 }
 
 let statistics: NodeJS.Timeout | undefined;
+/** Settles once main() has started the projections, or failed to: a stop waits for it. */
+let startupDone!: () => void;
+const startup = new Promise<void>((resolve) => (startupDone = resolve));
 
 async function main(): Promise<void> {
   const db = openSqlite(file);
@@ -89,6 +92,8 @@ async function main(): Promise<void> {
         return;
       case 'stop':
         void (async () => {
+          // A restarted thread can be told to stop while it starts: not before that is over.
+          await startup;
           clearInterval(statistics);
           checkpointer.stop();
           await host.stop();
@@ -101,6 +106,15 @@ async function main(): Promise<void> {
         return;
     }
   });
+  try {
+    await start(host, db);
+  } finally {
+    startupDone();
+  }
+  send({ type: 'ready', statuses: host.statuses() });
+}
+
+async function start(host: ProjectorHost, db: ReturnType<typeof openSqlite>): Promise<void> {
   await host.start();
   // Planner statistics of the read models (not of the event store's tables), gathered at start and
   // refreshed every 10 minutes. The write lock held past busy_timeout (another process's long rebuild)
@@ -114,9 +128,9 @@ async function main(): Promise<void> {
   };
   refreshStatistics();
   statistics = setInterval(refreshStatistics, STATISTICS_INTERVAL_MS).unref();
-  send({ type: 'ready', statuses: host.statuses() });
 }
 
 main().catch((error: unknown) => {
+  startupDone();
   send({ type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
 });

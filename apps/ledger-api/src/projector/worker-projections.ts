@@ -124,7 +124,10 @@ export class WorkerProjections implements ProjectionsControl {
 
   async retry(name: string): Promise<void> {
     this.known(name);
-    this.send({ type: 'retry', name });
+    // The new thread resumes every projection anyway; until it is up there is nothing to tell.
+    if (!this.send({ type: 'retry', name })) {
+      throw new RestartingError('projector', 'The projector thread is restarting; retry shortly');
+    }
   }
 
   rebuild(name: string, options: { compare?: boolean }): Promise<RebuildReport> {

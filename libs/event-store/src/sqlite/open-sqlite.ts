@@ -12,6 +12,9 @@ import { StorageBusyError } from '@app/ledger';
  */
 export const BOUND_LIMIT = 'LIMIT +?';
 
+/** The size a WAL file is cut back to when the log next starts over, after a burst left it bigger. */
+export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
 /** How long a connection waits for another connection's write lock before SQLITE_BUSY. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
@@ -23,6 +26,8 @@ export const SQLITE_BUSY_TIMEOUT_MS = 5000;
  *   the event store's group commit pays that fsync once per batch.
  * - busy_timeout: other processes (the CLI, a projector) waiting for the write lock retry instead of failing.
  * - foreign_keys=ON: SQLite leaves them off by default, per connection.
+ * - journal_size_limit: a WAL file that a long reader or a rebuild let grow is cut back to 64 MiB once the
+ *   log starts over, instead of keeping its largest size for good.
  */
 export function openSqlite(path: string, options: { readonly?: boolean } = {}): Database {
   const inMemory = path === ':memory:' || path === '';
@@ -35,6 +40,7 @@ export function openSqlite(path: string, options: { readonly?: boolean } = {}): 
   if (!options.readonly) db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
+  db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   return db;
 }
 

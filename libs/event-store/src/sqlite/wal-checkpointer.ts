@@ -26,6 +26,8 @@ export interface CheckpointReport {
   restarted: boolean;
 }
 
+const MAX_SKIPPED_RESTARTS = 32;
+
 interface CheckpointRow {
   busy: number;
   log: number;
@@ -39,13 +41,18 @@ interface CheckpointRow {
  * begins, and a writer goes back to the start of the WAL only then. Under steady load the file grew by
  * every frame ever written (70 MB in 13 s of bench:commands). So, on one connection: every `intervalMs` a
  * PASSIVE checkpoint, which takes no lock; once the log holds `restartFrames`, a RESTART right after it,
- * which holds the write lock only to copy the few frames committed meanwhile and to wait for readers of
- * the old log, at most `restartWaitMs`; a RESTART that finds them busy is tried again next time.
+ * which holds the write lock to copy the few frames committed meanwhile and to wait for readers of the old
+ * log, at most `restartWaitMs`. No RESTART while the PASSIVE one could not copy every frame: a reader holds
+ * an old snapshot (a verification, an export), and a RESTART would only hold the lock waiting for it. After
+ * a RESTART that found the lock or readers busy anyway, RESTARTs skip 1, 2, 4 ... up to 32 turns.
  */
 export class WalCheckpointer {
   private readonly restartFrames: number;
   private readonly restartWaitMs: number;
   private readonly timer: NodeJS.Timeout;
+  /** Turns left without a RESTART, after busy ones; and how many the next busy one skips. */
+  private skipRestarts = 0;
+  private nextSkip = 1;
 
   private constructor(
     private readonly db: Database,
@@ -70,12 +77,19 @@ export class WalCheckpointer {
     return new WalCheckpointer(db, options);
   }
 
-  /** One checkpoint, as the timer runs it; none (undefined) while the connection is in a transaction. */
+  /**
+   * One checkpoint, as the timer runs it. None (undefined) while the connection is in a transaction, or
+   * when another connection's checkpoint was running.
+   */
   checkpoint(): CheckpointReport | undefined {
     if (this.db.inTransaction) return undefined;
     const [passive] = this.db.pragma('wal_checkpoint(PASSIVE)') as CheckpointRow[];
-    if (passive.log < this.restartFrames) {
-      return { frames: passive.log, checkpointed: passive.checkpointed, restarted: false };
+    if (passive.busy) return undefined;
+    const unrestarted = { frames: passive.log, checkpointed: passive.checkpointed, restarted: false };
+    if (passive.log < this.restartFrames || passive.checkpointed < passive.log) return unrestarted;
+    if (this.skipRestarts > 0) {
+      this.skipRestarts--;
+      return unrestarted;
     }
     const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
     this.db.pragma(`busy_timeout = ${this.restartWaitMs}`);
@@ -83,8 +97,11 @@ export class WalCheckpointer {
       const [restart] = this.db.pragma('wal_checkpoint(RESTART)') as CheckpointRow[];
       // Busy: another connection held the write lock, or read the old log, for all of restartWaitMs.
       if (restart.busy) {
-        return { frames: passive.log, checkpointed: passive.checkpointed, restarted: false };
+        this.skipRestarts = this.nextSkip;
+        this.nextSkip = Math.min(this.nextSkip * 2, MAX_SKIPPED_RESTARTS);
+        return unrestarted;
       }
+      this.nextSkip = 1;
       return { frames: restart.log, checkpointed: restart.checkpointed, restarted: true };
     } finally {
       this.db.pragma(`busy_timeout = ${timeout}`);
