@@ -138,25 +138,42 @@ function groupOf(pid: number, tid: number, name: string): ThreadGroup {
   return 'V8 and libuv helpers';
 }
 
-/** CPU seconds per group of the process's live threads, from /proc; null where unavailable. */
-function cpuSecondsByThread(pid: number): Map<ThreadGroup, number> | null {
+/** CPU seconds of each live thread of the process and its group, from /proc; null where unavailable. */
+function cpuSecondsByThread(pid: number): Map<number, { group: ThreadGroup; seconds: number }> | null {
   try {
-    const groups = new Map<ThreadGroup, number>();
+    const threads = new Map<number, { group: ThreadGroup; seconds: number }>();
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
         const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
         const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
         const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-        const group = groupOf(pid, Number(tid), name);
-        groups.set(group, (groups.get(group) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+        const seconds = (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (USER_HZ = 100)
+        threads.set(Number(tid), { group: groupOf(pid, Number(tid), name), seconds });
       } catch {
         // The thread ended meanwhile.
       }
     }
-    return groups;
+    return threads;
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU µs per request of each group over a round: per thread, so that a thread started meanwhile counts from
+ * zero and one that ended (its CPU no longer in /proc) counts for nothing rather than negatively.
+ */
+function perRequestByGroup(
+  before: NonNullable<ReturnType<typeof cpuSecondsByThread>>,
+  after: NonNullable<ReturnType<typeof cpuSecondsByThread>>,
+  requests: number,
+): Map<ThreadGroup, number> {
+  const groups = new Map<ThreadGroup, number>(THREAD_GROUPS.map((group) => [group, 0]));
+  for (const [tid, { group, seconds }] of after) {
+    const used = seconds - (before.get(tid)?.seconds ?? 0);
+    groups.set(group, groups.get(group)! + (used / requests) * 1e6);
+  }
+  return groups;
 }
 
 interface Target {
@@ -185,14 +202,7 @@ async function measureOnce(target: Target) {
   const threadsAfter = cpuSecondsByThread(server.child.pid!);
   const cpu = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
   const byThread =
-    threadsBefore && threadsAfter
-      ? new Map(
-          THREAD_GROUPS.map((group) => [
-            group,
-            (((threadsAfter.get(group) ?? 0) - (threadsBefore.get(group) ?? 0)) / result.total) * 1e6,
-          ]),
-        )
-      : null;
+    threadsBefore && threadsAfter ? perRequestByGroup(threadsBefore, threadsAfter, result.total) : null;
   target.runs.push({
     ...result,
     byThread,

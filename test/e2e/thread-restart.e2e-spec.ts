@@ -107,7 +107,7 @@ describe('the embedded projector thread, when it stops unexpectedly', () => {
     const started = Date.now();
     await projections.stop();
     // A thread that does not answer is terminated after 10 s.
-    expect(Date.now() - started).toBeLessThan(5000);
+    expect(Date.now() - started).toBeLessThan(9000);
     expect(logs).toHaveLength(1);
   });
 
@@ -229,6 +229,28 @@ describe('a supervised thread that ends before it is ready', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(threads).toHaveLength(1);
     expect(logs).toEqual([]);
+  });
+
+  it('takes an exit that comes with its ready message for a crash, and stops at once after it', async () => {
+    const threads: Worker[] = [];
+    const logs: string[] = [];
+    const starting = SupervisedThread.start({
+      ...options,
+      module: '../../../test/fixtures/threads/exits-after-ready',
+      onThread: (worker) => threads.push(worker),
+      log: (line) => logs.push(line),
+      restartDelayMs: 10,
+    });
+    // This thread busy while the other says ready and ends: both then arrive in one turn of its loop.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+    const thread = await starting;
+    await until(() => logs.length > 0 && threads.length > 1, 'the crash and a restart');
+    expect(logs[0]).toMatch(
+      /^test: the test thread stopped unexpectedly; restarting it in 10 ms: exit code 4$/,
+    );
+    const started = Date.now();
+    await thread.stop(undefined, 10_000);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('refuses a restart delay of 0 or past the 30 s cap', async () => {

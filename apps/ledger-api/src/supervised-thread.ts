@@ -129,6 +129,8 @@ export class SupervisedThread<To, From extends { type: string }> {
     const startedAt = Date.now();
     let failure: string | undefined;
     worker.on('message', (message: From) => {
+      // Before start()'s continuation runs: an exit right after 'ready' is a crash.
+      if (message.type === 'ready') this.starting = false;
       // A thread that could not start is ended, and restarted like a crashed one.
       const failed = failureOf(message);
       if (failed !== undefined) {
@@ -140,8 +142,9 @@ export class SupervisedThread<To, From extends { type: string }> {
     // Without a listener, the thread's uncaught error would be thrown in this one and end the process.
     worker.on('error', (error) => (failure = error.stack ?? error.message));
     worker.on('exit', (code) => {
-      if (this.worker !== worker || this.stopped || this.starting) return;
+      if (this.worker !== worker) return;
       this.worker = undefined;
+      if (this.stopped || this.starting) return;
       this.crashed(failure ?? `exit code ${code}`, Date.now() - startedAt);
     });
     this.worker = worker;

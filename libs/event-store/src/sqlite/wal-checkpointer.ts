@@ -42,9 +42,10 @@ interface CheckpointRow {
  * every frame ever written (70 MB in 13 s of bench:commands). So, on one connection: every `intervalMs` a
  * PASSIVE checkpoint, which takes no lock; once the log holds `restartFrames`, a RESTART right after it,
  * which holds the write lock to copy the few frames committed meanwhile and to wait for readers of the old
- * log, at most `restartWaitMs`. No RESTART while the PASSIVE one could not copy every frame: a reader holds
- * an old snapshot (a verification, an export), and a RESTART would only hold the lock waiting for it. After
- * a RESTART that found the lock or readers busy anyway, RESTARTs skip 1, 2, 4 ... up to 32 turns.
+ * log, at most `restartWaitMs`. No RESTART while the PASSIVE ones leave frames uncopied without progress
+ * from one turn to the next: a reader holds an old snapshot (a verification, an export), and a RESTART would
+ * only hold the lock waiting for it. After a RESTART that found the lock or readers busy anyway, the next
+ * 1, 2, 4 ... up to 32 turns run no RESTART.
  */
 export class WalCheckpointer {
   private readonly restartFrames: number;
@@ -53,6 +54,8 @@ export class WalCheckpointer {
   /** Turns left without a RESTART, after busy ones; and how many the next busy one skips. */
   private skipRestarts = 0;
   private nextSkip = 1;
+  /** Frames the last PASSIVE checkpoint had copied (none known at first, nor after a restart). */
+  private lastCheckpointed = Number.POSITIVE_INFINITY;
 
   private constructor(
     private readonly db: Database,
@@ -83,14 +86,16 @@ export class WalCheckpointer {
    */
   checkpoint(): CheckpointReport | undefined {
     if (this.db.inTransaction) return undefined;
+    const skipping = this.skipRestarts > 0;
+    if (skipping) this.skipRestarts--;
     const [passive] = this.db.pragma('wal_checkpoint(PASSIVE)') as CheckpointRow[];
     if (passive.busy) return undefined;
     const unrestarted = { frames: passive.log, checkpointed: passive.checkpointed, restarted: false };
-    if (passive.log < this.restartFrames || passive.checkpointed < passive.log) return unrestarted;
-    if (this.skipRestarts > 0) {
-      this.skipRestarts--;
-      return unrestarted;
-    }
+    // Pinned: frames left uncopied and no progress since the last turn, a reader holding an old snapshot
+    // (a short read that happened to be running lets the copy move on by the next turn).
+    const pinned = passive.checkpointed < passive.log && passive.checkpointed <= this.lastCheckpointed;
+    this.lastCheckpointed = passive.checkpointed;
+    if (passive.log < this.restartFrames || pinned || skipping) return unrestarted;
     const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
     this.db.pragma(`busy_timeout = ${this.restartWaitMs}`);
     try {
@@ -102,6 +107,7 @@ export class WalCheckpointer {
         return unrestarted;
       }
       this.nextSkip = 1;
+      this.lastCheckpointed = Number.POSITIVE_INFINITY;
       return { frames: restart.log, checkpointed: restart.checkpointed, restarted: true };
     } finally {
       this.db.pragma(`busy_timeout = ${timeout}`);
