@@ -253,6 +253,29 @@ describe('a supervised thread that ends before it is ready', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('ends a restarted thread that does not say it is ready in time, and starts another', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'thread-hangs-'));
+    const threads: Worker[] = [];
+    const logs: string[] = [];
+    const thread = await SupervisedThread.start({
+      ...options,
+      module: '../../../test/fixtures/threads/hangs-when-restarted',
+      workerData: { marker: join(dir, 'started') },
+      onThread: (worker) => threads.push(worker),
+      log: (line) => logs.push(line),
+      restartDelayMs: 10,
+      startTimeoutMs: 3000,
+    });
+    try {
+      await until(() => logs.length >= 2 && threads.length >= 3, 'a hung restart ended and another started');
+      expect(logs[0]).toMatch(/restarting it in 10 ms: exit code 5$/);
+      expect(logs[1]).toMatch(/restarting it in 20 ms: it did not start within 3000 ms$/);
+    } finally {
+      await thread.stop(undefined, 100);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a restart delay of 0 or past the 30 s cap', async () => {
     for (const restartDelayMs of [0, 30_001]) {
       await expect(SupervisedThread.start({ ...options, restartDelayMs })).rejects.toThrow(RangeError);

@@ -46,6 +46,8 @@ export interface SupervisedThreadOptions<From> {
    * minute, up to 30 s.
    */
   restartDelayMs?: number;
+  /** How long a thread may take to say it is ready, at its first start and after a restart; default 30 s. */
+  startTimeoutMs?: number;
 }
 
 /**
@@ -63,6 +65,7 @@ export class SupervisedThread<To, From extends { type: string }> {
   /** During the first start: an exit then fails start() instead of being a crash. */
   private starting = true;
   private readonly firstDelayMs: number;
+  private readonly startTimeoutMs: number;
   private readonly log: (message: string) => void;
 
   private constructor(private readonly options: SupervisedThreadOptions<From>) {
@@ -75,6 +78,10 @@ export class SupervisedThread<To, From extends { type: string }> {
       throw new RangeError(`restartDelayMs must be an integer from 1 to ${MAX_RESTART_DELAY_MS}`);
     }
     this.restartDelayMs = this.firstDelayMs;
+    this.startTimeoutMs = options.startTimeoutMs ?? STARTUP_TIMEOUT_MS;
+    if (!Number.isInteger(this.startTimeoutMs) || this.startTimeoutMs < 1) {
+      throw new RangeError('startTimeoutMs must be a positive integer');
+    }
     this.log = options.log ?? ((message) => process.stderr.write(`${message}\n`));
   }
 
@@ -85,7 +92,7 @@ export class SupervisedThread<To, From extends { type: string }> {
     const thread = new SupervisedThread<To, From>(options);
     const worker = thread.spawn();
     try {
-      await untilReady(worker, options.name);
+      await untilReady(worker, options.name, thread.startTimeoutMs);
     } catch (error) {
       thread.stopped = Promise.resolve();
       await worker.terminate();
@@ -128,9 +135,19 @@ export class SupervisedThread<To, From extends { type: string }> {
     });
     const startedAt = Date.now();
     let failure: string | undefined;
+    // A restarted thread that hangs while it starts is ended, and restarted like a crashed one.
+    const readyTimer = this.starting
+      ? undefined
+      : setTimeout(() => {
+          failure = `it did not start within ${this.startTimeoutMs} ms`;
+          void worker.terminate();
+        }, this.startTimeoutMs).unref();
     worker.on('message', (message: From) => {
-      // Before start()'s continuation runs: an exit right after 'ready' is a crash.
-      if (message.type === 'ready') this.starting = false;
+      if (message.type === 'ready') {
+        // Before start()'s continuation runs: an exit right after 'ready' is a crash.
+        this.starting = false;
+        clearTimeout(readyTimer);
+      }
       // A thread that could not start is ended, and restarted like a crashed one.
       const failed = failureOf(message);
       if (failed !== undefined) {
@@ -142,6 +159,7 @@ export class SupervisedThread<To, From extends { type: string }> {
     // Without a listener, the thread's uncaught error would be thrown in this one and end the process.
     worker.on('error', (error) => (failure = error.stack ?? error.message));
     worker.on('exit', (code) => {
+      clearTimeout(readyTimer);
       if (this.worker !== worker) return;
       this.worker = undefined;
       if (this.stopped || this.starting) return;
@@ -167,12 +185,12 @@ export class SupervisedThread<To, From extends { type: string }> {
   }
 }
 
-/** Resolves once the thread says it is ready; rejects on its failure to start, or after 30 s. */
-function untilReady(worker: Worker, name: string): Promise<void> {
+/** Resolves once the thread says it is ready; rejects on its failure to start, or after `timeoutMs`. */
+function untilReady(worker: Worker, name: string, timeoutMs: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`the ${name} thread did not start within 30 s`)),
-      STARTUP_TIMEOUT_MS,
+      () => reject(new Error(`the ${name} thread did not start within ${timeoutMs / 1000} s`)),
+      timeoutMs,
     );
     const onMessage = (message: { type: string }) => {
       const failed = failureOf(message);
