@@ -2,12 +2,12 @@ import type { KeyObject } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  BACKSTOP_AUTOCHECKPOINT_PAGES,
   openSqlite,
   SqliteDigestStore,
   SqliteEventStore,
   SqliteIdempotencyStore,
   SqliteVerificationSource,
-  BACKSTOP_AUTOCHECKPOINT_PAGES,
 } from '@app/event-store';
 import {
   DEFAULT_DIGEST_INTERVAL_SECONDS,
@@ -20,7 +20,7 @@ import {
 } from '@app/ledger';
 import { SqliteApiKeyStore, SqliteReadModelStore } from '@app/read-store';
 import { WorkerTreeBuilder } from './merkle/worker-tree-builder';
-import type { SupervisedThreadOptions } from './supervised-thread';
+import type { SupervisionOptions } from './supervised-thread';
 import { WorkerProjections } from './projector/worker-projections';
 
 export const LEDGER_DB_FILE = 'ledger.db';
@@ -40,7 +40,7 @@ export interface EmbeddedOptions {
   /** LEDGER_SIGNING_KEY; without it the key kept in the database (generated on first start) signs. */
   signingKey?: string;
   /** How the projector and Merkle tree threads are restarted when they stop unexpectedly. */
-  supervision?: Pick<SupervisedThreadOptions<unknown>, 'onThread' | 'log' | 'restartDelayMs'>;
+  supervision?: SupervisionOptions;
 }
 
 /**

@@ -18,6 +18,22 @@ require(workerData.entry);
 `;
 
 /**
+ * The workerData of a thread of ledger-api running `module` (relative to apps/ledger-api/src, without
+ * extension) through THREAD_BOOTSTRAP: the .ts sources with the swc hook, or the compiled .js.
+ */
+export function threadWorkerData<Data extends object>(
+  module: string,
+  data: Data,
+): Data & { entry: string; tsHook?: string } {
+  const fromSources = __filename.endsWith('.ts');
+  return {
+    ...data,
+    entry: join(__dirname, `${module}${fromSources ? '.ts' : '.js'}`),
+    tsHook: fromSources ? join(__dirname, '../../../scripts/run-ts.mjs') : undefined,
+  };
+}
+
+/**
  * Every thread of the embedded profile says `{ type: 'ready' }` once started, or `{ type: 'failed', message }`
  * when it could not start: the reason, for a failure.
  */
@@ -57,6 +73,12 @@ export interface SupervisedThreadOptions<From> {
  * messages posted during the delay before it are refused (post() answers false), those posted once the new
  * thread exists wait for it.
  */
+/** What the users of a supervised thread (and their tests) may set of its supervision. */
+export type SupervisionOptions = Pick<
+  SupervisedThreadOptions<unknown>,
+  'onThread' | 'log' | 'restartDelayMs' | 'startTimeoutMs'
+>;
+
 export class SupervisedThread<To, From extends { type: string }> {
   private worker: Worker | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -124,14 +146,9 @@ export class SupervisedThread<To, From extends { type: string }> {
   }
 
   private spawn(): Worker {
-    const fromSources = __filename.endsWith('.ts');
     const worker = new Worker(THREAD_BOOTSTRAP, {
       eval: true,
-      workerData: {
-        ...this.options.workerData,
-        entry: join(__dirname, `${this.options.module}${fromSources ? '.ts' : '.js'}`),
-        tsHook: fromSources ? join(__dirname, '../../../scripts/run-ts.mjs') : undefined,
-      },
+      workerData: threadWorkerData(this.options.module, this.options.workerData),
     });
     const startedAt = Date.now();
     let failure: string | undefined;

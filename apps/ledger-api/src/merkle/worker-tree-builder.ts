@@ -1,14 +1,8 @@
 import { RestartingError, type MerkleTreeFollower } from '@app/ledger';
-import { SupervisedThread, type SupervisedThreadOptions } from '../supervised-thread';
+import { SupervisedThread, type SupervisionOptions } from '../supervised-thread';
 import type { FromTreeThread, ToTreeThread, TreeThreadData } from './messages';
 
 const STOP_TIMEOUT_MS = 10_000;
-
-/** Options of the thread's supervision (apps/ledger-api/src/supervised-thread.ts). */
-export type WorkerTreeBuilderOptions = Pick<
-  SupervisedThreadOptions<FromTreeThread>,
-  'onThread' | 'log' | 'restartDelayMs'
->;
 
 /**
  * The tree builder as the main thread sees it: catch-ups run in the tree thread, answers come back. A
@@ -26,7 +20,7 @@ export class WorkerTreeBuilder implements MerkleTreeFollower {
   static async start(
     data: TreeThreadData,
     onFollowError: (message: string) => void,
-    options: WorkerTreeBuilderOptions = {},
+    options: SupervisionOptions = {},
   ): Promise<WorkerTreeBuilder> {
     const builder = new WorkerTreeBuilder(onFollowError);
     builder.thread = await SupervisedThread.start<ToTreeThread, FromTreeThread>({

@@ -1,8 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ALL_PROJECTIONS, type Projection } from '@app/ledger';
-import { THREAD_BOOTSTRAP } from '../supervised-thread';
+import { THREAD_BOOTSTRAP, threadWorkerData } from '../supervised-thread';
 
 export interface RebuildThreadData {
   file: string;
@@ -81,20 +80,17 @@ export async function rebuildAllInParallel(options: {
   const groups = balancedGroups(ALL_PROJECTIONS, threads);
   const lock = new SharedArrayBuffer(4);
   const started = Date.now();
-  const fromSources = __filename.endsWith('.ts');
   const applied = groups.map(() => 0);
   const groupSeconds = groups.map(() => 0);
   const runs = groups.map(
     (names, index) =>
       new Promise<number>((resolve, reject) => {
-        const data: RebuildThreadData & { entry: string; tsHook?: string } = {
+        const data = threadWorkerData<RebuildThreadData>('projector/rebuild-thread', {
           file: options.file,
           names,
           batchSize: options.batchSize,
           lock,
-          entry: join(__dirname, `rebuild-thread${fromSources ? '.ts' : '.js'}`),
-          tsHook: fromSources ? join(__dirname, '../../../../scripts/run-ts.mjs') : undefined,
-        };
+        });
         const worker = new Worker(THREAD_BOOTSTRAP, {
           eval: true,
           workerData: data,

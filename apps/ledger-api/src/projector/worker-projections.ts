@@ -7,7 +7,7 @@ import {
   type RebuildProgress,
   type RebuildReport,
 } from '@app/ledger';
-import { SupervisedThread, type SupervisedThreadOptions } from '../supervised-thread';
+import { SupervisedThread, type SupervisionOptions } from '../supervised-thread';
 import type { FromProjector, ProjectorThreadData, ToProjector } from './messages';
 
 const WAKE_INTERVAL_MS = 5;
@@ -18,12 +18,6 @@ interface Waiter {
   names: readonly string[];
   resolve(reached: boolean): void;
 }
-
-/** Options of the thread's supervision (apps/ledger-api/src/supervised-thread.ts). */
-export type WorkerProjectionsOptions = Pick<
-  SupervisedThreadOptions<FromProjector>,
-  'onThread' | 'log' | 'restartDelayMs'
->;
 
 /**
  * ProjectionsControl of the embedded profile: the projector runs in a worker thread of this process. A
@@ -50,7 +44,7 @@ export class WorkerProjections implements ProjectionsControl {
   /** Starts the thread and resolves once every projection is running (catching up or live). */
   static async start(
     data: ProjectorThreadData,
-    options: WorkerProjectionsOptions = {},
+    options: SupervisionOptions = {},
   ): Promise<WorkerProjections> {
     const projections = new WorkerProjections();
     projections.thread = await SupervisedThread.start<ToProjector, FromProjector>({
@@ -172,7 +166,7 @@ export class WorkerProjections implements ProjectionsControl {
 
   /** False while a crashed thread waits to be restarted (what it was told is then moot). */
   private send(message: ToProjector): boolean {
-    return !this.stopped && this.thread.post(message);
+    return this.thread.post(message);
   }
 
   private receive(message: FromProjector): void {
