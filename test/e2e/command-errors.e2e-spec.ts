@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import request from 'supertest';
 import { openSqlite } from '@app/event-store';
+import { canonicalize } from '@app/ledger';
 import { startLedger, type LedgerHarness } from '../support/ledger-harness';
 import { given, post, uniqueIds } from '../support/http';
 
@@ -158,6 +160,8 @@ describe('command errors', () => {
       ['a key', { '4242424242424242': 1 }],
       ['a number', { amount: 4242424242424242 }],
       ['a card-named field', { cvv: '123' }],
+      ['a string, beside more digits', { summary: 'card 4111111111111111 123' }],
+      ['a string, grouped and beside its expiry', { summary: 'card 4111 1111 1111 1111 12/28' }],
     ])('in %s', async (_name, extra) => {
       const res = await expectNothingAppended(() =>
         post(h, 'agent', '/issues', { customerId: 'c1', category: 'other', channel: 'email', ...extra }),
@@ -181,6 +185,123 @@ describe('command errors', () => {
         ),
       );
       expect(k.status).toBe(422);
+    });
+
+    it('in a path id: no stream, no event and no idempotency record holds it', async () => {
+      const churn = await expectNothingAppended(() =>
+        post(h, 'service', '/customers/4111111111111111/churn', { kind: 'voluntary' }),
+      );
+      expect(churn.status).toBe(422);
+      expect(churn.body.type).toBe('/errors/card-data-refused');
+      const refund = await expectNothingAppended(() =>
+        post(
+          h,
+          'service',
+          '/charges/4111-1111-1111-1111/refunds',
+          { refundId: 're_1', amount: 1, reason: 'duplicate' },
+          { 'Idempotency-Key': 'pan-in-path' },
+        ),
+      );
+      expect(refund.status).toBe(422);
+      expect(JSON.stringify([churn.body, refund.body])).not.toMatch(/4111/);
+      const db = openSqlite(join(h.dataDir, 'ledger.db'), { readonly: true });
+      try {
+        const answers = db.prepare('SELECT body FROM idempotency').all() as Array<{ body: string }>;
+        expect(answers.filter((row) => row.body.includes('4111'))).toEqual([]);
+        expect(db.prepare("SELECT stream FROM streams WHERE stream LIKE '%4111%'").all()).toEqual([]);
+      } finally {
+        db.close();
+      }
+    });
+
+    it.each(['X-Agent-Id', 'X-Correlation-Id', 'X-Causation-Id'])(
+      'in the %s header, which events would keep',
+      async (header) => {
+        const res = await expectNothingAppended(() =>
+          post(
+            h,
+            'service',
+            '/charges',
+            {
+              chargeId: uniqueIds().charge,
+              customerId: 'cu_1',
+              amount: 100,
+              currency: 'EUR',
+              outcome: 'succeeded',
+            },
+            { [header]: '4111111111111111' },
+          ),
+        );
+        expect(res.status).toBe(422);
+        expect(res.body).toEqual(
+          expect.objectContaining({ type: '/errors/card-data-refused', at: `header/${header}` }),
+        );
+      },
+    );
+  });
+
+  describe('what no DTO can check is 400 problem+json and appends nothing', () => {
+    const issueBody = { customerId: 'c1', category: 'other', channel: 'email' };
+    const raw = (text: string) =>
+      expectNothingAppended(() =>
+        request(h.server)
+          .post('/issues')
+          .set(h.auth('agent'))
+          .set('content-type', 'application/json')
+          .send(text),
+      );
+    const expectFieldError = (res: request.Response, field: string, message: RegExp) => {
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(PROBLEM);
+      expect(res.body.type).toBe('/errors/validation-failed');
+      expect(res.body.errors).toEqual([{ field, message: expect.stringMatching(message) }]);
+    };
+
+    it('a lone surrogate in a value or a key (not I-JSON, so it could not be hashed)', async () => {
+      // The JSON escapes as sent: \ud800 alone, \udc00 alone.
+      for (const text of ['x\\ud800', 'x\\udc00y']) {
+        const res = await raw(`{"customerId":"c1","category":"other","channel":"email","summary":"${text}"}`);
+        expectFieldError(res, 'summary', /lone surrogate/);
+      }
+      const inKey = await raw('{"customerId":"c1","category":"other","channel":"email","a\\ud800":1}');
+      expect(inKey.status).toBe(400);
+      expect(inKey.body.errors[0].message).toMatch(/lone surrogate/);
+      // A well-formed pair is fine.
+      const pair = await post(h, 'agent', '/issues', { ...issueBody, summary: 'smile \ud83d\ude00' });
+      expect(pair.status).toBe(201);
+    });
+
+    it('a body nested thousands deep', async () => {
+      const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+      expect((await raw(deep(3000))).status).toBe(400);
+      const res = await raw(`{"customerId":"c1","category":"other","channel":"email","x":${deep(5000)}}`);
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(PROBLEM);
+      expect(res.body.errors[0].message).toMatch(/nested deeper than 32/);
+      expect((await raw(`${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`)).status).toBe(400);
+    });
+
+    it.each(['constructor', '__proto__', 'hasOwnProperty', 'toString', 'prototype'])(
+      'a field named %s, which the whitelist cannot see, is an unknown field',
+      async (name) => {
+        const res = await raw(`{"customerId":"c1","category":"other","channel":"email","${name}":{"a":[1]}}`);
+        expectFieldError(res, name, /^unknown field$/);
+      },
+    );
+
+    it.each(['9007199254740993', '1e21'])('an amount of %s, beyond exact integers', async (amount) => {
+      const chargeId = uniqueIds().charge;
+      const res = await expectNothingAppended(() =>
+        request(h.server)
+          .post('/charges')
+          .set(h.auth('service'))
+          .set('content-type', 'application/json')
+          .send(
+            `{"chargeId":"${chargeId}","customerId":"cu_1","amount":${amount},"currency":"EUR","outcome":"succeeded"}`,
+          ),
+      );
+      expect(res.status).toBe(400);
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['amount']);
     });
   });
 
@@ -382,6 +503,48 @@ describe('command errors', () => {
       );
       expect(res.status).toBe(422);
       expect(res.body.type).toBe('/errors/idempotency-key-reused');
+    });
+
+    it("the same key and body on another resource of the route is 422, not the first one's answer", async () => {
+      const a = uniqueIds();
+      const b = uniqueIds();
+      await given.charge(h, a);
+      await given.charge(h, b);
+      const key = { 'Idempotency-Key': `refund-${a.charge}` };
+      const body = { refundId: a.refund, amount: 100, reason: 'duplicate' };
+      const first = await post(h, 'service', `/charges/${a.charge}/refunds`, body, key);
+      expect(first.status).toBe(201);
+      const other = await expectNothingAppended(() =>
+        post(h, 'service', `/charges/${b.charge}/refunds`, body, key),
+      );
+      expect(other.status).toBe(422);
+      expect(other.body.type).toBe('/errors/idempotency-key-reused');
+      // The first resource still replays.
+      const retry = await post(h, 'service', `/charges/${a.charge}/refunds`, body, key);
+      expect(retry.text).toBe(first.text);
+    });
+
+    it('a record written before path ids were compared (body hash only) still replays', async () => {
+      const ids = uniqueIds();
+      await given.issue(h, ids);
+      const key = { 'Idempotency-Key': `legacy-${ids.issue}` };
+      const first = await post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'a' }, key);
+      expect(first.status).toBe(201);
+      const db = openSqlite(join(h.dataDir, 'ledger.db'));
+      try {
+        const bodyHash = createHash('sha256')
+          .update(canonicalize({ text: 'a' }))
+          .digest('hex');
+        const update = db.prepare('UPDATE idempotency SET request_hash = ? WHERE body = ?');
+        expect(update.run(bodyHash, first.text).changes).toBe(1);
+      } finally {
+        db.close();
+      }
+      const retry = await expectNothingAppended(() =>
+        post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'a' }, key),
+      );
+      expect(retry.status).toBe(201);
+      expect(retry.text).toBe(first.text);
     });
 
     it('a domain answer is replayed; a validation failure is not stored', async () => {

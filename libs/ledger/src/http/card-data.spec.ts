@@ -18,6 +18,14 @@ describe('card-data guard', () => {
     ['411111111111', false], // 12 digits
     ['order-2026-03-01', false],
     ['ch_1234567890', false],
+    // A card number beside more digits is still found in the groups it spans.
+    ['card 4111111111111111 123', true],
+    ['card 4111 1111 1111 1111 12/28', true],
+    ['card 4111-1111-1111-1111-123', true],
+    ['ref 1 4111111111111111', true],
+    ['5500 0000 0000 0004 1', true],
+    ['41111111111111111', false], // 17 digits with no separator: taken whole, fails Luhn
+    ['2026-03-01 10:00, ticket 1234 5678', false],
   ])('%s -> %s', (text, expected) => {
     expect(containsCardNumber(text)).toBe(expected);
   });

@@ -23,12 +23,24 @@ export function passesLuhn(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-/** True when the text holds a run of 13–19 digits (single spaces or dashes allowed between) passing Luhn. */
+/**
+ * True when the text holds a run of 13–19 digits (single spaces or dashes allowed between) passing Luhn.
+ * A run is also read group by group, where a space or dash splits it: a card number written next to more
+ * digits ("4111 1111 1111 1111 123", "ref 1 4111111111111111") is found in the groups it spans, while a
+ * run of digits without separators is only taken whole.
+ */
 export function containsCardNumber(text: string): boolean {
   if (text.length < 13) return false;
   for (const match of text.matchAll(DIGIT_RUN)) {
-    const digits = match[0].replace(/[ -]/g, '');
-    if (digits.length >= 13 && digits.length <= 19 && passesLuhn(digits)) return true;
+    const groups = match[0].split(/[ -]/);
+    for (let first = 0; first < groups.length; first++) {
+      let digits = '';
+      for (let last = first; last < groups.length; last++) {
+        digits += groups[last];
+        if (digits.length > 19) break;
+        if (digits.length >= 13 && passesLuhn(digits)) return true;
+      }
+    }
   }
   return false;
 }
@@ -38,7 +50,7 @@ function isCardFieldName(key: string): boolean {
 }
 
 /** Stands in for a key that is itself a card number, so that the answer never echoes it. */
-const REDACTED_SEGMENT = '[card number]';
+export const REDACTED_SEGMENT = '[card number]';
 
 /** Where in a parsed JSON value card data sits (a JSON-pointer-like path), or null. */
 export function findCardData(value: unknown, path = ''): string | null {

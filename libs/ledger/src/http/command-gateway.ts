@@ -30,6 +30,20 @@ function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
+/**
+ * What a stored answer is compared with: the SHA-256 of the JCS bytes of the body (DESIGN.md), and on a
+ * route with path ids, of `{body, params}`, since the scope names the route (`/charges/:chargeId/refunds`),
+ * not the resource: the same key and body on another charge must not replay the first charge's answer.
+ * `bodyHash` is what records written before the ids were included hold (answered as before).
+ */
+function requestHashesOf(request: AuthenticatedRequest): { requestHash: string; bodyHash: string } {
+  const body = request.body ?? null;
+  const bodyHash = sha256(canonicalize(body));
+  const params = (request.params ?? {}) as Record<string, string>;
+  if (Object.keys(params).length === 0) return { requestHash: bodyHash, bodyHash };
+  return { requestHash: sha256(canonicalize({ body, params })), bodyHash };
+}
+
 export interface CommandBodyCommon {
   occurredAt?: string;
   correlationId?: string;
@@ -84,7 +98,7 @@ export class CommandGateway {
 
     const route = request.routeOptions.url ?? request.url;
     const scope = sha256(canonicalize([apiKey.id, request.method, route, key]));
-    const requestHash = sha256(canonicalize(request.body ?? null));
+    const { requestHash, bodyHash } = requestHashesOf(request);
     if (this.inFlight.has(scope)) {
       throw ProblemError.of(
         'idempotency-key-in-use',
@@ -94,7 +108,7 @@ export class CommandGateway {
     this.inFlight.add(scope);
     try {
       const stored = await this.idempotency.get(scope);
-      if (stored) return this.replay(reply, stored, requestHash);
+      if (stored) return this.replay(reply, stored, requestHash, bodyHash);
       const keyed: CommandMeta = { ...meta, idempotency: { key, scope, requestHash } };
       let result: CommandResult;
       try {
@@ -131,12 +145,20 @@ export class CommandGateway {
     return this.replay(reply, stored, requestHash);
   }
 
-  /** The first answer to this key, byte for byte; the same key with another body is refused. */
-  private replay(reply: FastifyReply, stored: IdempotencyRecord, requestHash: string): string {
-    if (stored.requestHash !== requestHash) {
+  /**
+   * The first answer to this key, byte for byte; the same key with another body or other path ids is
+   * refused. `legacyHash`: what records written before path ids were hashed hold for this body.
+   */
+  private replay(
+    reply: FastifyReply,
+    stored: IdempotencyRecord,
+    requestHash: string,
+    legacyHash: string = requestHash,
+  ): string {
+    if (stored.requestHash !== requestHash && stored.requestHash !== legacyHash) {
       throw ProblemError.of(
         'idempotency-key-reused',
-        'This Idempotency-Key was first used with a different body',
+        'This Idempotency-Key was first used with a different body or on another resource',
       );
     }
     reply

@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { BODY_LIMIT_BYTES, configureFastify } from './fastify-setup';
+import { BODY_LIMIT_BYTES, configureFastify, EDGE_ERROR_OPTIONS } from './fastify-setup';
 import { AccessLogRecorder } from '../audit/access-log/access-log';
 import { installAccessLog } from './access-log.hook';
 import { type LedgerAdapters, LedgerModule } from './ledger.module';
@@ -17,7 +17,11 @@ export async function createLedgerApp(
   adapters: LedgerAdapters,
   options: CreateAppOptions = {},
 ): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+    ...EDGE_ERROR_OPTIONS,
+  });
   configureFastify(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(LedgerModule.forRoot(adapters), adapter, {
     logger: options.logger === false ? false : ['error', 'warn', 'log'],

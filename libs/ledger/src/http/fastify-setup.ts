@@ -1,4 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { findBodyShapeError } from './body-shape';
 import { findCardData, findCardDataInJson } from './card-data';
 import { edgeProblem, PROBLEM_CONTENT_TYPE, type Problem, ProblemError } from './problem';
 
@@ -12,10 +15,80 @@ function cardProblem(where: string): Problem {
   return edgeProblem('card-data-refused', CARD_DETAIL, { at: where });
 }
 
+/** Headers whose values the ledger keeps (in event metadata): card-checked like the body. */
+const STORED_HEADERS = [
+  ['idempotency-key', 'Idempotency-Key'],
+  ['x-agent-id', 'X-Agent-Id'],
+  ['x-correlation-id', 'X-Correlation-Id'],
+  ['x-causation-id', 'X-Causation-Id'],
+] as const;
+
 /**
- * Hooks that must run before Nest sees a request: the card-data guard on the raw body, the query and the
- * Idempotency-Key (checked before validation, so nothing holding a card number is parsed into a DTO,
- * stored or logged). JSON is the only media type parsed; anything else is 415. Errors raised here reach
+ * Where card data sits in what a request carries besides its body: the query, the path parameters (ids
+ * name streams and are echoed in answers), and the headers the ledger stores. Null when nowhere.
+ */
+function cardDataOutsideBody(request: FastifyRequest): string | null {
+  const inQuery = findCardData(request.query ?? {});
+  if (inQuery) return `query${inQuery}`;
+  const inPath = findCardData(request.params ?? {});
+  if (inPath) return `path${inPath}`;
+  for (const [name, shown] of STORED_HEADERS) {
+    const value = request.headers[name];
+    if (value !== undefined && findCardData(value)) return `header/${shown}`;
+  }
+  return null;
+}
+
+/** A problem document written before any route ran: Nest's ProblemFilter never sees these requests. */
+function sendEdgeProblem(reply: FastifyReply, problem: Problem): void {
+  void reply
+    .status(problem.status)
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify(problem));
+}
+
+/**
+ * Fastify options for what its router and Node's HTTP parser refuse before any route runs, answered as
+ * problem+json like everything else (Fastify's own answers are plain JSON): a path that is not a valid URL
+ * or has a segment over the router's 100 characters (400, as a too-long id is everywhere else), and a request
+ * that is not HTTP, whose headers are too large (431) or arrive too late (408), after which the connection
+ * is closed. The answers never quote the request.
+ */
+export const EDGE_ERROR_OPTIONS = {
+  frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+    const detail =
+      error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? 'A path segment is longer than 100 characters'
+        : error.code === 'FST_ERR_BAD_URL'
+          ? 'The path is not a valid URL (bad percent-encoding)'
+          : 'The request cannot be routed';
+    sendEdgeProblem(reply, edgeProblem('validation-failed', detail));
+  },
+  clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const problem =
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? edgeProblem('request-timeout', 'The request did not arrive in time')
+        : error.code === 'HPE_HEADER_OVERFLOW'
+          ? edgeProblem('headers-too-large', 'The request headers exceed 16 KiB')
+          : edgeProblem('validation-failed', 'The request is not valid HTTP');
+    const body = JSON.stringify(problem);
+    if (socket.writable) {
+      socket.write(
+        `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\n` +
+          `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `Connection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy(error);
+  },
+};
+
+/**
+ * Hooks that must run before Nest sees a request: the card-data guard on the raw body, the query, the path
+ * parameters and the stored headers (checked before validation, so nothing holding a card number is parsed
+ * into a DTO, stored or logged), and the body's shape (findBodyShapeError: depth, lone surrogates, inherited
+ * names). JSON is the only media type parsed; anything else is 415. Errors raised here reach
  * Nest's Fastify error handler and so the ProblemFilter, which answers problem+json.
  */
 export function configureFastify(fastify: FastifyInstance): void {
@@ -36,6 +109,14 @@ export function configureFastify(fastify: FastifyInstance): void {
           undefined,
         );
       }
+      // Before the card guard, whose walk of the value is recursive.
+      const shape = findBodyShapeError(parsed);
+      if (shape) {
+        const error = ProblemError.of('validation-failed', `${shape.field}: ${shape.message}`, {
+          errors: [shape],
+        });
+        return done(error, undefined);
+      }
       const where = findCardDataInJson(text, parsed);
       if (where) return done(new ProblemError(cardProblem(where)), undefined);
       done(null, parsed);
@@ -43,10 +124,7 @@ export function configureFastify(fastify: FastifyInstance): void {
   );
 
   fastify.addHook('preValidation', async (request, reply) => {
-    const inQuery = findCardData(request.query ?? {});
-    const idempotencyKey = request.headers['idempotency-key'];
-    const inHeader = typeof idempotencyKey === 'string' ? findCardData(idempotencyKey) : null;
-    const where = inQuery ? `query${inQuery}` : inHeader ? 'header/Idempotency-Key' : null;
+    const where = cardDataOutsideBody(request);
     if (where) {
       await reply
         .status(422)

@@ -33,6 +33,7 @@ export const EDGE_PROBLEM_TYPES = {
   'event-not-found': { status: 404, title: "The event is not in the ledger's Merkle tree" },
   'digest-not-found': { status: 404, title: 'No digest has been published for this tree size' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  'request-timeout': { status: 408, title: 'The request was not received in time' },
   'concurrent-modification': { status: 409, title: 'The stream kept changing; retry the command' },
   'idempotency-key-in-use': { status: 409, title: 'A request with this Idempotency-Key is still in flight' },
   'event-not-in-digest': { status: 409, title: 'The event was appended after this digest' },
@@ -42,6 +43,7 @@ export const EDGE_PROBLEM_TYPES = {
   'unsupported-media-type': { status: 415, title: 'Send application/json' },
   'card-data-refused': { status: 422, title: 'Card data is never accepted' },
   'idempotency-key-reused': { status: 422, title: 'This Idempotency-Key was used with a different request' },
+  'headers-too-large': { status: 431, title: 'The request headers are too large' },
   'service-unavailable': { status: 503, title: 'Not ready yet; retry shortly' },
   'internal-error': { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Matches, MaxLength, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { IsInstant } from './instant';
 import { CommandBodyDto, ID_MESSAGE, ID_PATTERN } from './common.dto';
 import { IsCurrencyCode } from './currency';
@@ -25,9 +25,10 @@ export class RecordChargeDto extends CommandBodyDto {
   @Matches(ID_PATTERN, { message: `customerId ${ID_MESSAGE}` })
   customerId!: string;
 
-  @ApiProperty({ description: 'Integer minor units', minimum: 1 })
+  @ApiProperty({ description: 'Integer minor units', minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
   @IsInt()
   @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
   amount!: number;
 
   @ApiProperty({ example: 'EUR' })
@@ -75,9 +76,10 @@ export class RequestRefundDto extends CommandBodyDto {
   @Matches(ID_PATTERN, { message: `refundId ${ID_MESSAGE}` })
   refundId!: string;
 
-  @ApiProperty({ minimum: 1 })
+  @ApiProperty({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
   @IsInt()
   @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
   amount!: number;
 
   @ApiProperty({ enum: REFUND_REASONS })
@@ -120,9 +122,10 @@ export class OpenDisputeDto extends CommandBodyDto {
   @Matches(ID_PATTERN, { message: `disputeId ${ID_MESSAGE}` })
   disputeId!: string;
 
-  @ApiProperty({ minimum: 1 })
+  @ApiProperty({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
   @IsInt()
   @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
   amount!: number;
 
   @ApiProperty({ enum: DISPUTE_REASONS })
