@@ -57,10 +57,40 @@ export function responseBody(
 }
 
 /**
- * Load, fold, decide, append at the loaded revision. Losing a race re-runs the decision, since the winner
- * may have changed what the rules allow; with If-Match the caller decided on a revision, so a race is 412.
+ * Runs work one at a time per key, in arrival order; keys are forgotten once their queue is empty.
+ */
+export class KeyedQueue {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(work, work);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+
+  /** Keys with work queued or running. */
+  get size(): number {
+    return this.tails.size;
+  }
+}
+
+/**
+ * Load, fold, decide, append at the loaded revision. Commands on one stream run one at a time in this
+ * process, so they never race each other: each decides on what the one before it appended. A race with
+ * another process re-runs the decision, since the winner may have changed what the rules allow; with
+ * If-Match the caller decided on a revision, so a race is 412.
  */
 export class StreamCommandRunner {
+  private readonly queue = new KeyedQueue();
+
   constructor(
     private readonly eventStore: EventStore,
     private readonly clock: Clock,
@@ -68,7 +98,13 @@ export class StreamCommandRunner {
     private readonly states: AggregateStateCache = new AggregateStateCache(),
   ) {}
 
-  async run<State, Command, Event extends DomainEvent>(
+  run<State, Command, Event extends DomainEvent>(
+    command: StreamCommand<State, Command, Event>,
+  ): Promise<CommandResult> {
+    return this.queue.run(command.stream, () => this.decideAndAppend(command));
+  }
+
+  private async decideAndAppend<State, Command, Event extends DomainEvent>(
     command: StreamCommand<State, Command, Event>,
   ): Promise<CommandResult> {
     const { stream, decider, meta } = command;
