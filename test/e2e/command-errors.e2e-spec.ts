@@ -477,6 +477,24 @@ describe('command errors', () => {
       );
       expect(again.status).toBe(412);
     });
+
+    it('If-Match is a quoted revision (weak or not, or bare); unbalanced quotes and leading zeros are 400', async () => {
+      const ids = uniqueIds();
+      await given.issue(h, ids);
+      const note = (ifMatch: string) =>
+        post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'x' }, { 'If-Match': ifMatch });
+      for (const malformed of ['"0', '0"', '"00"', '01', 'W/"0', '"1 "']) {
+        const res = await expectNothingAppended(() => note(malformed));
+        expect({ malformed, status: res.status, field: res.body.errors?.[0]?.field }).toEqual({
+          malformed,
+          status: 400,
+          field: 'If-Match',
+        });
+      }
+      expect((await note('"0"')).status).toBe(201);
+      expect((await note('W/"1"')).status).toBe(201);
+      expect((await note('2')).status).toBe(201);
+    });
   });
 
   describe('idempotency', () => {

@@ -20,6 +20,7 @@ export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+const IF_MATCH = /^(?:W\/)?(?:"(-1|0|[1-9]\d{0,14})"|(-1|0|[1-9]\d{0,14}))$/;
 
 /** Domain answers are part of what the command did, so a retry must see them again; transient ones are not. */
 function isStoredAnswer(status: number, type: string): boolean {
@@ -217,12 +218,13 @@ export class CommandGateway {
   private ifMatchOf(request: AuthenticatedRequest): number | undefined {
     const value = request.headers['if-match'];
     if (value === undefined) return undefined;
-    const match = typeof value === 'string' ? /^(?:W\/)?"?(-1|\d{1,15})"?$/.exec(value.trim()) : null;
+    // A quoted revision, weak or not; a bare one is tolerated. Unbalanced quotes and leading zeros are not.
+    const match = typeof value === 'string' ? IF_MATCH.exec(value.trim()) : null;
     if (!match) {
       throw ProblemError.of('validation-failed', 'If-Match must be a revision ETag such as "3"', {
         errors: [{ field: 'If-Match', message: 'must be a quoted revision, e.g. "3"' }],
       });
     }
-    return Number(match[1]);
+    return Number(match[1] ?? match[2]);
   }
 }
