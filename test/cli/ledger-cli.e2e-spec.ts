@@ -94,6 +94,10 @@ describe('ledger CLI', () => {
     [['keys', 'create', '--name', 'x'], '--role is required'],
     [['keys', 'create', '--role', 'agent'], '--name is required'],
     [['keys', 'create', '--name', 'x', '--role', 'wizard'], 'Unknown role(s) wizard'],
+    [
+      ['keys', 'create', '--name', 'card 4111 1111 1111 1111', '--role', 'agent'],
+      'must not hold a card number',
+    ],
     [['keys', 'list', '--limit', '3'], 'Unknown option --limit for "ledger keys list"'],
     [['keys', 'revoke'], 'takes <id>, got none'],
     [['keys', 'list', '--bogus'], "Unknown option '--bogus'"],

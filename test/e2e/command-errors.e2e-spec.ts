@@ -281,6 +281,16 @@ describe('command errors', () => {
       expect((await raw(`${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`)).status).toBe(400);
     });
 
+    it('a card number is refused first (422), under an inherited name or in a body too deep to walk', async () => {
+      const underProto = await raw(
+        '{"customerId":"c1","category":"other","channel":"email","__proto__":{"x":"4111111111111111"}}',
+      );
+      expect(underProto.status).toBe(422);
+      expect(underProto.body.type).toBe('/errors/card-data-refused');
+      const deep = await raw(`${'['.repeat(3000)}"4111 1111 1111 1111"${']'.repeat(3000)}`);
+      expect(deep.status).toBe(422);
+    });
+
     it.each(['constructor', '__proto__', 'hasOwnProperty', 'toString', 'prototype'])(
       'a field named %s, which the whitelist cannot see, is an unknown field',
       async (name) => {
@@ -331,6 +341,11 @@ describe('command errors', () => {
       );
       expect(res.status).toBe(403);
       expect(res.body.type).toBe('/errors/forbidden');
+      expect(res.body.detail).toBe('This route needs one of the roles: admin, service');
+      // An admin-only route names admin once.
+      const admin = await post(h, 'analyst', '/admin/projections/issue-summary/retry', {});
+      expect(admin.status).toBe(403);
+      expect(admin.body.detail).toBe('This route needs one of the roles: admin');
     });
   });
 

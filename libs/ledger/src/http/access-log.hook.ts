@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessEntry, AccessLogRecorder } from '../audit/access-log/access-log';
 import { STREAM_NAME_PATTERN } from './audit-events.controller';
 import type { AuthenticatedRequest } from './auth/api-key.guard';
-import { containsCardNumber } from './card-data';
+import { containsCardNumber } from '../application/card-data';
 
 /** Reads DESIGN.md puts in the access log besides every /audit route; failed authentications anywhere. */
 export const ACCESS_LOGGED_ROUTES: readonly string[] = [

@@ -1,4 +1,4 @@
-import { containsCardNumber, REDACTED_SEGMENT } from './card-data';
+import { containsCardNumber, REDACTED_SEGMENT } from '../application/card-data';
 import type { FieldError } from './problem';
 
 /** Nesting no command needs: deeper bodies are refused before anything walks them recursively. */
@@ -14,13 +14,23 @@ const INHERITED_NAMES = new Set([...Object.getOwnPropertyNames(Object.prototype)
 type Es2024String = string & { isWellFormed(): boolean; toWellFormed(): string };
 const wellFormed = (text: string): boolean => (text as Es2024String).isWellFormed();
 
+export interface BodyShapeErrors {
+  /** Nesting deeper than MAX_BODY_DEPTH: nothing may walk the body recursively. */
+  tooDeep: FieldError | null;
+  /** The first string or key with a lone surrogate, or key named like an inherited property. */
+  content: FieldError | null;
+}
+
 /**
  * What a parsed JSON body holds that no DTO can validate: nesting deeper than MAX_BODY_DEPTH, a string or
  * key with a lone UTF-16 surrogate (not I-JSON, so it could be neither hashed nor stored as RFC 8785
  * canonical bytes), or a key named like an inherited property. Walked without recursion, so a body nested
- * thousands deep costs a loop, not the stack. The first problem found, or null.
+ * thousands deep costs a loop, not the stack; the walk stops at the first level too deep. The card-data
+ * guard runs between the two answers: after `tooDeep` (its walk is recursive), before `content` (a card
+ * number is a 422 wherever it sits).
  */
-export function findBodyShapeError(body: unknown): FieldError | null {
+export function findBodyShapeErrors(body: unknown): BodyShapeErrors {
+  let content: FieldError | null = null;
   const pending: Array<{ value: unknown; path: string; depth: number }> = [
     { value: body, path: '', depth: 0 },
   ];
@@ -28,24 +38,28 @@ export function findBodyShapeError(body: unknown): FieldError | null {
     const { value, path, depth } = pending.pop()!;
     const field = path === '' ? '(body)' : path;
     if (typeof value === 'string') {
-      if (!wellFormed(value)) return { field, message: 'must be valid Unicode (a lone surrogate)' };
+      if (!content && !wellFormed(value)) content = { field, message: LONE_SURROGATE };
       continue;
     }
     if (value === null || typeof value !== 'object') continue;
-    if (depth >= MAX_BODY_DEPTH) return { field, message: `nested deeper than ${MAX_BODY_DEPTH} levels` };
+    if (depth >= MAX_BODY_DEPTH) {
+      return { tooDeep: { field, message: `nested deeper than ${MAX_BODY_DEPTH} levels` }, content };
+    }
     if (Array.isArray(value)) {
       value.forEach((item, i) => pending.push({ value: item, path: `${path}.${i}`, depth: depth + 1 }));
       continue;
     }
     for (const [key, child] of Object.entries(value)) {
       const childPath = path === '' ? safeName(key) : `${path}.${safeName(key)}`;
-      if (!wellFormed(key)) return { field: childPath, message: 'must be valid Unicode (a lone surrogate)' };
-      if (INHERITED_NAMES.has(key)) return { field: childPath, message: 'unknown field' };
+      if (!content && !wellFormed(key)) content = { field: childPath, message: LONE_SURROGATE };
+      if (!content && INHERITED_NAMES.has(key)) content = { field: childPath, message: 'unknown field' };
       pending.push({ value: child, path: childPath, depth: depth + 1 });
     }
   }
-  return null;
+  return { tooDeep: null, content };
 }
+
+const LONE_SURROGATE = 'must be valid Unicode (a lone surrogate)';
 
 /**
  * A key as it may appear in an answer: never a card number (this check runs before the card guard), and

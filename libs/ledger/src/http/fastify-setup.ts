@@ -1,15 +1,19 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { findBodyShapeError } from './body-shape';
-import { findCardData, findCardDataInJson } from './card-data';
-import { edgeProblem, PROBLEM_CONTENT_TYPE, type Problem, ProblemError } from './problem';
+import { findBodyShapeErrors } from './body-shape';
+import { containsCardNumber, findCardData, findCardDataInJson } from '../application/card-data';
+import { edgeProblem, type FieldError, PROBLEM_CONTENT_TYPE, type Problem, ProblemError } from './problem';
 
 /** Commands are small; anything larger is a mistake or an attack. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
 const CARD_DETAIL =
   'The request holds what looks like a card number or a card field; card data is never accepted';
+
+function shapeProblem(error: FieldError): ProblemError {
+  return ProblemError.of('validation-failed', `${error.field}: ${error.message}`, { errors: [error] });
+}
 
 function cardProblem(where: string): Problem {
   return edgeProblem('card-data-refused', CARD_DETAIL, { at: where });
@@ -109,16 +113,17 @@ export function configureFastify(fastify: FastifyInstance): void {
           undefined,
         );
       }
-      // Before the card guard, whose walk of the value is recursive.
-      const shape = findBodyShapeError(parsed);
-      if (shape) {
-        const error = ProblemError.of('validation-failed', `${shape.field}: ${shape.message}`, {
-          errors: [shape],
-        });
+      const shape = findBodyShapeErrors(parsed);
+      if (shape.tooDeep) {
+        // Too deep to walk: the raw text is still searched for a card number, which is refused first.
+        const error = containsCardNumber(text)
+          ? new ProblemError(cardProblem('/'))
+          : shapeProblem(shape.tooDeep);
         return done(error, undefined);
       }
       const where = findCardDataInJson(text, parsed);
       if (where) return done(new ProblemError(cardProblem(where)), undefined);
+      if (shape.content) return done(shapeProblem(shape.content), undefined);
       done(null, parsed);
     },
   );

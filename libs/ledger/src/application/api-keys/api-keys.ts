@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ROLES, type ApiKeyRecord, type ApiKeyStore, type Role } from '../ports/api-key-store.port';
+import { containsCardNumber } from '../card-data';
 
 export interface ApiKeyRequest {
   name: string;
@@ -43,6 +44,12 @@ function isRole(role: string): role is Role {
 function validRequest(request: ApiKeyRequest): { name: string; roles: Role[] } {
   const name = request.name.trim();
   if (!name) throw new InvalidApiKeyRequestError('An API key needs a name');
+  // The HTTP edge refuses card data before this; the CLI's --name reaches here directly.
+  if (containsCardNumber(name)) {
+    throw new InvalidApiKeyRequestError(
+      'An API key name must not hold a card number; card data is never stored',
+    );
+  }
   if (request.roles.length === 0) throw new InvalidApiKeyRequestError('An API key needs at least one role');
   const unknown = request.roles.filter((role) => !isRole(role));
   if (unknown.length > 0) {

@@ -30,7 +30,7 @@ export class ApiKeyGuard implements CanActivate {
     if (apiKey.roles.includes('admin') || apiKey.roles.some((role) => allowed.includes(role))) return true;
     throw ProblemError.of(
       'forbidden',
-      `This route needs one of the roles: ${['admin', ...allowed].join(', ')}`,
+      `This route needs one of the roles: ${[...new Set(['admin', ...allowed])].join(', ')}`,
     );
   }
 }

@@ -5,8 +5,17 @@
 
 const CARD_FIELD_NAMES = new Set(['pan', 'cardnumber', 'cvv', 'cvc', 'securitycode']);
 
-// A maximal run of digits where single spaces or dashes may sit between two digits.
-const DIGIT_RUN = /\d(?:[ -]?\d)*/g;
+// A maximal run of digits where one separator may sit between two digits: a space (also a no-break or
+// narrow no-break one), a dash or a dot.
+const DIGIT_RUN = /\d(?:[ \u00a0\u202f.-]?\d)*/g;
+const SEPARATOR = /[ \u00a0\u202f.-]/;
+/**
+ * A UUID (any version: the ledger's own ids are v7 and v5), which no card number can be written as: its
+ * dash-separated groups of digits would otherwise pass for one about once in 600 ids.
+ */
+const UUID = /(?<![0-9a-z])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-z])/gi;
+/** The most digits a group beside a card number may hold and still be set aside (a CVV, an expiry). */
+const BESIDE_MAX_DIGITS = 4;
 
 export function passesLuhn(digits: string): boolean {
   let sum = 0;
@@ -24,21 +33,25 @@ export function passesLuhn(digits: string): boolean {
 }
 
 /**
- * True when the text holds a run of 13–19 digits (single spaces or dashes allowed between) passing Luhn.
- * A run is also read group by group, where a space or dash splits it: a card number written next to more
- * digits ("4111 1111 1111 1111 123", "ref 1 4111111111111111") is found in the groups it spans, while a
- * run of digits without separators is only taken whole.
+ * True when the text holds a run of 13–19 digits (single spaces or dashes allowed between) passing Luhn,
+ * after UUIDs are set aside. A run is also read without one short group (up to 4 digits) at its start or its
+ * end, or both, so that a card number written next to its CVV, its expiry or a reference is still found
+ * ("4111 1111 1111 1111 123", "ref 1 4111111111111111"), while longer runs (an IBAN's groups, a list of
+ * amounts) are not searched for every 16 digits that happen to pass.
  */
 export function containsCardNumber(text: string): boolean {
   if (text.length < 13) return false;
-  for (const match of text.matchAll(DIGIT_RUN)) {
-    const groups = match[0].split(/[ -]/);
-    for (let first = 0; first < groups.length; first++) {
-      let digits = '';
-      for (let last = first; last < groups.length; last++) {
-        digits += groups[last];
-        if (digits.length > 19) break;
-        if (digits.length >= 13 && passesLuhn(digits)) return true;
+  const scanned = text.includes('-') ? text.replace(UUID, ' ') : text;
+  for (const match of scanned.matchAll(DIGIT_RUN)) {
+    const groups = match[0].split(SEPARATOR);
+    const last = groups.length - 1;
+    const dropFirst = last > 0 && groups[0].length <= BESIDE_MAX_DIGITS ? [0, 1] : [0];
+    const dropLast = last > 0 && groups[last].length <= BESIDE_MAX_DIGITS ? [0, 1] : [0];
+    for (const first of dropFirst) {
+      for (const end of dropLast) {
+        if (first + end > last) continue;
+        const digits = groups.slice(first, groups.length - end).join('');
+        if (digits.length >= 13 && digits.length <= 19 && passesLuhn(digits)) return true;
       }
     }
   }
