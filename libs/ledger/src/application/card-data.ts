@@ -14,8 +14,8 @@ const SEPARATOR = /[ \u00a0\u202f.-]/;
  * dash-separated groups of digits would otherwise pass for one about once in 600 ids.
  */
 const UUID = /(?<![0-9a-z])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-z])/gi;
-/** The most digits a group beside a card number may hold and still be set aside (a CVV, an expiry). */
-const BESIDE_MAX_DIGITS = 4;
+/** The most digits of a group after a card number that may be set aside (a CVV, an expiry). */
+const TRAILING_MAX_DIGITS = 4;
 
 export function passesLuhn(digits: string): boolean {
   let sum = 0;
@@ -33,30 +33,29 @@ export function passesLuhn(digits: string): boolean {
 }
 
 /**
- * True when the text holds a run of 13–19 digits (single spaces or dashes allowed between) passing Luhn,
- * after UUIDs are set aside. A run is also read without one short group (up to 4 digits) at its start or its
- * end, or both, so that a card number written next to its CVV, its expiry or a reference is still found
- * ("4111 1111 1111 1111 123", "ref 1 4111111111111111"), while longer runs (an IBAN's groups, a list of
- * amounts) are not searched for every 16 digits that happen to pass.
+ * True when the text holds a run of 13–19 digits (single separators allowed between) passing Luhn, after
+ * UUIDs are set aside. A run of several groups is also read without its last group when that group holds
+ * up to 4 digits and the first holds at least 4, so that a card number written with its CVV or expiry
+ * after it ("4111 1111 1111 1111 123", "4111111111111111 12/28") is still found. Nothing more is set aside:
+ * an IBAN's groups (a 2-digit group first or last) or a list of amounts are not searched for every 16
+ * digits that happen to pass.
  */
 export function containsCardNumber(text: string): boolean {
   if (text.length < 13) return false;
   const scanned = text.includes('-') ? text.replace(UUID, ' ') : text;
   for (const match of scanned.matchAll(DIGIT_RUN)) {
     const groups = match[0].split(SEPARATOR);
+    if (isCardNumber(groups.join(''))) return true;
     const last = groups.length - 1;
-    const dropFirst = last > 0 && groups[0].length <= BESIDE_MAX_DIGITS ? [0, 1] : [0];
-    const dropLast = last > 0 && groups[last].length <= BESIDE_MAX_DIGITS ? [0, 1] : [0];
-    for (const first of dropFirst) {
-      for (const end of dropLast) {
-        if (first + end > last) continue;
-        const digits = groups.slice(first, groups.length - end).join('');
-        if (digits.length >= 13 && digits.length <= 19 && passesLuhn(digits)) return true;
-      }
+    if (last > 0 && groups[last].length <= TRAILING_MAX_DIGITS && groups[0].length >= 4) {
+      if (isCardNumber(groups.slice(0, last).join(''))) return true;
     }
   }
   return false;
 }
+
+const isCardNumber = (digits: string): boolean =>
+  digits.length >= 13 && digits.length <= 19 && passesLuhn(digits);
 
 function isCardFieldName(key: string): boolean {
   return CARD_FIELD_NAMES.has(key.replace(/[^a-z]/gi, '').toLowerCase());
