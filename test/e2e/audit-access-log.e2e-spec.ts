@@ -28,6 +28,11 @@ describe('access log', () => {
     await get(h, 'analyst', `/charges/${ids.charge}`).expect(200); // not a read the log covers
     await get(h, 'analyst', '/issues').expect(200); // nor a list
     await request(h.server).get(`/issues/${ids.issue}`).expect(401);
+    // A failed authentication whose bearer holds a card number: logged, without the bearer.
+    await request(h.server)
+      .get(`/issues/${ids.issue}`)
+      .set('Authorization', `Bearer pil_nope_${CARD}`)
+      .expect(401);
     await request(h.server)
       .get(`/issues/${CARD}`)
       .set('Authorization', `Bearer pil_nope_${CARD}`)
@@ -56,6 +61,7 @@ describe('access log', () => {
       `GET /audit/streams/:stream/events 200 ${h.keyIds.auditor}`,
       `GET /audit/verify 200 ${h.keyIds.auditor}`,
       'GET /issues/:issueId 401 anonymous',
+      'GET /issues/:issueId 401 anonymous',
       'GET /issues/:issueId 422 anonymous',
       `GET /audit/verify 403 ${h.keyIds.analyst}`,
       'GET /audit/streams/:stream/events 422 anonymous',
@@ -76,9 +82,10 @@ describe('access log', () => {
       ids: { stream: `issue-${ids.issue}` },
     });
     expect(items[4]).toMatchObject({ streams: [`charge-${ids.charge}`] });
-    expect(items[6]).toMatchObject({ ids: { issueId: '[card number]' }, streams: [], roles: [] });
-    expect(items[8]).toMatchObject({ ids: { stream: '[card number]' }, streams: [] });
-    expect(items[9]).toMatchObject({ status: 422, ids: {}, streams: [] });
+    expect(items[6]).toMatchObject({ ids: { issueId: ids.issue }, roles: [], status: 401 });
+    expect(items[7]).toMatchObject({ ids: { issueId: '[card number]' }, streams: [], roles: [] });
+    expect(items[9]).toMatchObject({ ids: { stream: '[card number]' }, streams: [] });
+    expect(items[10]).toMatchObject({ status: 422, ids: {}, streams: [] });
     for (const item of items) {
       expect(Date.parse(item.at as string)).toBeGreaterThanOrEqual(Date.parse(since));
     }
@@ -104,14 +111,15 @@ describe('access log', () => {
       // the filter request itself is logged only once it has answered
     ]);
     const anonymous = await page('actor=anonymous');
-    expect(anonymous.body.items).toHaveLength(4);
+    expect(anonymous.body.items).toHaveLength(5);
     const byRoute = await page('route=/issues/:issueId');
-    expect(byRoute.body.items.map((i: { status: number }) => i.status)).toEqual([200, 401, 422]);
+    expect(byRoute.body.items.map((i: { status: number }) => i.status)).toEqual([200, 401, 401, 422]);
     const byStream = await page(`stream=issue-${ids.issue}`);
     expect(byStream.body.items.map((i: { route: string }) => i.route)).toEqual([
       '/issues/:issueId',
       '/issues/:issueId/timeline',
       '/audit/streams/:stream/events',
+      '/issues/:issueId',
       '/issues/:issueId',
     ]);
 
@@ -119,7 +127,7 @@ describe('access log', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res = await page(`route=/issues/:issueId&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const res = await page(`route=/issues/:issueId&limit=3${cursor ? `&cursor=${cursor}` : ''}`);
       expect(res.status).toBe(200);
       seen.push(...res.body.items.map((i: { eventId: string }) => i.eventId));
       cursor = res.body.nextCursor;

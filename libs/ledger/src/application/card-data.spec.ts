@@ -29,6 +29,16 @@ describe('card-data guard', () => {
     ['41111111111111111', false], // 17 digits with no separator: taken whole, fails Luhn
     ['2026-03-01 10:00, ticket 1234 5678', false],
     ['4111\u00a01111\u00a01111\u00a01111', true], // no-break spaces
+    ['4111.1111.1111.1111.123', true],
+    // Dotted decimals and dates, and date pairs, are not read as one run.
+    ['refunds 610.83 723.15 213.42 100.01 5.12', false],
+    ['period 06.02.2026 24.06.2026', false],
+    // A UUID that hides four groups of 4 digits is searched.
+    ['deadbeef-4111-1111-1111-1111cafebabe', true],
+    // IBANs whose digits form a run of 13-19 (CH, GB) are set aside when they pass mod 97.
+    ['CH93 0076 2011 6238 5295 7', false],
+    ['CH9300762011623852957', false],
+    ['GB29 NWBK 6016 1331 9268 19', false],
     ['4111.1111.1111.1111', true],
     // UUIDs are set aside: these hold dash-separated digit groups that pass Luhn.
     ['969d4dd7-4768-5145-9177-11ad7ed65af1', false],

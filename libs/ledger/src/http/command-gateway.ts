@@ -116,11 +116,13 @@ export class CommandGateway {
         result = await run(keyed);
       } catch (error) {
         // Another process answered the same key first: its append rolled ours back; answer what it stored.
-        if (error instanceof IdempotencyScopeTakenError) return this.replayStored(reply, scope, requestHash);
+        if (error instanceof IdempotencyScopeTakenError)
+          return this.replayStored(reply, scope, requestHash, bodyHash);
         const problem = toProblem(error);
         if (isStoredAnswer(problem.status, problem.type)) {
           const record = this.record(scope, requestHash, problem.status, JSON.stringify(problem));
-          if (!(await this.idempotency.put(record))) return this.replayStored(reply, scope, requestHash);
+          if (!(await this.idempotency.put(record)))
+            return this.replayStored(reply, scope, requestHash, bodyHash);
           throw new ProblemError(problem);
         }
         throw error;
@@ -128,7 +130,8 @@ export class CommandGateway {
       // A 201 wrote its record in the append's transaction; an answer that appended nothing is kept here.
       if (result.status !== 201) {
         const record = this.record(scope, requestHash, result.status, JSON.stringify(result.body));
-        if (!(await this.idempotency.put(record))) return this.replayStored(reply, scope, requestHash);
+        if (!(await this.idempotency.put(record)))
+          return this.replayStored(reply, scope, requestHash, bodyHash);
       }
       return this.send(reply, result);
     } finally {
@@ -140,10 +143,15 @@ export class CommandGateway {
     return { scope, requestHash, status, body, createdAt: this.clock.now().toISOString() };
   }
 
-  private async replayStored(reply: FastifyReply, scope: string, requestHash: string): Promise<string> {
+  private async replayStored(
+    reply: FastifyReply,
+    scope: string,
+    requestHash: string,
+    legacyHash: string,
+  ): Promise<string> {
     const stored = await this.idempotency.get(scope);
     if (!stored) throw new Error(`idempotency record for scope ${scope} vanished`);
-    return this.replay(reply, stored, requestHash);
+    return this.replay(reply, stored, requestHash, legacyHash);
   }
 
   /**

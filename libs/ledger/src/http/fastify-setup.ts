@@ -65,8 +65,14 @@ export const EDGE_ERROR_OPTIONS = {
         ? 'A path segment is longer than 100 characters'
         : error.code === 'FST_ERR_BAD_URL'
           ? 'The path is not a valid URL (bad percent-encoding)'
-          : 'The request cannot be routed';
-    sendEdgeProblem(reply, edgeProblem('validation-failed', detail));
+          : undefined;
+    // FST_ERR_ASYNC_CONSTRAINT: a constraint strategy of ours failed, not the request.
+    sendEdgeProblem(
+      reply,
+      detail === undefined
+        ? edgeProblem('internal-error', 'The request could not be routed')
+        : edgeProblem('validation-failed', detail),
+    );
   },
   clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
@@ -77,7 +83,9 @@ export const EDGE_ERROR_OPTIONS = {
           ? edgeProblem('headers-too-large', 'The request headers exceed 16 KiB')
           : edgeProblem('validation-failed', 'The request is not valid HTTP');
     const body = JSON.stringify(problem);
-    if (socket.writable) {
+    // As Node's own handler: never write into a response already being sent on this connection.
+    const inProgress = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (socket.writable && !inProgress?.headersSent) {
       socket.write(
         `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\n` +
           `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
