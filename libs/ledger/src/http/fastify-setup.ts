@@ -44,8 +44,8 @@ function cardDataOutsideBody(request: FastifyRequest): string | null {
 }
 
 /** A problem document written before any route ran: Nest's ProblemFilter never sees these requests. */
-function sendEdgeProblem(reply: FastifyReply, problem: Problem): void {
-  void reply
+function sendEdgeProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply
     .status(problem.status)
     .header('content-type', PROBLEM_CONTENT_TYPE)
     .send(JSON.stringify(problem));
@@ -67,7 +67,7 @@ export const EDGE_ERROR_OPTIONS = {
           ? 'The path is not a valid URL (bad percent-encoding)'
           : undefined;
     // FST_ERR_ASYNC_CONSTRAINT: a constraint strategy of ours failed, not the request.
-    sendEdgeProblem(
+    void sendEdgeProblem(
       reply,
       detail === undefined
         ? edgeProblem('internal-error', 'The request could not be routed')
@@ -138,11 +138,6 @@ export function configureFastify(fastify: FastifyInstance): void {
 
   fastify.addHook('preValidation', async (request, reply) => {
     const where = cardDataOutsideBody(request);
-    if (where) {
-      await reply
-        .status(422)
-        .header('content-type', PROBLEM_CONTENT_TYPE)
-        .send(JSON.stringify(cardProblem(where)));
-    }
+    if (where) await sendEdgeProblem(reply, cardProblem(where));
   });
 }
