@@ -47,7 +47,7 @@ export type IssueSummaryDocument = IssueStatusFields & {
   openedAt: string;
   /** Earliest outbound contact made by an agent. */
   firstResponseAt: string | null;
-  /** Resolution-time metric anchor: the first resolution, even if reopened since. */
+  /** Resolution-time anchor: the earliest resolution (business time), even if reopened since. */
   firstResolvedAt: string | null;
   /** The latest resolution; kept after a reopen, as history. */
   resolvedAt: string | null;
@@ -151,7 +151,8 @@ function evolve(doc: IssueSummaryDocument, event: StoredIssueEvent): IssueSummar
         resolution: event.data.resolution,
         closedAt: null,
         resolvedAt: at,
-        firstResolvedAt: first ? at : doc.firstResolvedAt,
+        // The earliest in business time, as the metrics take it: what had happened by any instant.
+        firstResolvedAt: earlierOf(doc.firstResolvedAt, at),
         agentAtFirstResolution: first ? doc.assigneeId : doc.agentAtFirstResolution,
         resolutionCount: doc.resolutionCount + 1,
       };

@@ -7,6 +7,7 @@ import {
   type Page,
   type ReadModelStore,
 } from '../../application/ports/read-model-store.port';
+import { earlierOf } from '../instants';
 import { issueSla, type SlaTargets } from '../sla/sla';
 import { SLA_TARGETS } from '../sla/sla-targets.token';
 import { ISSUE_SUMMARIES, type IssueSummaryDocument } from './issue-summary.projection';
@@ -73,6 +74,13 @@ export function issueView(doc: IssueSummaryDocument, asOf: Date, targets: SlaTar
         openedAt: doc.openedAt,
         firstResponseAt: doc.firstResponseAt,
         firstResolvedAt: doc.firstResolvedAt,
+        // A close can only come after the first resolution or instead of one (withdrawn).
+        settledAt:
+          doc.closedAt === null
+            ? doc.firstResolvedAt
+            : doc.firstResolvedAt === null
+              ? doc.closedAt
+              : earlierOf(doc.firstResolvedAt, doc.closedAt),
       },
       asOf,
       targets,

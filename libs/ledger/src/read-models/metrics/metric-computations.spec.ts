@@ -4,7 +4,7 @@ import type { IssueEvent } from '../../domain/issue/issue.events';
 import { agentActor, givenEvents, LedgerLog } from '@app/testing';
 import { DEFAULT_SLA_TARGETS, issueSla } from '../sla/sla';
 import { computeMetric, type MetricName, type MetricParams } from './metric-computations';
-import { groupItems, monthOfDay, resolutionBucket, slaState, SLA_STATES } from './metric-groups';
+import { groupItems, monthOfDay, resolutionBucket } from './metric-groups';
 import { MetricsSnapshot } from './metrics-snapshot';
 import { metricsProjection } from './metrics.projection';
 
@@ -126,24 +126,74 @@ describe('metric computations on crafted facts', () => {
     ]);
   });
 
-  it('SLA: the numeric verdict agrees with issueSla (what GET /issues/:id shows) on every kind of clock', () => {
-    const opened = t(2);
-    const cases: [string | null, string][] = [
-      [t(2, '09:20'), t(3)],
-      [t(2, '10:00'), t(3)],
-      [null, t(2, '09:20')],
-      [null, t(2, '09:25')],
-      [null, t(2, '09:31')],
-      [t(2, '09:40'), t(2, '09:35')],
-    ];
-    for (const [stop, asOf] of cases) {
-      const expected = issueSla(
-        { priority: 'urgent', openedAt: opened, firstResponseAt: stop, firstResolvedAt: null },
+  it('SLA: the first-response clock ends where first response censors; withdrawn clocks are stopped', () => {
+    // urgent: 30 min to respond, 8 h to resolve.
+    const urgent = { priority: 'urgent' };
+    const ledger = new Ledger()
+      // a: resolved at 09:20 without a response, contacted afterwards: stopped, not met.
+      .issue('a', t(2), urgent)
+      .on('a', 'IssueResolved', t(2, '09:20'), { resolution: 'explained' })
+      .contact('a', t(2, '09:25'))
+      // b: withdrawn at 09:10 after a response: first response met, resolution stopped.
+      .issue('b', t(2), urgent)
+      .contact('b', t(2, '09:05'))
+      .on('b', 'IssueClosed', t(2, '09:10'))
+      // c: withdrawn at 10:00, past the response target, before any response: first response breached.
+      .issue('c', t(2), urgent)
+      .on('c', 'IssueClosed', t(2, '10:00'))
+      // d: contacted in the very call that resolved it (same instant): a response.
+      .issue('d', t(2), urgent)
+      .contact('d', t(2, '09:15'))
+      .on('d', 'IssueResolved', t(2, '09:15'), { resolution: 'explained' });
+    const asOf = ms(t(3));
+    const sla = only(ledger, 'sla', { asOf });
+    expect(sla.firstResponse).toEqual({
+      met: 2,
+      breached: 1,
+      atRisk: 0,
+      onTrack: 0,
+      stopped: 1,
+      metRate: 2 / 3,
+    });
+    expect(sla.resolution).toEqual({ met: 2, breached: 0, atRisk: 0, onTrack: 0, stopped: 2, metRate: 1 });
+    const response = only(ledger, 'first-response', { asOf });
+    // Responded: b and d; censored where the clock stopped: a at 20 min, c at 1 h.
+    expect(response).toMatchObject({ responded: 2, censored: 2 });
+    expect((response.km as { curve: unknown[] }).curve).toEqual([
+      { t: 0, survival: 1, atRisk: 4, events: 0, censored: 0 },
+      { t: 5 * 60, survival: 0.75, atRisk: 4, events: 1, censored: 0 },
+      { t: 15 * 60, survival: 0.5, atRisk: 3, events: 1, censored: 0 },
+      { t: 20 * 60, survival: 0.5, atRisk: 2, events: 0, censored: 1 },
+      { t: HOUR, survival: 0.5, atRisk: 1, events: 0, censored: 1 },
+    ]);
+    // Each issue's clocks are what GET /issues/:id shows (issueSla over the summary's fields).
+    const settled: Record<string, string> = {
+      a: t(2, '09:20'),
+      b: t(2, '09:10'),
+      c: t(2, '10:00'),
+      d: t(2, '09:15'),
+    };
+    const responded: Record<string, string | null> = {
+      a: t(2, '09:25'),
+      b: t(2, '09:05'),
+      c: null,
+      d: t(2, '09:15'),
+    };
+    const resolved: Record<string, string | null> = { a: t(2, '09:20'), b: null, c: null, d: t(2, '09:15') };
+    const states = Object.keys(settled).map((id) =>
+      issueSla(
+        {
+          priority: 'urgent',
+          openedAt: t(2),
+          firstResponseAt: responded[id],
+          firstResolvedAt: resolved[id],
+          settledAt: settled[id],
+        },
         new Date(asOf),
-      ).firstResponse.state;
-      const actual = SLA_STATES[slaState(ms(opened), stop === null ? Number.NaN : ms(stop), 30, ms(asOf))];
-      expect({ stop, asOf, state: actual }).toEqual({ stop, asOf, state: expected });
-    }
+      ),
+    );
+    expect(states.map((s) => s.firstResponse.state)).toEqual(['stopped', 'met', 'breached', 'met']);
+    expect(states.map((s) => s.resolution.state)).toEqual(['met', 'stopped', 'stopped', 'met']);
   });
 
   it('reopens, escalations by destination and first-contact / one-touch resolution', () => {
@@ -336,17 +386,15 @@ describe('metric computations on crafted facts', () => {
         channel: 'chat',
         priority: 'low',
         openedAt: new Date(ms(t(1)) + k * 1000).toISOString(),
-        assigneeId: null,
-        agentAtFirstResolution: null,
+        assignments: [],
         firstAgentContactAt: null,
         secondAgentContactAt: null,
         firstResolvedAt: null,
         firstReopenedAt: null,
         transitions: [],
         escalatedAt: {},
-        csat: null,
-        feedbackAt: null,
-        chargeIds: [],
+        feedback: [],
+        charges: [],
         lastPosition: k,
       });
     }

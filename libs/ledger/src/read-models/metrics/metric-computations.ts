@@ -1,10 +1,9 @@
 import { CHANNELS, ESCALATION_TARGETS, ISSUE_CATEGORIES, PRIORITIES } from '../../domain/issue/issue.events';
-import type { SlaTargets } from '../sla/sla';
+import { SLA_STATES, slaState, type SlaTargets } from '../sla/sla';
 import {
   groupItems,
   type GroupedRows,
   layOutGroups,
-  slaState,
   DAY_MS,
   type GroupDimension,
   type ItemFrame,
@@ -25,6 +24,7 @@ import {
   RESOLVED,
   resolutionObservations,
   responseObservations,
+  SETTLED,
   STATE_BITS,
 } from './sorted-times';
 
@@ -172,25 +172,27 @@ function survival(context: Context, observations: SortedObservations) {
  * (COUNTERS wide) in COUNTER.
  */
 const DESTINATIONS = ESCALATION_TARGETS.length;
+const STATES = SLA_STATES.length;
 const COUNTER = {
-  /** First response met / breached / at risk / on track, then the same four for resolution. */
+  /** First response by SLA_STATES (met, breached, at risk, on track, stopped), then resolution. */
   sla: 0,
-  resolved: 8,
-  reopened: 9,
-  escalated: 10,
+  resolved: 2 * STATES,
+  reopened: 2 * STATES + 1,
+  escalated: 2 * STATES + 2,
   /** One per destination, ESCALATION_TARGETS order. */
-  escalatedTo: 11,
+  escalatedTo: 2 * STATES + 3,
   /** Scores 1 to 5, then their sum. */
-  csat: 11 + DESTINATIONS,
-  csatSum: 16 + DESTINATIONS,
+  csat: 2 * STATES + 3 + DESTINATIONS,
+  csatSum: 2 * STATES + 8 + DESTINATIONS,
   /** Resolved with exactly one agent contact by asOf; of those, never reopened. */
-  oneTouch: 17 + DESTINATIONS,
-  firstContactResolved: 18 + DESTINATIONS,
+  oneTouch: 2 * STATES + 9 + DESTINATIONS,
+  firstContactResolved: 2 * STATES + 10 + DESTINATIONS,
   /** Open issues by BACKLOG_BUCKETS. */
-  backlog: 19 + DESTINATIONS,
+  backlog: 2 * STATES + 11 + DESTINATIONS,
 } as const;
-const COUNTERS = 24 + DESTINATIONS;
+const COUNTERS = 2 * STATES + 16 + DESTINATIONS;
 
+/** Half-open, the lower bound included: an issue open exactly 30 d is `over_30d` (30 d or more). */
 export const BACKLOG_BUCKETS = ['under_1d', '1d_to_3d', '3d_to_7d', '7d_to_30d', 'over_30d'] as const;
 const BACKLOG_LIMITS = [1, 3, 7, 30].map((days) => days * DAY_MS);
 
@@ -205,7 +207,8 @@ function countIssues(context: Context, grouped: GroupedRows): IssueCounts {
   if (context.issueCounts !== undefined) return context.issueCounts;
   const { snapshot, asOf, targets } = context;
   const { f, i } = snapshot.issues;
-  const { openedAt, firstContactAt, secondContactAt, firstResolvedAt, firstReopenedAt, feedbackAt } = f;
+  const { openedAt, firstContactAt, secondContactAt, firstResolvedAt, firstReopenedAt, settledAt } = f;
+  const { feedbackAt } = f;
   const { priority, csat: scores } = i;
   const escalatedAt = ESCALATION_TARGETS.map((to) => f[`escalated_${to}`]);
   const responseTarget = PRIORITIES.map((name) => targets[name].firstResponseMinutes);
@@ -220,10 +223,14 @@ function countIssues(context: Context, grouped: GroupedRows): IssueCounts {
     const opened = openedAt[row];
     const contact = firstContactAt[row];
     const resolvedAt = firstResolvedAt[row];
+    const settled = settledAt[row];
     const resolved = resolvedAt <= asOf;
     const reopened = firstReopenedAt[row] <= asOf;
-    counts[base + COUNTER.sla + slaState(opened, contact, responseTarget[priority[row]], asOf)]++;
-    counts[base + COUNTER.sla + 4 + slaState(opened, resolvedAt, resolutionTarget[priority[row]], asOf)]++;
+    const target = priority[row];
+    counts[base + COUNTER.sla + slaState(opened, contact, settled, responseTarget[target], asOf)]++;
+    counts[
+      base + COUNTER.sla + STATES + slaState(opened, resolvedAt, settled, resolutionTarget[target], asOf)
+    ]++;
     if (resolved) counts[base + COUNTER.resolved]++;
     if (reopened) counts[base + COUNTER.reopened]++;
     let escalated = false;
@@ -234,8 +241,9 @@ function countIssues(context: Context, grouped: GroupedRows): IssueCounts {
       }
     }
     if (escalated) counts[base + COUNTER.escalated]++;
-    const score = scores[row];
-    if (score >= 1 && feedbackAt[row] <= asOf) {
+    // The latest score given by asOf: the row's latest unless that came later.
+    const score = feedbackAt[row] <= asOf ? scores[row] : snapshot.csatAt(row, asOf);
+    if (score >= 1) {
       counts[base + COUNTER.csat + score - 1]++;
       counts[base + COUNTER.csatSum] += score;
     }
@@ -250,12 +258,14 @@ function countIssues(context: Context, grouped: GroupedRows): IssueCounts {
       while (bucket < BACKLOG_LIMITS.length && age >= BACKLOG_LIMITS[bucket]) bucket++;
       counts[base + COUNTER.backlog + bucket]++;
     }
-    // A contact by asOf counts unless a resolution came before it (which then also was by asOf).
+    // A contact by asOf is the response unless the issue settled (resolved or withdrawn) before it: the
+    // same event and censoring as the first-response SLA clock (slaState).
     cells[row] =
       (g << STATE_BITS) |
       (resolved ? RESOLVED : 0) |
-      (contact <= asOf && !(resolvedAt < contact) ? ANSWERED : 0) |
-      (open ? OPEN : 0);
+      (contact <= asOf && !(settled < contact) ? ANSWERED : 0) |
+      (open ? OPEN : 0) |
+      (settled <= asOf ? SETTLED : 0);
   }
   context.issueCounts = { counter: (group, index) => counts[group * COUNTERS + index], cells };
   return context.issueCounts;
@@ -298,13 +308,13 @@ function firstResponse(context: Context, grouped: GroupedRows): Figures[] {
 function slaFigures(context: Context, grouped: GroupedRows): Figures[] {
   const { counter } = countIssues(context, grouped);
   const clock = (g: number, from: number) => {
-    const [met, breached, atRisk, onTrack] = [0, 1, 2, 3].map((state) => counter(g, from + state));
-    return { met, breached, atRisk, onTrack, metRate: rate(met, met + breached) };
+    const [met, breached, atRisk, onTrack, stopped] = SLA_STATES.map((_, state) => counter(g, from + state));
+    return { met, breached, atRisk, onTrack, stopped, metRate: rate(met, met + breached) };
   };
   return grouped.groups.map(({ items }, g) => ({
     issues: items.length,
     firstResponse: clock(g, COUNTER.sla),
-    resolution: clock(g, COUNTER.sla + 4),
+    resolution: clock(g, COUNTER.sla + STATES),
   }));
 }
 
@@ -412,8 +422,8 @@ function chargeItems(
 function refundsAnswer(context: Context): MetricGroup[] {
   const { snapshot, params } = context;
   const { f, i, size } = snapshot.refunds;
-  const issueOf = (row: number) => snapshot.issueOf(i.charge[row]);
-  const { items, issueRows } = chargeItems(context, size, f.requestedAt, (row) => issueOf(row), 'refunds');
+  const issueOf = (row: number) => snapshot.issueOf(i.charge[row], params.asOf);
+  const { items, issueRows } = chargeItems(context, size, f.requestedAt, issueOf, 'refunds');
   const frame: ItemFrame = { issueRows, time: f.requestedAt };
   const { asOf } = params;
   return groupItems(items, params.groupBy, frame, context, 'refunds').map(({ key, items: rows }) => {
@@ -458,8 +468,8 @@ function refundsAnswer(context: Context): MetricGroup[] {
 function disputesAnswer(context: Context): MetricGroup[] {
   const { snapshot, params } = context;
   const { f, i, size } = snapshot.disputes;
-  const issueOf = (row: number) => snapshot.issueOf(i.charge[row]);
-  const { items, issueRows } = chargeItems(context, size, f.openedAt, (row) => issueOf(row), 'disputes');
+  const issueOf = (row: number) => snapshot.issueOf(i.charge[row], params.asOf);
+  const { items, issueRows } = chargeItems(context, size, f.openedAt, issueOf, 'disputes');
   const frame: ItemFrame = { issueRows, time: f.openedAt };
   const { asOf } = params;
   return groupItems(items, params.groupBy, frame, context, 'disputes').map(({ key, items: rows }) => {
@@ -471,8 +481,9 @@ function disputesAnswer(context: Context): MetricGroup[] {
       const row = rows[k];
       outcomes[f.closedAt[row] <= asOf ? i.outcome[row] : 0]++;
       if (f.firstEvidenceAt[row] <= asOf) withEvidence++;
-      if (f.firstLateEvidenceAt[row] <= asOf) evidenceLate++;
-      const due = f.dueBy[row];
+      // The deadline in force at asOf: an escalation after it has not moved it yet.
+      const { due, firstLateAt } = snapshot.disputeDeadlineAt(row, asOf);
+      if (firstLateAt <= asOf) evidenceLate++;
       if (due < asOf && !(f.firstEvidenceAt[row] <= due)) evidenceMissed++;
     }
     const [open, won, lost, accepted] = outcomes;

@@ -1,5 +1,5 @@
 import { CHANNELS, ISSUE_CATEGORIES, PRIORITIES } from '../../domain/issue/issue.events';
-import { AT_RISK_SHARE, type SlaTargets } from '../sla/sla';
+import { SLA_STATES, slaState, type SlaTargets } from '../sla/sla';
 import type { MetricsSnapshot } from './metrics-snapshot';
 
 export const ISSUE_DIMENSIONS = ['category', 'channel', 'priority', 'agent', 'day', 'week', 'month'] as const;
@@ -20,21 +20,10 @@ export const RESOLUTION_BUCKETS = [
   'over_7d',
   'unresolved',
 ] as const;
-export const SLA_STATES = ['met', 'breached', 'at_risk', 'on_track'] as const;
-export type SlaStateCode = 0 | 1 | 2 | 3;
-
 /**
- * The SLA verdict of sla.ts (issueSla), on epoch milliseconds: a clock stopped by `asOf` is met or
- * breached; a running one is breached past its due time, at risk past 80% of the target, else on track.
+ * Bucket of a resolution time (opened -> first resolution by asOf) for the churn split. Half-open, the
+ * lower bound included: exactly 1 h is `1h_to_24h`, exactly 7 d `over_7d` (7 d or more).
  */
-export function slaState(start: number, stop: number, targetMinutes: number, asOf: number): SlaStateCode {
-  const due = start + targetMinutes * 60_000;
-  if (stop <= asOf) return stop <= due ? 0 : 1;
-  if (asOf > due) return 1;
-  return asOf - start >= AT_RISK_SHARE * targetMinutes * 60_000 ? 2 : 3;
-}
-
-/** Bucket of a resolution time (opened -> first resolution by asOf) for the churn split. */
 export function resolutionBucket(opened: number, resolved: number, asOf: number): number {
   if (!(resolved <= asOf)) return 5;
   const elapsed = resolved - opened;
@@ -132,9 +121,22 @@ function fillCodes(
       return onIssue(i.channel, CHANNELS);
     case 'priority':
       return onIssue(i.priority, PRIORITIES);
-    case 'agent':
-      // Agent -1 (nobody assigned) and "no issue" both read as null.
-      return onIssue(i.agent, snapshot.agents.values);
+    case 'agent': {
+      // The assignee at the first resolution when that happened by asOf, else at asOf (DESIGN.md
+      // "Grouping"); nobody assigned and "no issue" both read as null.
+      const resolvedAt = f.firstResolvedAt;
+      for (let k = 0; k < n; k++) {
+        const row = issueRows === null ? items[k] : issueRows[k];
+        if (row < 0) {
+          out[k] = 0;
+          continue;
+        }
+        const resolved = resolvedAt[row];
+        out[k] = snapshot.agentAt(row, resolved <= asOf ? resolved : asOf) + 1;
+      }
+      const agents = snapshot.agents.values;
+      return (code: number) => (code === 0 ? null : agents[code - 1]);
+    }
     case 'day':
       for (let k = 0; k < n; k++) out[k] = Math.floor(time[items[k]] / DAY_MS);
       return isoDay;
@@ -159,7 +161,13 @@ function fillCodes(
         out[k] =
           row < 0
             ? 0
-            : slaState(f.openedAt[row], f.firstResolvedAt[row], targetOf[i.priority[row]], asOf) + 1;
+            : slaState(
+                f.openedAt[row],
+                f.firstResolvedAt[row],
+                f.settledAt[row],
+                targetOf[i.priority[row]],
+                asOf,
+              ) + 1;
       }
       return (code) => (code === 0 ? null : SLA_STATES[code - 1]);
     }

@@ -14,6 +14,8 @@ import {
 
 /** Missing times are NaN: every comparison with NaN is false, so "happened by asOf" needs no extra test. */
 const NONE = Number.NaN;
+/** linkRow of a charge that several issues link (see moreLinks). */
+const MANY = -2;
 const ms = (iso: string | null | undefined): number => (iso == null ? NONE : Date.parse(iso));
 
 export const REFUND_STATUS = [
@@ -98,21 +100,54 @@ const ISSUE_TIMES = [
   'firstReopenedAt',
   /** First resolution or close, whichever came first: the end of the first open stretch. */
   'settledAt',
+  /** When the latest feedback (csat) was given; the latest assignment (agent) made. */
   'feedbackAt',
+  'assignedAt',
   ...ESCALATION_TARGETS.map((to) => `escalated_${to}` as const),
 ] as const;
 const ISSUE_CODES = [
   'category',
   'channel',
   'priority',
+  /** The latest score (feedbackAt), -1 none. */
   'csat',
-  /** Assignee at first resolution, else the current one; -1 none (Dictionary `agents`). */
+  /** The latest assignee (assignedAt), -1 none (Dictionary `agents`). */
   'agent',
   'customer',
 ] as const;
 export type IssueTime = (typeof ISSUE_TIMES)[number];
 
 export type Transition = { to: TransitionCode; at: number };
+
+/** Values of one row over business time, ascending (ties in ledger order): `values[k]` from `at[k]` on. */
+interface Timeline {
+  at: number[];
+  values: number[];
+}
+
+/** The value in force at `instant`: the last set by then, or -1. */
+function valueAt(timeline: Timeline, instant: number): number {
+  for (let k = timeline.at.length - 1; k >= 0; k--) if (timeline.at[k] <= instant) return timeline.values[k];
+  return -1;
+}
+
+/** Entries sorted by time, stably (equal times stay in ledger order: the later recorded wins). */
+function timelineOf<T>(
+  entries: readonly T[],
+  at: (entry: T) => string,
+  value: (entry: T) => number,
+): Timeline {
+  const sorted = entries
+    .map((entry) => ({ at: ms(at(entry)), value: value(entry) }))
+    .sort((a, b) => a.at - b.at);
+  return { at: sorted.map((e) => e.at), values: sorted.map((e) => e.value) };
+}
+
+/** A dispute's deadlines as set over time, and its evidence submissions (ascending). */
+interface DisputeTimeline {
+  deadlines: Timeline;
+  evidence: number[];
+}
 
 /**
  * The metrics facts of the read model, held in the API process as typed columns (docs/metrics.md): a
@@ -130,8 +165,19 @@ export class MetricsSnapshot {
   private readonly issueRow = new Map<string, number>();
   /** Status changes of issues that were reopened, by row; the others settle once (settledAt). */
   readonly reopenedTransitions = new Map<number, Transition[]>();
-  /** Per charge (Dictionary `charges`): the issue its refunds and disputes count for; -1 none. */
-  private issueOfCharge = new Int32Array(1024).fill(-1);
+  /**
+   * Whole histories, only for the rows whose value changed over time (the latest is in the columns
+   * `agent`/`assignedAt` and `csat`/`feedbackAt`): an instant before the latest change looks here.
+   */
+  private readonly assignmentHistory = new Map<number, Timeline>();
+  private readonly feedbackHistory = new Map<number, Timeline>();
+  /**
+   * Per charge (Dictionary `charges`): the issue row that links it and since when (linkRow -1: none);
+   * charges linked by several issues keep every link in `moreLinks` instead.
+   */
+  private linkRow = new Int32Array(1024).fill(-1);
+  private linkAt = new Float64Array(1024).fill(NONE);
+  private readonly moreLinks = new Map<number, { row: number; at: number }[]>();
 
   readonly refunds = new Columns(
     ['requestedAt', 'dueBy', 'terminalAt'] as const,
@@ -139,10 +185,15 @@ export class MetricsSnapshot {
   );
   private readonly refundRows = new Map<number, number[]>();
   readonly disputes = new Columns(
-    ['openedAt', 'dueBy', 'firstEvidenceAt', 'firstLateEvidenceAt', 'closedAt'] as const,
+    /**
+     * dueBy: the latest deadline, set at dueSetAt; firstLateEvidenceAt: the first submission after it.
+     * An instant before dueSetAt looks at the dispute's timeline (disputeDeadlineAt).
+     */
+    ['openedAt', 'dueBy', 'dueSetAt', 'firstEvidenceAt', 'firstLateEvidenceAt', 'closedAt'] as const,
     ['outcome', 'charge'] as const,
   );
   private readonly disputeRows = new Map<number, number[]>();
+  private readonly disputeTimelines = new Map<number, DisputeTimeline>();
 
   /** By customer (Dictionary `customers`): churn times and kinds, reactivation times. */
   readonly churn = new Map<
@@ -203,7 +254,6 @@ export class MetricsSnapshot {
     f.secondContactAt[row] = ms(doc.secondAgentContactAt);
     f.firstResolvedAt[row] = ms(doc.firstResolvedAt);
     f.firstReopenedAt[row] = ms(doc.firstReopenedAt);
-    f.feedbackAt[row] = ms(doc.feedbackAt);
     for (const to of ESCALATION_TARGETS) f[`escalated_${to}`][row] = ms(doc.escalatedAt[to]);
     const transitions = doc.transitions.map((t) => ({
       to: TRANSITION_CODE.get(t.to) as TransitionCode,
@@ -217,11 +267,62 @@ export class MetricsSnapshot {
     i.category[row] = CATEGORY_CODE.get(doc.category) ?? -1;
     i.channel[row] = CHANNEL_CODE.get(doc.channel) ?? -1;
     i.priority[row] = PRIORITY_CODE.get(doc.priority) ?? -1;
-    i.csat[row] = doc.csat ?? -1;
-    const agent = doc.agentAtFirstResolution ?? doc.assigneeId;
-    i.agent[row] = agent === null ? -1 : this.agents.code(agent);
+    this.putTimeline(
+      row,
+      timelineOf(
+        doc.feedback,
+        (entry) => entry.at,
+        (entry) => entry.csat,
+      ),
+      f.feedbackAt,
+      i.csat,
+      this.feedbackHistory,
+    );
+    this.putTimeline(
+      row,
+      timelineOf(
+        doc.assignments,
+        (entry) => entry.at,
+        (entry) => this.agents.code(entry.agentId),
+      ),
+      f.assignedAt,
+      i.agent,
+      this.assignmentHistory,
+    );
     i.customer[row] = this.customers.code(doc.customerId);
-    for (const chargeId of doc.chargeIds) this.linkCharge(this.charges.code(chargeId), row);
+    for (const { chargeId, at } of doc.charges) {
+      // Nothing links a charge to an issue before the issue exists.
+      this.linkCharge(this.charges.code(chargeId), row, Math.max(ms(at), f.openedAt[row]));
+    }
+  }
+
+  /** The latest entry into the columns; the whole timeline aside when there is more than one. */
+  private putTimeline(
+    row: number,
+    timeline: Timeline,
+    latestAt: Float64Array,
+    latest: Int32Array,
+    history: Map<number, Timeline>,
+  ): void {
+    const last = timeline.at.length - 1;
+    latestAt[row] = last < 0 ? NONE : timeline.at[last];
+    latest[row] = last < 0 ? -1 : timeline.values[last];
+    if (last > 0) history.set(row, timeline);
+    else history.delete(row);
+  }
+
+  /** The latest CSAT score given by `instant`, -1 none. */
+  csatAt(row: number, instant: number): number {
+    if (this.issues.f.feedbackAt[row] <= instant) return this.issues.i.csat[row];
+    const history = this.feedbackHistory.get(row);
+    return history === undefined ? -1 : valueAt(history, instant);
+  }
+
+  /** The assignee at `instant` (the agents Dictionary's code), -1 none. */
+  agentAt(row: number, instant: number): number {
+    if (this.issues.f.assignedAt[row] <= instant) return this.issues.i.agent[row];
+    const history = this.assignmentHistory.get(row);
+    return history === undefined ? -1 : valueAt(history, instant);
   }
 
   /** Whether an issue row is open at asOf (in the backlog): never settled by then, or reopened last. */
@@ -238,30 +339,55 @@ export class MetricsSnapshot {
     return latest === null || latest.to === 0;
   }
 
-  /** The issue row a charge's refunds and disputes count for; -1 when no issue links it. */
-  issueOf(charge: number): number {
-    return charge < this.issueOfCharge.length ? this.issueOfCharge[charge] : -1;
+  /**
+   * The issue row a charge's refunds and disputes count for at `instant`: of the issues linking it by
+   * then, the earliest opened (ties: the smaller issue id); -1 when none does.
+   */
+  issueOf(charge: number, instant: number): number {
+    if (charge >= this.linkRow.length) return -1;
+    const links = this.linkRow[charge] === MANY ? this.moreLinks.get(charge) : undefined;
+    if (links === undefined) return this.linkAt[charge] <= instant ? this.linkRow[charge] : -1;
+    const opened = this.issues.f.openedAt;
+    let best = -1;
+    for (const { row, at } of links) {
+      if (!(at <= instant)) continue;
+      if (
+        best === -1 ||
+        opened[row] < opened[best] ||
+        (opened[row] === opened[best] && this.issueIds[row] < this.issueIds[best])
+      ) {
+        best = row;
+      }
+    }
+    return best;
   }
 
-  /** A charge counts for the earliest-opened issue that links it (ties: the smaller issue id). */
-  private linkCharge(charge: number, row: number): void {
-    if (charge >= this.issueOfCharge.length) {
-      const next = new Int32Array(Math.max(charge + 1, this.issueOfCharge.length * 2)).fill(-1);
-      next.set(this.issueOfCharge);
-      this.issueOfCharge = next;
+  /** Records that issue `row` links the charge from `at` on (a repeated link may only move it earlier). */
+  private linkCharge(charge: number, row: number, at: number): void {
+    if (charge >= this.linkRow.length) {
+      const capacity = Math.max(charge + 1, this.linkRow.length * 2);
+      const rows = new Int32Array(capacity).fill(-1);
+      rows.set(this.linkRow);
+      const times = new Float64Array(capacity).fill(NONE);
+      times.set(this.linkAt);
+      [this.linkRow, this.linkAt] = [rows, times];
     }
-    const current = this.issueOfCharge[charge];
+    const current = this.linkRow[charge];
     if (current === -1 || current === row) {
-      this.issueOfCharge[charge] = row;
+      this.linkRow[charge] = row;
+      this.linkAt[charge] = at;
       return;
     }
-    const opened = this.issues.f.openedAt;
-    if (
-      opened[row] < opened[current] ||
-      (opened[row] === opened[current] && this.issueIds[row] < this.issueIds[current])
-    ) {
-      this.issueOfCharge[charge] = row;
+    let links = this.moreLinks.get(charge);
+    if (links === undefined) {
+      links = [{ row: current, at: this.linkAt[charge] }];
+      this.moreLinks.set(charge, links);
+      this.linkRow[charge] = MANY;
+      this.linkAt[charge] = NONE;
     }
+    const link = links.find((entry) => entry.row === row);
+    if (link === undefined) links.push({ row, at });
+    else link.at = at;
   }
 
   private putCharge(doc: MetricChargeDocument): void {
@@ -283,18 +409,41 @@ export class MetricsSnapshot {
       let row = disputeRows[index];
       if (row === undefined) disputeRows.push((row = this.disputes.addRow()));
       const { f, i } = this.disputes;
-      const due = ms(dispute.evidenceDueBy);
-      const submitted = dispute.evidenceSubmittedAt.map(ms);
-      f.openedAt[row] = ms(dispute.openedAt);
+      const deadlines = timelineOf(
+        dispute.deadlines,
+        (d) => d.at,
+        (d) => ms(d.dueBy),
+      );
+      const evidence = dispute.evidenceSubmittedAt.map(ms).sort((a, b) => a - b);
+      const last = deadlines.at.length - 1;
+      const opened = ms(dispute.openedAt);
+      const due = last < 0 ? NONE : deadlines.values[last];
+      f.openedAt[row] = opened;
       f.dueBy[row] = due;
-      f.firstEvidenceAt[row] = submitted.length > 0 ? Math.min(...submitted) : NONE;
-      const late = submitted.filter((at) => at > due);
-      f.firstLateEvidenceAt[row] = late.length > 0 ? Math.min(...late) : NONE;
+      f.dueSetAt[row] = last < 0 ? NONE : deadlines.at[last];
+      f.firstEvidenceAt[row] = evidence.length > 0 ? evidence[0] : NONE;
+      f.firstLateEvidenceAt[row] = evidence.find((at) => at > due) ?? NONE;
+      // Only a deadline set after the opening (an escalation) can differ at an instant the dispute existed.
+      if (f.dueSetAt[row] > opened) this.disputeTimelines.set(row, { deadlines, evidence });
+      else this.disputeTimelines.delete(row);
       f.closedAt[row] = ms(dispute.closedAt);
       i.outcome[row] = OUTCOME_CODE.get(dispute.outcome) ?? 0;
       i.charge[row] = charge;
     });
     this.disputeRows.set(charge, disputeRows);
+  }
+
+  /**
+   * The evidence deadline of a dispute in force at `instant` (the latest set by then; NaN: none) and its
+   * first submission after that deadline (NaN: none), as of any instant the dispute existed.
+   */
+  disputeDeadlineAt(row: number, instant: number): { due: number; firstLateAt: number } {
+    const { f } = this.disputes;
+    const timeline = f.dueSetAt[row] > instant ? this.disputeTimelines.get(row) : undefined;
+    if (timeline === undefined) return { due: f.dueBy[row], firstLateAt: f.firstLateEvidenceAt[row] };
+    const last = timeline.deadlines.at.findLastIndex((at) => at <= instant);
+    const due = last < 0 ? NONE : timeline.deadlines.values[last];
+    return { due, firstLateAt: timeline.evidence.find((at) => at > due) ?? NONE };
   }
 
   private putCustomer(doc: MetricCustomerDocument): void {

@@ -20,17 +20,15 @@ const openedDoc: MetricIssueDocument = {
   channel: 'email',
   priority: 'high',
   openedAt: t('09:00'),
-  assigneeId: null,
-  agentAtFirstResolution: null,
+  assignments: [],
   firstAgentContactAt: null,
   secondAgentContactAt: null,
   firstResolvedAt: null,
   firstReopenedAt: null,
   transitions: [],
   escalatedAt: {},
-  csat: null,
-  feedbackAt: null,
-  chargeIds: ['ch1'],
+  feedback: [],
+  charges: [{ chargeId: 'ch1', at: t('09:00') }],
   lastPosition: 0,
 };
 
@@ -76,10 +74,14 @@ describe('metrics projection', () => {
       [{ type: 'IssueEscalated', data: { ...ref, to: 'finance' } }, t('10:30')],
       [{ type: 'IssueEscalated', data: { ...ref, to: 'finance' } }, t('10:20')],
       [{ type: 'ChargeLinked', data: { ...ref, chargeId: 'ch2' } }, t('10:40')],
+      // A repeated link that says it is older moves the link earlier; a later one changes nothing.
+      [{ type: 'ChargeLinked', data: { ...ref, chargeId: 'ch2' } }, t('10:35')],
+      [{ type: 'ChargeLinked', data: { ...ref, chargeId: 'ch1' } }, t('10:45')],
       [{ type: 'IssueResolved', data: { ...ref, resolution: 'refunded' } }, t('11:00')],
       [{ type: 'IssueAssigned', data: { ...ref, agentId: 'bob' } }, t('11:30')],
       [{ type: 'IssueReopened', data: { ...ref, reason: 'still missing' } }, t('12:00')],
-      [{ type: 'IssueResolved', data: { ...ref, resolution: 'refunded' } }, t('13:00')],
+      // Recorded later, happened earlier (a back-dated resolution): the earliest is the first.
+      [{ type: 'IssueResolved', data: { ...ref, resolution: 'refunded' } }, t('10:50')],
       [{ type: 'IssueClosed', data: ref }, t('14:00')],
       [{ type: 'FeedbackReceived', data: { ...ref, csat: 2 } }, t('15:00')],
       [{ type: 'FeedbackReceived', data: { ...ref, csat: 4 } }, t('16:00')],
@@ -89,23 +91,30 @@ describe('metrics projection', () => {
       [METRIC_ISSUES]: [
         {
           ...openedDoc,
-          assigneeId: 'bob',
-          agentAtFirstResolution: 'ann',
+          assignments: [
+            { agentId: 'ann', at: t('09:05') },
+            { agentId: 'bob', at: t('11:30') },
+          ],
           firstAgentContactAt: t('09:30'),
           secondAgentContactAt: t('10:00'),
-          firstResolvedAt: t('11:00'),
+          firstResolvedAt: t('10:50'),
           firstReopenedAt: t('12:00'),
           transitions: [
             { to: 'resolved', at: t('11:00') },
             { to: 'open', at: t('12:00') },
-            { to: 'resolved', at: t('13:00') },
+            { to: 'resolved', at: t('10:50') },
             { to: 'closed', at: t('14:00') },
           ],
           escalatedAt: { finance: t('10:20') },
-          csat: 4,
-          feedbackAt: t('16:00'),
-          chargeIds: ['ch1', 'ch2'],
-          lastPosition: 16,
+          feedback: [
+            { csat: 2, at: t('15:00') },
+            { csat: 4, at: t('16:00') },
+          ],
+          charges: [
+            { chargeId: 'ch1', at: t('09:00') },
+            { chargeId: 'ch2', at: t('10:35') },
+          ],
+          lastPosition: 18,
         },
       ],
     });
@@ -176,7 +185,10 @@ describe('metrics projection', () => {
             {
               disputeId: 'd1',
               openedAt: t('09:00', '04'),
-              evidenceDueBy: t('09:00', '10'),
+              deadlines: [
+                { dueBy: t('09:00', '05'), at: t('09:00', '04') },
+                { dueBy: t('09:00', '10'), at: t('10:00', '04') },
+              ],
               evidenceSubmittedAt: [t('09:00', '09'), t('09:00', '11')],
               outcome: 'lost',
               closedAt: t('09:00', '20'),

@@ -26,7 +26,9 @@ export type IssueTransition = { to: 'resolved' | 'open' | 'closed'; at: string }
 
 /**
  * The facts of one issue the metrics need, every one with its business time, so that a query at any
- * `asOf` can tell what had happened by then. Nothing derived from "now" is stored (SLA, censoring).
+ * `asOf` can tell what had happened by then (DESIGN.md "As of": a later fact never changes an earlier
+ * answer). What can change after it happened (the assignee, the CSAT score, a charge's link) is kept as
+ * its history; a "first" is the earliest in business time. Nothing derived from "now" is stored.
  */
 export type MetricIssueDocument = {
   id: string;
@@ -35,23 +37,24 @@ export type MetricIssueDocument = {
   channel: Channel;
   priority: Priority;
   openedAt: string;
-  assigneeId: string | null;
-  /** The assignee when first resolved: the `agent` grouping (else the current assignee). */
-  agentAtFirstResolution: string | null;
+  /** Every assignment, in ledger order: the `agent` grouping is the assignee at an instant. */
+  assignments: { agentId: string; at: string }[];
   /** The two earliest outbound contacts by an agent: first response, and "exactly one" for FCR. */
   firstAgentContactAt: string | null;
   secondAgentContactAt: string | null;
-  /** The first resolution in ledger order (as the issue summary): resolution time and its agent. */
+  /** The earliest resolution: resolution time, and the instant the `agent` grouping looks at. */
   firstResolvedAt: string | null;
   firstReopenedAt: string | null;
   transitions: IssueTransition[];
   /** Earliest escalation per destination. */
   escalatedAt: Partial<Record<EscalationTarget, string>>;
-  /** The latest feedback. */
-  csat: number | null;
-  feedbackAt: string | null;
-  /** Opened with or linked since: refunds and disputes of these charges are attributed to this issue. */
-  chargeIds: string[];
+  /** Every feedback, in ledger order: CSAT as of an instant is the latest score given by then. */
+  feedback: { csat: number; at: string }[];
+  /**
+   * Charges opened with the issue (linked at its opening) or linked since, with the time of the link:
+   * refunds and disputes of a charge are attributed to an issue from the moment it links the charge.
+   */
+  charges: { chargeId: string; at: string }[];
   lastPosition: number;
 };
 
@@ -66,11 +69,14 @@ export type MetricRefund = {
   terminalAt: string | null;
 };
 
+/** An evidence deadline and when it was set: an escalation to chargeback sets a new one. */
+export type DisputeDeadline = { dueBy: string; at: string };
+
 export type MetricDispute = {
   disputeId: string;
   openedAt: string;
-  /** The current deadline: an escalation to chargeback replaces it. */
-  evidenceDueBy: string | null;
+  /** Every deadline, in ledger order: the one in force at an instant is the latest set by then. */
+  deadlines: DisputeDeadline[];
   evidenceSubmittedAt: string[];
   outcome: DisputeCloseOutcome | null;
   closedAt: string | null;
@@ -123,17 +129,15 @@ function openedIssue(event: Stored<IssueEvent & { type: 'IssueOpened' }>, id: st
     channel: data.channel,
     priority: data.priority,
     openedAt: metadata.occurredAt,
-    assigneeId: null,
-    agentAtFirstResolution: null,
+    assignments: [],
     firstAgentContactAt: null,
     secondAgentContactAt: null,
     firstResolvedAt: null,
     firstReopenedAt: null,
     transitions: [],
     escalatedAt: {},
-    csat: null,
-    feedbackAt: null,
-    chargeIds: [...new Set(data.chargeIds)],
+    feedback: [],
+    charges: [...new Set(data.chargeIds)].map((chargeId) => ({ chargeId, at: metadata.occurredAt })),
     lastPosition: Number(event.position),
   };
 }
@@ -146,7 +150,7 @@ function evolveIssue(doc: MetricIssueDocument, event: Stored<IssueEvent>): Metri
     case 'FollowUpSent':
       return doc;
     case 'IssueAssigned':
-      return { ...doc, assigneeId: event.data.agentId };
+      return { ...doc, assignments: [...doc.assignments, { agentId: event.data.agentId, at }] };
     case 'CustomerContacted': {
       // The same rule as the issue summary's firstResponseAt: outbound, by an agent.
       if (event.data.direction !== 'outbound' || event.data.agentId === undefined) return doc;
@@ -155,23 +159,25 @@ function evolveIssue(doc: MetricIssueDocument, event: Stored<IssueEvent>): Metri
         .sort((a, b) => Date.parse(a) - Date.parse(b));
       return { ...doc, firstAgentContactAt: first ?? null, secondAgentContactAt: second ?? null };
     }
-    case 'ChargeLinked':
-      return doc.chargeIds.includes(event.data.chargeId)
-        ? doc
-        : { ...doc, chargeIds: [...doc.chargeIds, event.data.chargeId] };
+    case 'ChargeLinked': {
+      const { chargeId } = event.data;
+      const linked = doc.charges.find((charge) => charge.chargeId === chargeId);
+      if (linked === undefined) return { ...doc, charges: [...doc.charges, { chargeId, at }] };
+      // A repeated link changes nothing, unless it says the link is older than the one recorded.
+      return isBefore(at, linked.at)
+        ? { ...doc, charges: doc.charges.map((c) => (c === linked ? { chargeId, at } : c)) }
+        : doc;
+    }
     case 'IssueEscalated': {
       const { to } = event.data;
       return { ...doc, escalatedAt: { ...doc.escalatedAt, [to]: earliest(doc.escalatedAt[to] ?? null, at) } };
     }
-    case 'IssueResolved': {
-      const first = doc.firstResolvedAt === null;
+    case 'IssueResolved':
       return {
         ...doc,
-        firstResolvedAt: first ? at : doc.firstResolvedAt,
-        agentAtFirstResolution: first ? doc.assigneeId : doc.agentAtFirstResolution,
+        firstResolvedAt: earliest(doc.firstResolvedAt, at),
         transitions: [...doc.transitions, { to: 'resolved', at }],
       };
-    }
     case 'IssueReopened':
       return {
         ...doc,
@@ -181,7 +187,7 @@ function evolveIssue(doc: MetricIssueDocument, event: Stored<IssueEvent>): Metri
     case 'IssueClosed':
       return { ...doc, transitions: [...doc.transitions, { to: 'closed', at }] };
     case 'FeedbackReceived':
-      return { ...doc, csat: event.data.csat, feedbackAt: at };
+      return { ...doc, feedback: [...doc.feedback, { csat: event.data.csat, at }] };
     default: {
       const unhandled: never = event;
       return unhandled;
@@ -233,7 +239,7 @@ function evolveCharge(doc: MetricChargeDocument, event: Stored<ChargeEvent>): Me
       const opened: MetricDispute = {
         disputeId,
         openedAt: at,
-        evidenceDueBy: evidenceDueBy ?? null,
+        deadlines: evidenceDueBy === undefined ? [] : [{ dueBy: evidenceDueBy, at }],
         evidenceSubmittedAt: [],
         outcome: null,
         closedAt: null,
@@ -242,7 +248,10 @@ function evolveCharge(doc: MetricChargeDocument, event: Stored<ChargeEvent>): Me
     }
     case 'DisputeEscalatedToChargeback': {
       const { evidenceDueBy } = event.data;
-      return dispute(event.data.disputeId, (d) => ({ evidenceDueBy: evidenceDueBy ?? d.evidenceDueBy }));
+      if (evidenceDueBy === undefined) return doc;
+      return dispute(event.data.disputeId, (d) => ({
+        deadlines: [...d.deadlines, { dueBy: evidenceDueBy, at }],
+      }));
     }
     case 'DisputeEvidenceSubmitted':
       return dispute(event.data.disputeId, (d) => ({ evidenceSubmittedAt: [...d.evidenceSubmittedAt, at] }));
@@ -314,7 +323,8 @@ function applyCustomer(event: Stored<CustomerEvent>, id: string, current: Docume
  */
 export const metricsProjection: Projection = {
   name: METRICS_PROJECTION,
-  version: 1,
+  // 2: histories of assignments, feedback, charge links and dispute deadlines (answers exact as of any instant).
+  version: 2,
   collections: [
     { name: METRIC_ISSUES, indexes: ['lastPosition'] },
     { name: METRIC_CHARGES, indexes: ['lastPosition'] },

@@ -77,17 +77,15 @@ function ingest(snapshot: MetricsSnapshot, row: Row, position: number): void {
     channel: 'email',
     priority: 'normal',
     openedAt: iso(row.openedAt),
-    assigneeId: null,
-    agentAtFirstResolution: null,
+    assignments: [],
     firstAgentContactAt: iso(row.contactAt),
     secondAgentContactAt: null,
     firstResolvedAt: iso(row.resolvedAt),
     firstReopenedAt: null,
     transitions,
     escalatedAt: {},
-    csat: null,
-    feedbackAt: null,
-    chargeIds: [],
+    feedback: [],
+    charges: [],
     lastPosition: position,
   });
 }
@@ -99,16 +97,17 @@ function expected(rows: Row[], asOf: number, curvePoints: number) {
     time: seconds((happened(row.resolvedAt) ? row.resolvedAt : asOf) - row.openedAt),
     event: happened(row.resolvedAt),
   }));
-  const response = rows.map((row) => {
-    const contact = row.contactAt ?? NaN;
-    const resolved = row.resolvedAt ?? NaN;
-    const resolvedFirst = resolved <= asOf && resolved < contact;
-    const answered = contact <= asOf && !resolvedFirst;
-    const end = answered ? contact : resolved <= asOf ? resolved : asOf;
-    return { time: seconds(end - row.openedAt), event: answered };
-  });
+  // The issue settles at its first resolution or close (withdrawn), whichever came first.
   const settled = (row: Row) =>
     Math.min(...[row.resolvedAt, row.closedAt].filter((at): at is number => at !== null));
+  const response = rows.map((row) => {
+    const contact = row.contactAt ?? NaN;
+    const ended = settled(row);
+    const settledFirst = ended <= asOf && ended < contact;
+    const answered = contact <= asOf && !settledFirst;
+    const end = answered ? contact : ended <= asOf ? ended : asOf;
+    return { time: seconds(end - row.openedAt), event: answered };
+  });
   const ages = rows.filter((row) => !(settled(row) <= asOf)).map((row) => seconds(asOf - row.openedAt));
   const km = (observations: { time: number; event: boolean }[]) => {
     const summary = kaplanMeier(

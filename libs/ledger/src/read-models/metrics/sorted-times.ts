@@ -23,6 +23,8 @@ interface RowOrders {
   byResolution: Order;
   /** Issues with a first agent contact, keyed by seconds(firstContactAt - openedAt). */
   byResponse: Order;
+  /** Issues that settled (resolved or withdrawn), keyed by seconds(settledAt - openedAt). */
+  bySettled: Order;
   /** Every issue, keyed by openedAt - earliest (so that times before 1970 make no negative keys either). */
   byOpened: Order;
   earliest: number;
@@ -34,11 +36,12 @@ type OrderKey = (row: number) => number;
 function orderKeys(
   snapshot: MetricsSnapshot,
   earliest: number,
-): Record<'byResolution' | 'byResponse' | 'byOpened', OrderKey> {
-  const { openedAt, firstResolvedAt, firstContactAt } = snapshot.issues.f;
+): Record<'byResolution' | 'byResponse' | 'bySettled' | 'byOpened', OrderKey> {
+  const { openedAt, firstResolvedAt, firstContactAt, settledAt } = snapshot.issues.f;
   return {
     byResolution: (row) => seconds(firstResolvedAt[row] - openedAt[row]),
     byResponse: (row) => seconds(firstContactAt[row] - openedAt[row]),
+    bySettled: (row) => seconds(settledAt[row] - openedAt[row]),
     byOpened: (row) => openedAt[row] - earliest,
   };
 }
@@ -69,6 +72,7 @@ function buildOrders(snapshot: MetricsSnapshot): RowOrders {
   return {
     byResolution: sortedBy(all, keys.byResolution),
     byResponse: sortedBy(all, keys.byResponse),
+    bySettled: sortedBy(all, keys.bySettled),
     byOpened: sortedBy(all, keys.byOpened),
     earliest,
   };
@@ -125,6 +129,7 @@ function updatedOrders(
   return {
     byResolution: merged(orders.byResolution, changed, sortedBy(unique, keys.byResolution)),
     byResponse: merged(orders.byResponse, changed, sortedBy(unique, keys.byResponse)),
+    bySettled: merged(orders.bySettled, changed, sortedBy(unique, keys.bySettled)),
     byOpened: merged(orders.byOpened, changed, sortedBy(unique, keys.byOpened)),
     earliest: orders.earliest,
   };
@@ -151,13 +156,14 @@ function rowOrders(snapshot: MetricsSnapshot): RowOrders {
  * The walks' per-row cells (made by the population pass of metric-computations.ts, countIssues): for a row
  * of the answer's groups `group << STATE_BITS | states` at asOf, -1 elsewhere. One array, so that a walk in
  * another order than the rows' makes one random read per row, not two. States: RESOLVED (first resolution
- * by asOf), ANSWERED (an agent contact by asOf, not after a resolution), OPEN (in the backlog, as
- * MetricsSnapshot.isOpenAt says).
+ * by asOf), ANSWERED (an agent contact by asOf, not after the issue settled), OPEN (in the backlog, as
+ * MetricsSnapshot.isOpenAt says), SETTLED (first resolved or withdrawn by asOf).
  */
 export const RESOLVED = 1;
 export const ANSWERED = 2;
 export const OPEN = 4;
-export const STATE_BITS = 3;
+export const SETTLED = 8;
+export const STATE_BITS = 4;
 
 /** Appends per group into one buffer of as many slots as the groups have items, group g from starts[g]. */
 class GroupedTimes {
@@ -241,8 +247,9 @@ export function resolutionObservations(
 
 /**
  * Time to first agent contact, per group: an event at seconds(firstContactAt - openedAt) when ANSWERED;
- * otherwise censored at the resolution when resolved by asOf, else at asOf. Views of scratch buffers, valid
- * until the next call.
+ * otherwise censored where the issue settled (its first resolution, or its withdrawal) when that was by
+ * asOf, else at asOf: exactly the first-response SLA clock. Views of scratch buffers, valid until the next
+ * call.
  */
 export function responseObservations(
   snapshot: MetricsSnapshot,
@@ -256,8 +263,8 @@ export function responseObservations(
   const atResolution = new GroupedTimes('times:response:resolved', starts);
   const atAsOf = new GroupedTimes('times:response:open', starts);
   collectDurations(events, orders.byResponse, cells, ANSWERED, 0);
-  collectDurations(atResolution, orders.byResolution, cells, RESOLVED, ANSWERED);
-  collectAges(atAsOf, orders, cells, asOf, 0, RESOLVED | ANSWERED);
+  collectDurations(atResolution, orders.bySettled, cells, SETTLED, ANSWERED);
+  collectAges(atAsOf, orders, cells, asOf, 0, SETTLED | ANSWERED);
   const merged = scratchFloat64('times:response:censored', starts[starts.length - 1]);
   return grouped.groups.map((_, g) => ({
     eventTimes: events.of(g),

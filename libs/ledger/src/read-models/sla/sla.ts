@@ -10,49 +10,74 @@ export const DEFAULT_SLA_TARGETS: SlaTargets = {
   low: { firstResponseMinutes: 24 * 60, resolutionMinutes: 7 * 24 * 60 },
 };
 
-/** Share of a target elapsed from which a still-running clock is "at risk". */
-export const AT_RISK_SHARE = 0.8;
+/**
+ * A running clock is "at risk" once strictly more than this share of its target has elapsed
+ * (AT_RISK_NUMERATOR / AT_RISK_DENOMINATOR = 80%), compared in integers so that exactly 80% is on track.
+ */
+const AT_RISK_NUMERATOR = 4;
+const AT_RISK_DENOMINATOR = 5;
 
-export type SlaVerdict = 'met' | 'breached' | 'at_risk' | 'on_track';
+/** `stopped`: the clock ended without its event and within its target; counted in neither rate. */
+export const SLA_STATES = ['met', 'breached', 'at_risk', 'on_track', 'stopped'] as const;
+export type SlaVerdict = (typeof SLA_STATES)[number];
+export type SlaStateCode = 0 | 1 | 2 | 3 | 4;
+
+/**
+ * The state of one SLA clock at `asOf` (DESIGN.md "SLA"), on epoch milliseconds, NaN for "never":
+ * - its event (`event`) by `asOf`, not after the clock ended without it: met by the due time, else breached;
+ * - ended without its event (`ended`: first response, the issue resolved or withdrawn before any agent
+ *   response; resolution, withdrawn) by `asOf`: breached if that was past the due time, else stopped;
+ * - still running at `asOf`: breached past the due time, at risk past 80% of the target, else on track.
+ * An event at the same instant the clock ended still counts (the contact made in the resolving call).
+ * The one rule for GET /issues/:id and every metric, so the two never disagree.
+ */
+export function slaState(
+  start: number,
+  event: number,
+  ended: number,
+  targetMinutes: number,
+  asOf: number,
+): SlaStateCode {
+  const target = targetMinutes * 60_000;
+  const due = start + target;
+  if (event <= asOf && !(ended < event)) return event <= due ? 0 : 1;
+  if (ended <= asOf) return ended > due ? 1 : 4;
+  if (asOf > due) return 1;
+  return (asOf - start) * AT_RISK_DENOMINATOR > target * AT_RISK_NUMERATOR ? 2 : 3;
+}
 
 export interface SlaClock {
   targetMinutes: number;
   dueAt: string;
-  /** met / breached once stopped; at_risk (over 80% elapsed) or on_track while running; breached when overdue. */
   state: SlaVerdict;
-  /** Minutes from start to stop (or to `asOf` while running). */
+  /** Minutes from start to where the clock ended (its event, or the end without it), or to `asOf` while running. */
   elapsedMinutes: number;
 }
 
 export interface IssueSlaInput {
   priority: Priority;
   openedAt: string;
+  /** The first outbound contact by an agent. */
   firstResponseAt: string | null;
   /** The first resolution: the resolution clock stops there, a reopen does not restart it. */
   firstResolvedAt: string | null;
+  /**
+   * The end of the issue's first open stretch: its first resolution, or its close when it was withdrawn
+   * (closed without a resolution). Both clocks end there at the latest.
+   */
+  settledAt: string | null;
 }
 
-function clock(startIso: string, stopIso: string | null, targetMinutes: number, asOf: Date): SlaClock {
-  const start = Date.parse(startIso);
-  const due = start + targetMinutes * 60_000;
-  const stop = stopIso === null ? null : Date.parse(stopIso);
-  const end = stop ?? asOf.getTime();
-  const elapsed = end - start;
-  const state: SlaVerdict =
-    stop !== null
-      ? stop <= due
-        ? 'met'
-        : 'breached'
-      : end > due
-        ? 'breached'
-        : elapsed >= AT_RISK_SHARE * targetMinutes * 60_000
-          ? 'at_risk'
-          : 'on_track';
+const msOf = (iso: string | null): number => (iso === null ? Number.NaN : Date.parse(iso));
+
+function clock(start: number, event: number, ended: number, targetMinutes: number, asOf: number): SlaClock {
+  const state = SLA_STATES[slaState(start, event, ended, targetMinutes, asOf)];
+  const end = event <= asOf && !(ended < event) ? event : ended <= asOf ? Math.min(ended, asOf) : asOf;
   return {
     targetMinutes,
-    dueAt: new Date(due).toISOString(),
+    dueAt: new Date(start + targetMinutes * 60_000).toISOString(),
     state,
-    elapsedMinutes: Math.round(elapsed / 60_000),
+    elapsedMinutes: Math.round((end - start) / 60_000),
   };
 }
 
@@ -63,9 +88,12 @@ export function issueSla(
   targets: SlaTargets = DEFAULT_SLA_TARGETS,
 ): { firstResponse: SlaClock; resolution: SlaClock } {
   const target = targets[input.priority];
+  const start = Date.parse(input.openedAt);
+  const settled = msOf(input.settledAt);
+  const at = asOf.getTime();
   return {
-    firstResponse: clock(input.openedAt, input.firstResponseAt, target.firstResponseMinutes, asOf),
-    resolution: clock(input.openedAt, input.firstResolvedAt, target.resolutionMinutes, asOf),
+    firstResponse: clock(start, msOf(input.firstResponseAt), settled, target.firstResponseMinutes, at),
+    resolution: clock(start, msOf(input.firstResolvedAt), settled, target.resolutionMinutes, at),
   };
 }
 
