@@ -24,6 +24,7 @@ import {
   ALL_PROJECTIONS,
   METRIC_NAMES,
   ProjectorHost,
+  recordProjectionVersion,
   type DocumentChange,
   type ReadDocument,
   type StoredEvent,
@@ -155,6 +156,8 @@ async function metricsDocumentsOnly(file: string, issues: number): Promise<void>
       process.stderr.write(`\rbuilding documents: ${streams.toLocaleString('en')} streams`);
   }
   await flush();
+  // Built by this version: the server's projector must not take them for older documents and rebuild.
+  await recordProjectionVersion(store, projection);
   process.stderr.write(`\n${position.toLocaleString('en')} events applied, not stored\n`);
   db.close();
 }

@@ -9,7 +9,9 @@ export * from './application/ports/restarting-error';
 export type { Projection, DocumentLookup } from './read-models/projection';
 export { ProjectionRunner } from './read-models/projector/projection-runner';
 export {
+  PROJECTION_VERSIONS,
   ProjectorHost,
+  recordProjectionVersion,
   type RebuildAllOptions,
   type RebuildOptions,
 } from './read-models/projector/projector-host';

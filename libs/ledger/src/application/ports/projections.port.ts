@@ -34,6 +34,8 @@ export interface RebuildProgress {
   head: string;
   eventsPerSecond: number;
   startedAt: string;
+  /** Why it failed (phase `failed`). */
+  failure?: string;
 }
 
 export interface DocumentDifference {

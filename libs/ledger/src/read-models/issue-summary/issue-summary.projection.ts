@@ -174,7 +174,8 @@ function evolve(doc: IssueSummaryDocument, event: StoredIssueEvent): IssueSummar
 
 export const issueSummaryProjection: Projection = {
   name: 'issue-summary',
-  version: 1,
+  // 2: firstResolvedAt is the earliest resolution in business time (was the first recorded).
+  version: 2,
   collections: [
     {
       name: ISSUE_SUMMARIES,

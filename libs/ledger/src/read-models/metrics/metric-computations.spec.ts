@@ -408,6 +408,55 @@ describe('metric computations on crafted facts', () => {
     });
   }, 60_000);
 
+  it('reads version 1 documents (latest values only) until the rebuild to version 2 is promoted', () => {
+    const snapshot = new MetricsSnapshot();
+    snapshot.ingest('metric_issues', {
+      id: 'old',
+      customerId: 'c1',
+      category: 'declined',
+      channel: 'email',
+      priority: 'normal',
+      openedAt: t(2),
+      assigneeId: 'bob',
+      agentAtFirstResolution: 'ann',
+      firstAgentContactAt: t(2, '09:30'),
+      secondAgentContactAt: null,
+      firstResolvedAt: t(2, '10:00'),
+      firstReopenedAt: null,
+      transitions: [{ to: 'resolved', at: t(2, '10:00') }],
+      escalatedAt: {},
+      csat: 4,
+      feedbackAt: t(3),
+      chargeIds: ['ch1'],
+      lastPosition: 7,
+    });
+    snapshot.ingest('metric_charges', {
+      id: 'ch1',
+      refunds: [],
+      disputes: [
+        {
+          disputeId: 'd1',
+          openedAt: t(4),
+          evidenceDueBy: t(5),
+          evidenceSubmittedAt: [t(6)],
+          outcome: null,
+          closedAt: null,
+        },
+      ],
+      lastPosition: 8,
+    });
+    const asOf = ms(t(10));
+    const params = { asOf, groupBy: ['agent' as const], window: 30 };
+    expect(computeMetric('csat', snapshot, params, DEFAULT_SLA_TARGETS).groups).toMatchObject([
+      { key: { agent: 'ann' }, responses: 1, average: 4 },
+    ]);
+    expect(
+      computeMetric('disputes', snapshot, { ...params, groupBy: ['category'] }, DEFAULT_SLA_TARGETS).groups,
+    ).toMatchObject([
+      { key: { category: 'declined' }, disputes: 1, evidenceAfterDueDate: 1, noEvidenceByDueDate: 1 },
+    ]);
+  });
+
   it('a newer document of the same issue updates its row instead of adding one', () => {
     const ledger = new Ledger().issue('a', t(2));
     const snapshot = snapshotOf(ledger.log);

@@ -9,6 +9,8 @@ import {
   type MetricChargeDocument,
   type MetricCustomerDocument,
   type MetricIssueDocument,
+  readDispute,
+  readIssueDocument,
   type RefundTerminal,
 } from './metrics.projection';
 
@@ -219,7 +221,7 @@ export class MetricsSnapshot {
 
   ingest(collection: string, doc: ReadDocument): void {
     this.version++;
-    if (collection === METRIC_ISSUES) this.putIssue(doc as unknown as MetricIssueDocument);
+    if (collection === METRIC_ISSUES) this.putIssue(readIssueDocument(doc as unknown as MetricIssueDocument));
     else if (collection === METRIC_CHARGES) this.putCharge(doc as unknown as MetricChargeDocument);
     else if (collection === METRIC_CUSTOMERS) this.putCustomer(doc as unknown as MetricCustomerDocument);
     else return;
@@ -405,7 +407,7 @@ export class MetricsSnapshot {
     });
     this.refundRows.set(charge, refundRows);
     const disputeRows = this.disputeRows.get(charge) ?? [];
-    doc.disputes.forEach((dispute, index) => {
+    doc.disputes.map(readDispute).forEach((dispute, index) => {
       let row = disputeRows[index];
       if (row === undefined) disputeRows.push((row = this.disputes.addRow()));
       const { f, i } = this.disputes;

@@ -98,6 +98,38 @@ export type MetricCustomerDocument = {
   lastPosition: number;
 };
 
+/**
+ * Version 1 documents kept latest values only (assignee, CSAT, current deadline, undated links). Until the
+ * rebuild to version 2 that start-up runs is promoted, the query side reads them through these, as well as
+ * they allow: their latest values dated at the opening, which is what version 1 answered.
+ */
+type IssueDocumentV1 = Partial<MetricIssueDocument> & {
+  openedAt: string;
+  assigneeId?: string | null;
+  agentAtFirstResolution?: string | null;
+  csat?: number | null;
+  feedbackAt?: string | null;
+  chargeIds?: string[];
+};
+
+export function readIssueDocument(stored: MetricIssueDocument | IssueDocumentV1): MetricIssueDocument {
+  if (Array.isArray(stored.assignments)) return stored as MetricIssueDocument;
+  const v1 = stored as IssueDocumentV1;
+  const agent = v1.agentAtFirstResolution ?? v1.assigneeId ?? null;
+  return {
+    ...(v1 as MetricIssueDocument),
+    assignments: agent === null ? [] : [{ agentId: agent, at: v1.openedAt }],
+    feedback: v1.csat == null ? [] : [{ csat: v1.csat, at: v1.feedbackAt ?? v1.openedAt }],
+    charges: (v1.chargeIds ?? []).map((chargeId) => ({ chargeId, at: v1.openedAt })),
+  };
+}
+
+export function readDispute(stored: MetricDispute | (MetricDispute & { evidenceDueBy?: string | null })) {
+  if (Array.isArray(stored.deadlines)) return stored;
+  const due = (stored as { evidenceDueBy?: string | null }).evidenceDueBy ?? null;
+  return { ...stored, deadlines: due === null ? [] : [{ dueBy: due, at: stored.openedAt }] };
+}
+
 type Stored<E> = Omit<StoredEvent, 'type' | 'data'> & E;
 
 const isBefore = (a: string, b: string): boolean => Date.parse(a) < Date.parse(b);

@@ -1,6 +1,7 @@
 import { canonicalize } from '../../audit/canonical-json';
 import type { EventStore } from '../../application/ports/event-store.port';
 import type {
+  CollectionSpec,
   DocumentChange,
   ProjectionCommit,
   ReadDocument,
@@ -42,6 +43,33 @@ const heldCommits = (staged: StagedReadModels, projection: Projection, options: 
     writeOnce: writeOnceCollections(projection),
   });
 
+/**
+ * The version of each projection that built the stored documents (Projection.version), one document per
+ * projection, written with a commit that leaves its checkpoint where it is.
+ */
+export const PROJECTION_VERSIONS = 'projection_versions';
+const VERSIONS_COLLECTION: CollectionSpec = { name: PROJECTION_VERSIONS, indexes: [] };
+
+/** Records that the stored documents of `projection` are of its current version. */
+export async function recordProjectionVersion(store: ReadModelStore, projection: Projection): Promise<void> {
+  await store.ensureCollections([VERSIONS_COLLECTION]);
+  const position = await store.checkpoint(projection.name);
+  const doc = { id: projection.name, version: projection.version };
+  await store.commit(projection.name, position, position, [
+    { collection: PROJECTION_VERSIONS, id: projection.name, doc },
+  ]);
+}
+
+/**
+ * The version that built a projection's stored documents: null when it has none yet (nothing applied);
+ * 1 when documents exist from before versions were recorded.
+ */
+async function storedVersion(store: ReadModelStore, projection: Projection): Promise<number | null> {
+  const doc = await store.get(PROJECTION_VERSIONS, projection.name);
+  if (doc !== null) return Number(doc.version);
+  return (await store.checkpoint(projection.name)) === -1n ? null : 1;
+}
+
 const MAX_REPORTED_DIFFERENCES = 100;
 /** Events per batch of rebuildAll: a batch's documents stay young enough for V8's cheap scavenges. */
 const REBUILD_BATCH_SIZE = 1000;
@@ -53,6 +81,9 @@ const REBUILD_BATCH_SIZE = 1000;
 export class ProjectorHost {
   private readonly runners = new Map<string, ProjectionRunner>();
   private readonly rebuilds = new Map<string, RebuildProgress>();
+  /** Projections whose stored documents are of another version: rebuilt before they follow the ledger. */
+  private readonly outdated = new Set<string>();
+  private upgrading: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly eventStore: EventStore,
@@ -76,9 +107,44 @@ export class ProjectorHost {
     }
   }
 
+  /**
+   * Follows the ledger with every projection. One whose stored documents were built by another version
+   * of it (Projection.version) is first rebuilt into staged storage, in the background, while the old
+   * documents keep serving; it follows the ledger once promoted. A failed upgrade is reported in
+   * rebuilds() and can be run again with rebuild().
+   */
   async start(): Promise<void> {
-    await this.store.ensureCollections(this.projections.flatMap((projection) => projection.collections));
-    for (const runner of this.runners.values()) runner.start();
+    const upgrades = await this.prepare();
+    for (const runner of this.runners.values()) {
+      if (!this.outdated.has(runner.projection.name)) runner.start();
+    }
+    this.upgrading = (async () => {
+      for (const projection of upgrades) await this.rebuild(projection.name).catch(() => undefined);
+    })();
+  }
+
+  /** Collections, and the versions: fresh projections get theirs recorded; the outdated ones are returned. */
+  private async prepare(): Promise<Projection[]> {
+    await this.store.ensureCollections([
+      ...this.projections.flatMap((projection) => projection.collections),
+      VERSIONS_COLLECTION,
+    ]);
+    const outdated: Projection[] = [];
+    for (const projection of this.projections) {
+      const version = await storedVersion(this.store, projection);
+      if (version === projection.version) continue;
+      if (version === null) await recordProjectionVersion(this.store, projection);
+      else {
+        this.outdated.add(projection.name);
+        outdated.push(projection);
+      }
+    }
+    return outdated;
+  }
+
+  /** Resolves once the upgrades start() began have ended (rebuilt, or failed). */
+  upgraded(): Promise<void> {
+    return this.upgrading;
   }
 
   async stop(): Promise<void> {
@@ -106,7 +172,7 @@ export class ProjectorHost {
 
   /** Applies everything up to the current head in every projection, then resolves (tests, the CLI). */
   async catchUpAll(): Promise<void> {
-    await this.store.ensureCollections(this.projections.flatMap((projection) => projection.collections));
+    for (const projection of await this.prepare()) await this.rebuild(projection.name);
     for (const runner of this.runners.values()) await runner.catchUp();
   }
 
@@ -117,7 +183,8 @@ export class ProjectorHost {
    */
   async rebuild(name: string, options: RebuildOptions = {}): Promise<RebuildReport> {
     const live = this.runner(name);
-    if (this.rebuilds.has(name) && this.rebuilds.get(name)!.phase !== 'done') {
+    const previous = this.rebuilds.get(name)?.phase;
+    if (previous !== undefined && previous !== 'done' && previous !== 'failed') {
       throw new RebuildInProgressError(`A rebuild of ${name} is already running`);
     }
     const projection = live.projection;
@@ -196,16 +263,20 @@ export class ProjectorHost {
       // believes it is further than the documents it now serves.
       const wasRunning = live.isRunning;
       await live.stop();
+      let promoted = false;
       try {
         applied += await pass();
         await staged.promote();
+        await recordProjectionVersion(this.store, projection);
+        promoted = true;
       } finally {
-        if (wasRunning) live.start();
+        // An outdated projection follows the ledger from its first promoted rebuild on.
+        if (wasRunning || (promoted && this.outdated.delete(name))) live.start();
       }
       report({ phase: 'done' });
       return { projection: name, applied, seconds, eventsPerSecond: applied / seconds, promoted: true };
     } catch (error) {
-      report({ phase: 'failed' });
+      report({ phase: 'failed', failure: error instanceof Error ? error.message : String(error) });
       await staged.discard().catch(() => undefined);
       throw error;
     }
@@ -266,6 +337,7 @@ export class ProjectorHost {
       }
       for (const target of targets) await target.flush();
       for (const generation of staged) await generation.promote();
+      for (const projection of this.projections) await recordProjectionVersion(this.store, projection);
       const seconds = (Date.now() - started) / 1000;
       return { applied, seconds, eventsPerSecond: applied / seconds };
     } catch (error) {
