@@ -6,7 +6,7 @@ import { prng, randomWorkload, type WorkloadCommand } from '../support/workload'
 // DESIGN.md "As of", over the real API: a seeded workload sent with business times that move forward,
 // every /metrics route with every grouping asked as of an instant t1 inside it, then the rest of the
 // workload (facts after t1) sent, and every answer asked again: nothing may change.
-// libs/ledger/src/read-models/metrics/as-of.property.spec.ts checks the same rule for many random
+// test/read-models/metrics-as-of.property.spec.ts checks the same rule for many random
 // histories below HTTP.
 
 const SEED = Number(process.env.WORKLOAD_SEED ?? 20261207);
