@@ -1,17 +1,12 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createLedgerApp, ensureBootstrapAdminKey } from '@app/ledger';
-import { loadConfig } from './config';
-import { openEmbeddedLedger } from './embedded';
+import { loadConfig, openLedger, startFailure } from '@app/runtime';
 
 async function main(): Promise<void> {
   const logger = new Logger('ledger-api');
   const config = loadConfig();
-  const ledger = await openEmbeddedLedger(config.dataDir, {
-    slaTargets: config.slaTargets,
-    digestIntervalSeconds: config.digestIntervalSeconds,
-    signingKey: config.signingKey,
-  });
+  const ledger = await openLedger(config);
   const bootstrap = await ensureBootstrapAdminKey(ledger.adapters.apiKeys);
   if (bootstrap) {
     // Printed once: only its hash is stored, so it cannot be shown again.
@@ -20,6 +15,7 @@ async function main(): Promise<void> {
         `Create more with: npm run ledger -- keys create --name <name> --role <role>\n\n`,
     );
   }
+  // The app closes first (in-flight requests finish), then everything the ledger opened.
   const app = await createLedgerApp(ledger.adapters, { onClose: () => ledger.close() });
   // Graceful shutdown: stop accepting connections, let in-flight commands finish, close the store, exit 0.
   const shutdown = (signal: NodeJS.Signals) => {
@@ -44,8 +40,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(
-    `ledger-api failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
-  );
+  process.stderr.write(`ledger-api failed to start: ${startFailure(error)}\n`);
   process.exit(1);
 });

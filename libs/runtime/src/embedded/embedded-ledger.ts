@@ -1,6 +1,4 @@
-import type { KeyObject } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   BACKSTOP_AUTOCHECKPOINT_PAGES,
   openSqlite,
@@ -19,11 +17,11 @@ import {
   type SlaTargets,
 } from '@app/ledger';
 import { SqliteApiKeyStore, SqliteReadModelStore } from '@app/read-store';
-import { WorkerTreeBuilder } from './merkle/worker-tree-builder';
-import type { SupervisionOptions } from './supervised-thread';
-import { WorkerProjections } from './projector/worker-projections';
-
-export const LEDGER_DB_FILE = 'ledger.db';
+import { Resources } from '../resources';
+import { WorkerTreeBuilder } from '../threads/merkle/worker-tree-builder';
+import { WorkerProjections } from '../threads/projector/worker-projections';
+import type { SupervisionOptions } from '../threads/supervised-thread';
+import { ledgerFile } from './ledger-file';
 
 export interface EmbeddedLedger {
   adapters: LedgerAdapters;
@@ -54,85 +52,77 @@ export async function openEmbeddedLedger(
   options: EmbeddedOptions = {},
 ): Promise<EmbeddedLedger> {
   mkdirSync(dataDir, { recursive: true });
-  const file = join(dataDir, LEDGER_DB_FILE);
+  const file = ledgerFile(dataDir);
+  const resources = new Resources();
+  // Set once the projector thread runs; commits before that have nothing to wake.
   let projections: WorkerProjections | undefined;
-  // Checkpoints are the projector thread's (WalCheckpointer, off the request thread); the connections of
-  // the request thread and of the Merkle thread checkpoint only past 64 MiB of WAL, as a backstop.
-  const eventStore = SqliteEventStore.open(file, {
-    onCommitted: () => projections?.committed(),
-    walAutocheckpointPages: BACKSTOP_AUTOCHECKPOINT_PAGES,
-  });
-  // The Merkle tree is built in a thread of its own (merkle/tree-thread.ts), never inside the append
-  // transaction (docs/hashing.md, "Where the tree is built"); this connection serves proofs and writes
-  // digests, fsynced at each COMMIT since they are not derived.
-  const digestDb = openSqlite(file);
-  digestDb.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
-  const digestStore = new SqliteDigestStore(digestDb, { owned: true });
-  let key: KeyObject;
   try {
-    ({ key } = await resolveSigningKey(options.signingKey, digestStore, systemClock));
-  } catch (error) {
-    await digestStore.close();
-    await eventStore.close();
-    throw error;
-  }
-  const db = openSqlite(file);
-  db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
-  const readModels = new SqliteReadModelStore(db);
-  try {
-    projections = await WorkerProjections.start(
-      { file, batchSize: options.projectionBatchSize },
-      options.supervision,
+    // Checkpoints are the projector thread's (WalCheckpointer, off the request thread); the connections of
+    // the request thread and of the Merkle thread checkpoint only past 64 MiB of WAL, as a backstop.
+    const eventStore = resources.add(
+      'the event store',
+      SqliteEventStore.open(file, {
+        onCommitted: () => projections?.committed(),
+        walAutocheckpointPages: BACKSTOP_AUTOCHECKPOINT_PAGES,
+      }),
+      (store) => store.close(),
     );
-  } catch (error) {
-    await digestStore.close();
-    await eventStore.close();
-    db.close();
-    throw error;
-  }
-  const logTreeError = (message: string) => process.stderr.write(`merkle tree: ${message}\n`);
-  let treeBuilder: WorkerTreeBuilder;
-  try {
-    treeBuilder = await WorkerTreeBuilder.start(
-      { file, followIntervalMs: TREE_FOLLOW_INTERVAL_MS, batchSize: 5000 },
-      logTreeError,
-      options.supervision,
+    // The Merkle tree is built in a thread of its own (threads/merkle/tree-thread.ts), never inside the
+    // append transaction (docs/hashing.md, "Where the tree is built"); this connection serves proofs and
+    // writes digests, fsynced at each COMMIT since they are not derived.
+    const digestDb = openSqlite(file);
+    digestDb.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+    const digestStore = resources.add(
+      'the digest store',
+      new SqliteDigestStore(digestDb, { owned: true }),
+      (store) => store.close(),
     );
+    const { key } = await resolveSigningKey(options.signingKey, digestStore, systemClock);
+    const db = resources.add('the API keys and read models connection', openSqlite(file), (connection) => {
+      if (connection.open) connection.close();
+    });
+    db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+    const readModels = resources.add('the read models', new SqliteReadModelStore(db), (store) =>
+      store.close(),
+    );
+    const started = resources.add(
+      'the projector thread',
+      await WorkerProjections.start({ file, batchSize: options.projectionBatchSize }, options.supervision),
+      (thread) => thread.stop(),
+    );
+    projections = started;
+    const logTreeError = (message: string) => process.stderr.write(`merkle tree: ${message}\n`);
+    const treeBuilder = resources.add(
+      'the Merkle tree thread',
+      await WorkerTreeBuilder.start(
+        { file, followIntervalMs: TREE_FOLLOW_INTERVAL_MS, batchSize: 5000 },
+        logTreeError,
+        options.supervision,
+      ),
+      (thread) => thread.stop(),
+    );
+    const publisher = resources.add(
+      'the digest publisher',
+      new DigestPublisher(treeBuilder, digestStore, key, systemClock, (error) =>
+        logTreeError(error instanceof Error ? error.message : String(error)),
+      ),
+      (scheduled) => scheduled.stop(),
+    );
+    publisher.start(options.digestIntervalSeconds ?? DEFAULT_DIGEST_INTERVAL_SECONDS, null);
+    const adapters: LedgerAdapters = {
+      eventStore,
+      apiKeys: new SqliteApiKeyStore(db),
+      idempotency: new SqliteIdempotencyStore(db),
+      readModels,
+      projections: started,
+      slaTargets: options.slaTargets,
+      engines: { events: 'sqlite', readModels: 'sqlite' },
+      digests: { store: digestStore, publisher },
+      // Small batches: a verification in the API yields to requests every 2000 events.
+      verification: new SqliteVerificationSource(file, { batchSize: 2000 }),
+    };
+    return { adapters, projections: started, close: () => resources.close() };
   } catch (error) {
-    await projections.stop();
-    await digestStore.close();
-    await eventStore.close();
-    db.close();
-    throw error;
+    return resources.abandon(error);
   }
-  const publisher = new DigestPublisher(treeBuilder, digestStore, key, systemClock, (error) =>
-    logTreeError(error instanceof Error ? error.message : String(error)),
-  );
-  publisher.start(options.digestIntervalSeconds ?? DEFAULT_DIGEST_INTERVAL_SECONDS, null);
-  const adapters: LedgerAdapters = {
-    eventStore,
-    apiKeys: new SqliteApiKeyStore(db),
-    idempotency: new SqliteIdempotencyStore(db),
-    readModels,
-    projections,
-    slaTargets: options.slaTargets,
-    engines: { events: 'sqlite', readModels: 'sqlite' },
-    digests: { store: digestStore, publisher },
-    // Small batches: a verification in the API yields to requests every 2000 events.
-    verification: new SqliteVerificationSource(file, { batchSize: 2000 }),
-  };
-  const started = projections;
-  return {
-    adapters,
-    projections: started,
-    async close() {
-      await started.stop();
-      await publisher.stop();
-      await treeBuilder.stop();
-      await digestStore.close();
-      await eventStore.close();
-      await readModels.close();
-      if (db.open) db.close();
-    },
-  };
 }
