@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { loadConfig, startStandaloneProjector } from '@app/runtime';
+import { loadConfig, startFailure, startStandaloneProjector } from '@app/runtime';
 
 // The projector on its own: the same ProjectorHost that ledger-api runs in its worker thread, for when the
 // read side is scaled or restarted separately.
@@ -35,6 +35,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`ledger-projector failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.stderr.write(`ledger-projector failed: ${startFailure(error)}\n`);
   process.exit(1);
 });
