@@ -1,5 +1,6 @@
 // The dependency rule of docs/STYLE: http -> application -> domain <- read-models; adapters depend on the
-// ledger's public surface only; apps import libraries through their index.ts only.
+// ledger's public surface only; apps import libraries through their index.ts only, never another app;
+// tests and benches start the ledger through libs/runtime, never through an app's files.
 //
 // Every path pattern starts with `root`, so it matches the real tree (`libs/ledger/src/...`) and the
 // fixture trees that prove each rule fails when broken (`test/fixtures/architecture/<rule>/libs/...`,
@@ -45,7 +46,7 @@ module.exports = {
       name: 'http-no-adapters',
       comment:
         'Controllers talk to application ports; which storage engine sits behind them is decided by the ' +
-        'composition root in apps/, not by http/.',
+        'composition root in libs/runtime, not by http/.',
       severity: 'error',
       from: { path: `${ledger}http/` },
       to: { path: adapterLibs },
@@ -65,6 +66,28 @@ module.exports = {
       severity: 'error',
       from: { path: `${root}apps/` },
       to: { path: `${root}libs/`, pathNot: `${root}libs/[^/]+/src/index\\.ts$` },
+    },
+    {
+      name: 'apps-not-other-apps',
+      comment:
+        'An app never imports the files of another app: what two apps share (configuration, the embedded ' +
+        'wiring, its threads) lives in a library, libs/runtime for the composition root.',
+      severity: 'error',
+      from: { path: '^(test/fixtures/architecture/[^/]+/|)apps/([^/]+)/' },
+      to: { path: `${root}apps/`, pathNot: '^$1apps/$2/' },
+    },
+    {
+      name: 'tests-not-apps',
+      comment:
+        'Tests and benches start the ledger through libs/runtime, as the apps do, and run an app only as ' +
+        'a process (scripts/*.mjs): importing the files of an app would test a second composition root.',
+      severity: 'error',
+      from: {
+        path: `${root}(?:test|bench)/`,
+        // The other rules' fixtures are apps and libs, not tests.
+        pathNot: '^test/fixtures/architecture/[^/]+/(?:apps|libs)/',
+      },
+      to: { path: `${root}apps/` },
     },
     {
       name: 'no-circular',

@@ -41,6 +41,7 @@ module.exports = {
     '^@app/ledger$': '<rootDir>/libs/ledger/src',
     '^@app/event-store$': '<rootDir>/libs/event-store/src',
     '^@app/read-store$': '<rootDir>/libs/read-store/src',
+    '^@app/runtime$': '<rootDir>/libs/runtime/src',
     '^@app/testing$': '<rootDir>/libs/testing/src',
   },
   testTimeout: 30000,

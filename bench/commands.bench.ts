@@ -5,13 +5,13 @@
  * Servers run pinned to CPU 0, the load generator (autocannon, 50 connections) to CPU 1.
  * Rounds interleave the three targets and medians are printed, since this machine is noisy. The ledger's
  * CPU per command is also split by thread (request, projector, Merkle tree, V8's and libuv's helpers), which
- * name themselves (apps/ledger-api/src/thread-name.ts).
+ * name themselves (libs/runtime/src/threads/thread-name.ts).
  *   BENCH_DURATION=10 BENCH_ROUNDS=3 BENCH_CONNECTIONS=50 npm run bench:commands
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { THREAD_NAMES } from '../apps/ledger-api/src/thread-name';
+import { THREAD_NAMES } from '@app/runtime';
 import { startBenchServer, type BenchServer } from './support/bench-server';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -127,7 +127,7 @@ function cpuSeconds(pid: number): number | null {
   }
 }
 
-/** The ledger's threads, by the names they give themselves (apps/ledger-api/src/thread-name.ts). */
+/** The ledger's threads, by the names they give themselves (libs/runtime/src/threads/thread-name.ts). */
 const THREAD_GROUPS = ['request thread', 'projector', 'Merkle tree', 'V8 and libuv helpers'] as const;
 type ThreadGroup = (typeof THREAD_GROUPS)[number];
 

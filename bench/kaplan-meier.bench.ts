@@ -7,7 +7,7 @@
 import { describeDurations } from '../libs/ledger/src/read-models/metrics/statistics/descriptive';
 import { kaplanMeier } from '../libs/ledger/src/read-models/metrics/statistics/kaplan-meier';
 import { percentile } from './support/percentile';
-import { mulberry32 } from '../apps/ledger-cli/src/demo/demo-workload';
+import { mulberry32 } from '@app/testing';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@app/event-store';
 import { createLedgerApp, generateApiKey } from '@app/ledger';
-import { openEmbeddedLedger } from '../../apps/ledger-api/src/embedded';
+import { openEmbeddedLedger } from '@app/runtime';
 
 // The real ledger, durable (synchronous=FULL, group commit) on a fresh SQLite file.
 async function main() {

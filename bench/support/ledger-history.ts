@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventStore, NewEvent } from '@app/ledger';
-import { mulberry32 as prng } from '../../apps/ledger-cli/src/demo/demo-workload';
+import { mulberry32 as prng } from '@app/testing';
 
 const CATEGORIES = [
   'payment_failed',

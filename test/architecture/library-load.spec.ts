@@ -4,7 +4,7 @@ import { join } from 'node:path';
 const root = join(__dirname, '..', '..');
 
 describe('loading the libraries', () => {
-  it('brings no HTTP framework with it until createLedgerApp is called', () => {
+  it('brings no HTTP framework and no engine client with it until they are used', () => {
     const output = execFileSync(
       process.execPath,
       [join(root, 'scripts', 'run-ts.mjs'), join(root, 'test', 'support', 'print-loaded-packages.ts')],
@@ -17,6 +17,9 @@ describe('loading the libraries', () => {
       /^(@nestjs\/|@fastify\/|fastify$|class-validator$|class-transformer$|rxjs$)/.test(name),
     );
     expect(framework).toEqual([]);
-    expect(exports).toEqual(['object', 'function', 'function', 'function', 'function']);
+    // A production engine's client is imported only once the configuration selects it.
+    expect(packages).not.toContain('@eventstore/db-client');
+    expect(packages).not.toContain('mongodb');
+    expect(exports).toEqual(['object', 'function', 'function', 'function', 'function', 'function']);
   });
 });

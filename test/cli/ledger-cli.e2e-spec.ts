@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqlite, SqliteEventStore } from '@app/event-store';
@@ -88,6 +88,24 @@ describe('ledger CLI', () => {
     });
     expect(result.code).toBe(3);
     expect(result.stderr).toContain(join(dataDir, 'absent', 'ledger.db'));
+  });
+
+  it.each([
+    [{ LEDGER_SLA_TARGETS: '{' }, 'LEDGER_SLA_TARGETS is not valid JSON'],
+    [
+      { EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false' },
+      'EVENTSTORE_CONNECTION_STRING (EventStoreDB) is set, but this build does not support this engine yet',
+    ],
+  ])('exits 1 with the configuration %j, naming the variable, and creates nothing', async (env, message) => {
+    const result = await runLedgerCli(
+      ['keys', 'create', '--name', 'x', '--role', 'agent', '--data-dir', dataDir],
+      {
+        env,
+      },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`ledger: ${message}`);
+    expect(existsSync(join(dataDir, 'ledger.db'))).toBe(false);
   });
 
   it.each([

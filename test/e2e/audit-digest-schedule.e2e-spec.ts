@@ -2,8 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import request from 'supertest';
 import { checkDigestSignature, createLedgerApp, generateApiKey, publicKeyPem } from '@app/ledger';
-import { loadConfig } from '../../apps/ledger-api/src/config';
-import { openEmbeddedLedger } from '../../apps/ledger-api/src/embedded';
+import { loadConfig, openEmbeddedLedger } from '@app/runtime';
 import { tempDataDir } from '../support/ledger-harness';
 
 async function start(dataDir: string, options: Parameters<typeof openEmbeddedLedger>[1]) {

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDataDir } from '../support/ledger-harness';
@@ -84,6 +84,31 @@ describe('npm start (embedded profile)', () => {
       expect(await second.exited).toBe(0);
     }
   }, 60_000);
+});
+
+describe('npm start with a configuration it cannot run', () => {
+  const dataDir = tempDataDir();
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it.each([
+    [{ PORT: 'http' }, 'PORT must be a non-negative integer, got "http"'],
+    [
+      { MONGODB_URI: 'mongodb://localhost:27017/ledger?replicaSet=rs0' },
+      'MONGODB_URI (MongoDB) is set, but this build does not support this engine yet',
+    ],
+  ])('exits 1 at once with %j, saying which variable and why', (env, message) => {
+    const result = spawnSync(process.execPath, ['scripts/start.mjs'], {
+      cwd: ROOT,
+      env: { ...process.env, LEDGER_DATA_DIR: dataDir, PORT: '0', ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`ledger-api failed to start: ${message}`);
+    // The message alone: a configuration error is not a crash.
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(dataDir, 'ledger.db'))).toBe(false);
+  });
 });
 
 describe('the built ledger (npm run build, then npm run start:dist)', () => {

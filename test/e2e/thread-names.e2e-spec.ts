@@ -1,6 +1,5 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { openEmbeddedLedger } from '../../apps/ledger-api/src/embedded';
-import { THREAD_NAMES } from '../../apps/ledger-api/src/thread-name';
+import { openEmbeddedLedger, THREAD_NAMES } from '@app/runtime';
 import { tempDataDir } from '../support/ledger-harness';
 
 const threadNames = () =>

@@ -4,9 +4,7 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { SqliteEventStore } from '@app/event-store';
 import { ALL_PROJECTIONS } from '@app/ledger';
-import { WorkerTreeBuilder } from '../../apps/ledger-api/src/merkle/worker-tree-builder';
-import { WorkerProjections } from '../../apps/ledger-api/src/projector/worker-projections';
-import { SupervisedThread } from '../../apps/ledger-api/src/supervised-thread';
+import { SupervisedThread, WorkerProjections, WorkerTreeBuilder } from '@app/runtime';
 import request from 'supertest';
 import { appendLedgerHistory } from '../../bench/support/ledger-history';
 import { given, post, uniqueIds } from '../support/http';
@@ -209,7 +207,7 @@ describe('the API while a thread of it restarts', () => {
 describe('a supervised thread that ends before it is ready', () => {
   const options = {
     name: 'test',
-    module: '../../../test/fixtures/threads/exits-at-start',
+    module: join(__dirname, '../fixtures/threads/exits-at-start'),
     workerData: {},
     onMessage: () => undefined,
     onCrash: () => undefined,
@@ -236,7 +234,7 @@ describe('a supervised thread that ends before it is ready', () => {
     const logs: string[] = [];
     const starting = SupervisedThread.start({
       ...options,
-      module: '../../../test/fixtures/threads/exits-after-ready',
+      module: join(__dirname, '../fixtures/threads/exits-after-ready'),
       onThread: (worker) => threads.push(worker),
       log: (line) => logs.push(line),
       restartDelayMs: 10,
@@ -259,7 +257,7 @@ describe('a supervised thread that ends before it is ready', () => {
     const logs: string[] = [];
     const thread = await SupervisedThread.start({
       ...options,
-      module: '../../../test/fixtures/threads/hangs-when-restarted',
+      module: join(__dirname, '../fixtures/threads/hangs-when-restarted'),
       workerData: { marker: join(dir, 'started') },
       onThread: (worker) => threads.push(worker),
       log: (line) => logs.push(line),

@@ -3,11 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createLedgerApp, generateApiKey, type EventStore, type Role, type StoredEvent } from '@app/ledger';
-import {
-  openEmbeddedLedger,
-  type EmbeddedLedger,
-  type EmbeddedOptions,
-} from '../../apps/ledger-api/src/embedded';
+import { openEmbeddedLedger, type EmbeddedLedger, type EmbeddedOptions } from '@app/runtime';
 
 export interface LedgerHarness {
   app: NestFastifyApplication;

@@ -1,8 +1,9 @@
 // Run by test/architecture/library-load.spec.ts through scripts/run-ts.mjs: loads what a rebuild or
-// projector thread loads, and prints the packages that came with it, one per line.
+// projector thread loads, and the composition root, and prints the packages that came with them.
 import { ALL_PROJECTIONS, createLedgerApp, ProjectorHost } from '@app/ledger';
 import { SqliteEventStore } from '@app/event-store';
 import { SqliteReadModelStore } from '@app/read-store';
+import { openLedger } from '@app/runtime';
 
 const loaded = new Set<string>();
 for (const file of Object.keys(require.cache)) {
@@ -12,8 +13,13 @@ for (const file of Object.keys(require.cache)) {
 process.stdout.write(
   JSON.stringify({
     packages: [...loaded].sort(),
-    exports: [ALL_PROJECTIONS, createLedgerApp, ProjectorHost, SqliteEventStore, SqliteReadModelStore].map(
-      (value) => typeof value,
-    ),
+    exports: [
+      ALL_PROJECTIONS,
+      createLedgerApp,
+      ProjectorHost,
+      SqliteEventStore,
+      SqliteReadModelStore,
+      openLedger,
+    ].map((value) => typeof value),
   }) + '\n',
 );

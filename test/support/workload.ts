@@ -1,5 +1,5 @@
 import type { Role } from '@app/ledger';
-import { mulberry32 } from '../../apps/ledger-cli/src/demo/demo-workload';
+import { mulberry32 } from '@app/testing';
 
 /** A small seeded PRNG (the demo's mulberry32), so a failing randomised run can be replayed from its seed. */
 export const prng = mulberry32;

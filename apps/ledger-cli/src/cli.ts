@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { resolve } from 'node:path';
+import { loadConfig, type LedgerConfig } from '@app/runtime';
 
 /** Exit codes; documented in docs/cli.md. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3 } as const;
@@ -31,7 +31,8 @@ export interface Io {
 
 export interface GlobalOptions {
   json: boolean;
-  dataDir: string;
+  /** The ledger's configuration, with --data-dir in place of LEDGER_DATA_DIR when given. */
+  config: LedgerConfig;
 }
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
@@ -178,11 +179,11 @@ export async function runCli(argv: string[], commands: Command[], io: Io): Promi
       );
     }
 
-    const dataDir = resolve(
-      io.cwd,
-      typeof values['data-dir'] === 'string' ? values['data-dir'] : io.env.LEDGER_DATA_DIR || './data',
-    );
-    return await command.run({ globals: { json, dataDir }, options: values, args, io });
+    const config = loadConfig(io.env, {
+      cwd: io.cwd,
+      dataDir: typeof values['data-dir'] === 'string' ? values['data-dir'] : undefined,
+    });
+    return await command.run({ globals: { json, config }, options: values, args, io });
   } catch (error) {
     return reportError(error, json, io);
   }

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { authenticate, createLedgerApp, generateApiKey, type ApiKeyStore } from '@app/ledger';
-import { openEmbeddedLedger } from '../../../ledger-api/src/embedded';
+import { openLedger } from '@app/runtime';
 import { EXIT, optionalInteger, UsageError, type Command, type Io } from '../cli';
 import { demoCustomers, type DemoCommand, type DemoCustomer } from '../demo/demo-workload';
 import { toJson } from '../ledger-db';
@@ -148,15 +148,17 @@ export const demo: Command = {
     if (seed > 0xffffffff) throw new UsageError('--seed must fit in 32 bits.');
 
     const now = new Date();
-    const ledger = await openEmbeddedLedger(globals.dataDir);
+    const { dataDir } = globals.config;
+    // The ledger as the API opens it (same signing key, SLA targets), on this process's threads.
+    const ledger = await openLedger(globals.config);
     let app: NestFastifyApplication | undefined;
     try {
-      const state = readState(globals.dataDir);
+      const state = readState(dataDir);
       const recorded = state.seeds[String(seed)];
       const until = resolveUntil(options.until, recorded?.until, seed, now);
       const { key, id: keyId } = await demoKey(ledger.adapters.apiKeys, state, io);
       state.key = key;
-      writeState(globals.dataDir, state);
+      writeState(dataDir, state);
       // Idempotency is scoped by API key: under another key a re-run would append its contacts again.
       if (recorded && recorded.keyId !== keyId) {
         throw new UsageError(
@@ -165,7 +167,7 @@ export const demo: Command = {
         );
       }
       state.seeds[String(seed)] = { until: until.toISOString(), keyId };
-      writeState(globals.dataDir, state);
+      writeState(dataDir, state);
 
       const customers: DemoCustomer[] = [...demoCustomers({ seed, until: until.getTime() }, issues)];
       const total = customers.reduce((sum, customer) => sum + customer.commands.length, 0);

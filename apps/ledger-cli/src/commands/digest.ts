@@ -10,8 +10,8 @@ export const digest: Command = {
   optionHelp: [],
   example: 'ledger digest --json > digest.json',
   async run({ globals, io }) {
-    return withLedgerDb(globals.dataDir, io, { create: false }, async (db) => {
-      const ledger = await openLedgerTree(db, io);
+    return withLedgerDb(globals.config, io, { create: false }, async (db) => {
+      const ledger = await openLedgerTree(db, io, globals.config.signingKey);
       try {
         const published = await ledger.publisher.publish();
         io.stderr('\n');

@@ -27,7 +27,7 @@ export const events: Command = {
     const [stream] = args;
     const fromRevision = optionalInteger(options, 'from') ?? 0;
     const maxCount = optionalInteger(options, 'limit');
-    return withLedgerDb(globals.dataDir, io, { create: false }, async (db) => {
+    return withLedgerDb(globals.config, io, { create: false }, async (db) => {
       const store = new SqliteEventStore(db);
       try {
         const stored = await store.readStream(stream, { fromRevision, maxCount });

@@ -230,8 +230,8 @@ export const exportBundle: Command = {
   async run({ globals, options, io }) {
     const selection = selectionOf(options);
     const out = resolve(io.cwd, requiredString(options, 'out'));
-    return withLedgerDb(globals.dataDir, io, { create: false }, async (db) => {
-      const ledger = await openLedgerTree(db, io);
+    return withLedgerDb(globals.config, io, { create: false }, async (db) => {
+      const ledger = await openLedgerTree(db, io, globals.config.signingKey);
       try {
         // One digest covers the whole bundle: published now if the tree grew since the last one.
         const digest = await ledger.publisher.publish();

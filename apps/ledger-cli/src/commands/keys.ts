@@ -38,7 +38,7 @@ export const keysCreate: Command = {
       .map((role) => role.trim())
       .filter(Boolean);
     if (roles.length === 0) throw new UsageError('--role is required.');
-    return withLedgerDb(globals.dataDir, io, { create: true }, async (db) => {
+    return withLedgerDb(globals.config, io, { create: true }, async (db) => {
       let created;
       try {
         created = await generateApiKey(new SqliteApiKeyStore(db), { name, roles });
@@ -68,7 +68,7 @@ export const keysList: Command = {
   optionHelp: [],
   example: 'ledger keys list --json',
   async run({ globals, io }) {
-    return withLedgerDb(globals.dataDir, io, { create: false }, async (db) => {
+    return withLedgerDb(globals.config, io, { create: false }, async (db) => {
       const keys = (await new SqliteApiKeyStore(db).list()).map(publicView);
       if (globals.json) {
         io.stdout(`${toJson(keys)}\n`);
@@ -105,7 +105,7 @@ export const keysRevoke: Command = {
   example: 'ledger keys revoke 7k2m9q4x1c8d',
   async run({ globals, args, io }) {
     const [id] = args;
-    return withLedgerDb(globals.dataDir, io, { create: false }, async (db) => {
+    return withLedgerDb(globals.config, io, { create: false }, async (db) => {
       const store = new SqliteApiKeyStore(db);
       const revokedNow = await revokeApiKey(store, id);
       const record = (await store.list()).find((key) => key.id === id);

@@ -18,12 +18,15 @@ export interface LedgerTree {
 
 /**
  * The event store, the Merkle tree and a digest publisher on the CLI's connection. Signs with
- * LEDGER_SIGNING_KEY when set, else with the key kept in ledger.db (the one the API uses).
+ * LEDGER_SIGNING_KEY (`configured`) when set, else with the key kept in ledger.db (the one the API uses).
  */
-export async function openLedgerTree(db: LedgerDb, io: Io): Promise<LedgerTree> {
+export async function openLedgerTree(
+  db: LedgerDb,
+  io: Io,
+  configured: string | undefined,
+): Promise<LedgerTree> {
   const events = new SqliteEventStore(db);
   const tree = new SqliteDigestStore(db);
-  const configured = io.env.LEDGER_SIGNING_KEY;
   const latest = await tree.latestDigest();
   if (!configured && latest && !(await tree.signingKey())) {
     // The API signs with a configured key; generating another here would split the digests' keys.

@@ -1,13 +1,9 @@
 import { SqliteEventStore } from '@app/event-store';
 import { ALL_PROJECTIONS, ProjectorHost, type RebuildProgress, type RebuildReport } from '@app/ledger';
 import { SqliteReadModelStore } from '@app/read-store';
-import { join } from 'node:path';
-import {
-  defaultRebuildThreads,
-  rebuildAllInParallel,
-} from '../../../ledger-api/src/projector/parallel-rebuild';
+import { defaultRebuildThreads, embeddedLedgerFile, rebuildAllInParallel } from '@app/runtime';
 import { EXIT, NotFoundError, UsageError, type Command } from '../cli';
-import { LEDGER_DB_FILE, toJson, withLedgerDb } from '../ledger-db';
+import { toJson, withLedgerDb } from '../ledger-db';
 
 const BAR_WIDTH = 30;
 
@@ -70,7 +66,7 @@ export const rebuild: Command = {
     if (!known.includes(name)) {
       throw new NotFoundError(`No projection "${name}"; known: ${known.join(', ')} (or all).`);
     }
-    return withLedgerDb(globals.dataDir, io, { create: false }, async (db) => {
+    return withLedgerDb(globals.config, io, { create: false }, async (db) => {
       const eventStore = new SqliteEventStore(db);
       const store = new SqliteReadModelStore(db);
       const host = new ProjectorHost(eventStore, store, ALL_PROJECTIONS);
@@ -107,7 +103,7 @@ async function rebuildAll({ globals, options, io }: Parameters<Command['run']>[0
     throw new UsageError(`--threads takes an integer from 1 to 16, not ${String(options.threads)}`);
   }
   // Opened first so that a missing ledger is refused with exit 3, as for one projection.
-  const head = await withLedgerDb(globals.dataDir, io, { create: false }, async (db) => {
+  const head = await withLedgerDb(globals.config, io, { create: false }, async (db) => {
     const row = db.prepare('SELECT MAX(position) AS head FROM events').get() as { head: number | null };
     return row.head ?? 0;
   });
@@ -128,7 +124,7 @@ async function rebuildAll({ globals, options, io }: Parameters<Command['run']>[0
   };
   const report =
     threads === 1
-      ? await withLedgerDb(globals.dataDir, io, { create: false }, async (db) => {
+      ? await withLedgerDb(globals.config, io, { create: false }, async (db) => {
           const eventStore = new SqliteEventStore(db);
           const store = new SqliteReadModelStore(db);
           try {
@@ -144,7 +140,7 @@ async function rebuildAll({ globals, options, io }: Parameters<Command['run']>[0
             await store.close();
           }
         })
-      : await rebuildAllInParallel({ file: join(globals.dataDir, LEDGER_DB_FILE), threads, onProgress });
+      : await rebuildAllInParallel({ file: embeddedLedgerFile(globals.config), threads, onProgress });
   bar(report.applied, Math.round(report.eventsPerSecond));
   io.stderr('\n');
   // The process's peak resident memory: the rebuild's, its threads included (ru_maxrss is in KiB).

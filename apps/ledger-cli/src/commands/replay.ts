@@ -45,7 +45,7 @@ export const replay: Command = {
       throw new UsageError(`"${stream}" is not a charge-, issue- or customer- stream.`);
     }
     const point = pointOf(options);
-    return withLedgerDb(globals.dataDir, io, { create: false }, async (db) => {
+    return withLedgerDb(globals.config, io, { create: false }, async (db) => {
       const store = new SqliteEventStore(db);
       try {
         const result = await replayStream(store, stream, point);

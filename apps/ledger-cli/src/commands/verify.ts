@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { SqliteVerificationSource } from '@app/event-store';
 import { verifyLedger, type LedgerVerification, type VerificationProgress } from '@app/ledger';
+import { embeddedLedgerFile } from '@app/runtime';
 import { EXIT, NotFoundError, type Command } from '../cli';
-import { LEDGER_DB_FILE, toJson } from '../ledger-db';
+import { toJson } from '../ledger-db';
 
 const BAR_WIDTH = 30;
 
@@ -46,7 +46,7 @@ export const verify: Command = {
   ],
   example: 'ledger verify --json > verification.json',
   async run({ globals, options, io }) {
-    const file = join(globals.dataDir, LEDGER_DB_FILE);
+    const file = embeddedLedgerFile(globals.config);
     if (!existsSync(file)) {
       throw new NotFoundError(`No ledger database at ${file}; pass --data-dir or set LEDGER_DATA_DIR.`);
     }

@@ -1,4 +1,4 @@
-/** Messages from ledger-api's main thread to its Merkle tree thread. */
+/** Messages from the main thread to its Merkle tree thread. */
 export type ToTreeThread = { type: 'catch-up'; id: number } | { type: 'stop' };
 
 /** Messages from the Merkle tree thread. */

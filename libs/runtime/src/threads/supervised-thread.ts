@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 const STARTUP_TIMEOUT_MS = 30_000;
@@ -7,9 +7,10 @@ const MAX_RESTART_DELAY_MS = 30_000;
 const STABLE_THREAD_MS = 60_000;
 
 /**
- * What a thread of ledger-api evaluates first (`workerData.entry`, `workerData.tsHook`): the thread runs its
+ * What a ledger thread evaluates first (`workerData.entry`, `workerData.tsHook`): the thread runs its
  * module with plain Node, so from the TypeScript sources (npm start, tests) the swc hook of
- * scripts/run-ts.mjs is registered first; a compiled build loads the .js beside this file.
+ * scripts/run-ts.mjs is registered first; a compiled build (each app's dist/ holds this library) loads the
+ * .js beside this file.
  */
 export const THREAD_BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');
@@ -18,8 +19,8 @@ require(workerData.entry);
 `;
 
 /**
- * The workerData of a thread of ledger-api running `module` (relative to apps/ledger-api/src, without
- * extension) through THREAD_BOOTSTRAP: the .ts sources with the swc hook, or the compiled .js.
+ * The workerData of a thread running `module` (relative to this folder, or absolute; without extension)
+ * through THREAD_BOOTSTRAP: the .ts sources with the swc hook, or the compiled .js.
  */
 export function threadWorkerData<Data extends object>(
   module: string,
@@ -28,8 +29,8 @@ export function threadWorkerData<Data extends object>(
   const fromSources = __filename.endsWith('.ts');
   return {
     ...data,
-    entry: join(__dirname, `${module}${fromSources ? '.ts' : '.js'}`),
-    tsHook: fromSources ? join(__dirname, '../../../scripts/run-ts.mjs') : undefined,
+    entry: resolve(__dirname, `${module}${fromSources ? '.ts' : '.js'}`),
+    tsHook: fromSources ? join(__dirname, '../../../../scripts/run-ts.mjs') : undefined,
   };
 }
 
@@ -43,7 +44,7 @@ const failureOf = (message: { type: string }): string | undefined =>
 export interface SupervisedThreadOptions<From> {
   /** As messages and logs name the thread: "projector", "Merkle tree". */
   name: string;
-  /** The thread's module, relative to apps/ledger-api/src and without extension. */
+  /** The thread's module, relative to this folder (or absolute) and without extension. */
   module: string;
   workerData: object;
   /** Every message of every thread started, the first and each restart. */
@@ -67,7 +68,7 @@ export interface SupervisedThreadOptions<From> {
 }
 
 /**
- * A worker thread of ledger-api, started again when it stops unexpectedly (an uncaught error, out of
+ * A worker thread of the embedded profile, started again when it stops unexpectedly (an uncaught error, out of
  * memory) instead of its error being thrown again in the main thread, which ended the process. Its first
  * start is awaited, and a thread that fails it is not restarted: start() rejects. A restart is not awaited;
  * messages posted during the delay before it are refused (post() answers false), those posted once the new

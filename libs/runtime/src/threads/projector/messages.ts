@@ -1,6 +1,6 @@
 import type { ProjectionStatus, RebuildProgress, RebuildReport } from '@app/ledger';
 
-/** Messages from ledger-api's main thread to its projector thread. */
+/** Messages from the main thread to its projector thread. */
 export type ToProjector =
   | { type: 'committed' }
   | { type: 'retry'; name: string }
