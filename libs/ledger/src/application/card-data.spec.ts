@@ -33,8 +33,12 @@ describe('card-data guard', () => {
     // Dotted decimals and dates, and date pairs, are not read as one run.
     ['refunds 610.83 723.15 213.42 100.01 5.12', false],
     ['period 06.02.2026 24.06.2026', false],
-    // A UUID that hides four groups of 4 digits is searched.
+    // A UUID-shaped string of no standard variant that hides four groups of 4 digits is searched.
     ['deadbeef-4111-1111-1111-1111cafebabe', true],
+    // Standard UUIDs are set aside even when four groups of digits pass Luhn: a v7 the ledger issued, a v4.
+    ['01a251d3-5055-7664-9220-9354af5e4a46', false],
+    ['1e4039ea-3155-4671-8081-5027c5e0ff00', false],
+    ['issue-01a251d3-5055-7664-9220-9354af5e4a46', false],
     // IBANs whose digits form a run of 13-19 (CH, GB) are set aside when they pass mod 97.
     ['CH93 0076 2011 6238 5295 7', false],
     ['CH9300762011623852957', false],

@@ -15,11 +15,14 @@ const SEPARATOR = /[ \u00a0\u202f-]/;
  */
 const DOTTED_CARD = /(?<![\d.])(\d{4}\.\d{4}\.\d{4}\.\d{4}|\d{4}\.\d{6}\.\d{4,5})(\.\d{1,4})?(?![\d.])/g;
 /**
- * A UUID (any version: the ledger's own ids are v7 and v5), which no card number can be written as: its
- * dash-separated groups of digits would otherwise pass for one about once in 600 ids. One that holds four
- * dash-separated groups of 4 digits is kept, since a card number could be hidden in it so.
+ * A UUID, which no card number is written as: its dash-separated groups of digits would otherwise pass for
+ * one about once in 600 ids. A standard one (RFC 9562: any version, the variant nibble 8, 9, a or b; the
+ * ledger's own ids are v7 and v5, clients' often v4) is always set aside, since refusing one makes an id
+ * the ledger issued unreadable; a UUID-shaped string of another variant that holds four dash-separated
+ * groups of 4 digits is kept and searched, since a card number could be hidden in it so.
  */
 const UUID = /(?<![0-9a-z])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-z])/gi;
+const STANDARD_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-/i;
 const CARD_IN_UUID = /(?<!\d)\d{4}-\d{4}-\d{4}-\d{4}(?!\d)/;
 /** What may be an IBAN (ISO 13616), spaced or not; set aside when a prefix of it passes the mod-97 check. */
 const IBAN_CANDIDATE = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,40}/g;
@@ -55,7 +58,9 @@ export function containsCardNumber(text: string): boolean {
     if (isCardNumber(match[0].replaceAll('.', '')) || isCardNumber(match[1].replaceAll('.', ''))) return true;
   }
   const scanned = withoutIbans(
-    text.includes('-') ? text.replace(UUID, (uuid) => (CARD_IN_UUID.test(uuid) ? uuid : ' ')) : text,
+    text.includes('-')
+      ? text.replace(UUID, (uuid) => (!STANDARD_UUID.test(uuid) && CARD_IN_UUID.test(uuid) ? uuid : ' '))
+      : text,
   );
   for (const match of scanned.matchAll(DIGIT_RUN)) {
     const groups = match[0].split(SEPARATOR);
