@@ -1,0 +1,77 @@
+import type { IdempotencyRecord, IdempotencyStore } from '@app/ledger';
+
+export interface IdempotencyStoreContractSubject {
+  store: IdempotencyStore;
+  /** Another handle on the same storage, as another process of the ledger would open it. */
+  reopen(): Promise<IdempotencyStore>;
+  cleanup(): Promise<void>;
+}
+
+export type IdempotencyStoreContractFactory = () => Promise<IdempotencyStoreContractSubject>;
+
+const scopeOf = (name: string): string => name.padEnd(64, '0');
+
+const recordOf = (name: string, overrides: Partial<IdempotencyRecord> = {}): IdempotencyRecord => ({
+  scope: scopeOf(name),
+  requestHash: `request-${name}`.padEnd(64, 'f'),
+  status: 201,
+  body: `{"stream":"issue-${name}","revision":0,"position":"1"}`,
+  createdAt: '2025-06-01T12:00:00.000Z',
+  ...overrides,
+});
+
+/**
+ * What every IdempotencyStore adapter must do (SQLite now, MongoDB later): records are written once per
+ * scope, never replaced, and given back exactly as written.
+ */
+export function describeIdempotencyStoreContract(
+  name: string,
+  factory: IdempotencyStoreContractFactory,
+): void {
+  describe(`IdempotencyStore contract: ${name}`, () => {
+    let subject: IdempotencyStoreContractSubject;
+    let store: IdempotencyStore;
+    beforeEach(async () => {
+      subject = await factory();
+      store = subject.store;
+    });
+    afterEach(async () => {
+      await subject.cleanup();
+    });
+
+    it('has no record for an unused scope', async () => {
+      expect(await store.get(scopeOf('absent'))).toBeNull();
+    });
+
+    it('gives a record back exactly as written', async () => {
+      const record = recordOf('a', { body: '{"detail":"Zoë ☕ \\u0000 \\"q\\"","status":404}', status: 404 });
+      expect(await store.put(record)).toBe(true);
+      expect(await store.get(record.scope)).toEqual(record);
+    });
+
+    it('writes a scope once: a second put changes nothing and says so', async () => {
+      const first = recordOf('a');
+      expect(await store.put(first)).toBe(true);
+      expect(
+        await store.put(recordOf('a', { requestHash: 'other'.padEnd(64, '0'), body: '{}', status: 200 })),
+      ).toBe(false);
+      expect(await store.get(first.scope)).toEqual(first);
+    });
+
+    it('keeps scopes apart', async () => {
+      await store.put(recordOf('a'));
+      await store.put(recordOf('b', { status: 200 }));
+      expect(await store.get(scopeOf('a'))).toEqual(recordOf('a'));
+      expect(await store.get(scopeOf('b'))).toEqual(recordOf('b', { status: 200 }));
+    });
+
+    it('shares records with another handle on the same storage, which cannot replace them', async () => {
+      await store.put(recordOf('a'));
+      const other = await subject.reopen();
+      expect(await other.get(scopeOf('a'))).toEqual(recordOf('a'));
+      expect(await other.put(recordOf('a', { body: '{}' }))).toBe(false);
+      expect(await other.put(recordOf('b'))).toBe(true);
+      expect(await store.get(scopeOf('b'))).toEqual(recordOf('b'));
+    });
+  });
+}
