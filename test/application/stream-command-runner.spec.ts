@@ -54,8 +54,8 @@ describe('StreamCommandRunner on the SQLite event store', () => {
         run(runner, (context) => ({ type: 'AddNote', issueId: 'is_1', text: `note ${i}`, context })),
       ),
     );
-    expect(results.map((result) => result.status)).toEqual(results.map(() => 201));
-    expect(results.map((result) => result.body.revision)).toEqual(results.map((_, i) => i + 1));
+    expect(results.map((outcome) => outcome.changed)).toEqual(results.map(() => true));
+    expect(results.map((outcome) => outcome.revision)).toEqual(results.map((_, i) => i + 1));
     const events = await store.readStream('issue-is_1');
     expect(events.slice(1).map((event) => event.data.text)).toEqual(results.map((_, i) => `note ${i}`));
   });

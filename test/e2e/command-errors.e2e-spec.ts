@@ -568,8 +568,10 @@ describe('command errors', () => {
         const bodyHash = createHash('sha256')
           .update(canonicalize({ text: 'a' }))
           .digest('hex');
-        const update = db.prepare('UPDATE idempotency SET request_hash = ? WHERE body = ?');
-        expect(update.run(bodyHash, first.text).changes).toBe(1);
+        const update = db.prepare(
+          "UPDATE idempotency SET request_hash = ? WHERE json_extract(answer, '$.stream') = ?",
+        );
+        expect(update.run(bodyHash, `issue-${ids.issue}`).changes).toBe(1);
       } finally {
         db.close();
       }
@@ -577,6 +579,57 @@ describe('command errors', () => {
         post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'a' }, key),
       );
       expect(retry.status).toBe(201);
+      expect(retry.text).toBe(first.text);
+    });
+
+    it('a record kept as its body text (written before answers were kept as data) still replays', async () => {
+      const ids = uniqueIds();
+      await given.issue(h, ids);
+      const key = { 'Idempotency-Key': `text-${ids.issue}` };
+      const first = await post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'a' }, key);
+      expect(first.status).toBe(201);
+      const db = openSqlite(join(h.dataDir, 'ledger.db'));
+      try {
+        const toText = db.prepare(
+          "UPDATE idempotency SET body = ?, answer = NULL WHERE json_extract(answer, '$.stream') = ?",
+        );
+        expect(toText.run(first.text, `issue-${ids.issue}`).changes).toBe(1);
+      } finally {
+        db.close();
+      }
+      const retry = await expectNothingAppended(() =>
+        post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'a' }, key),
+      );
+      expect(retry.status).toBe(201);
+      expect(retry.headers['idempotent-replay']).toBe('true');
+      expect(retry.text).toBe(first.text);
+    });
+
+    it('a replay is rendered from the stored answer, with the first answer’s member order whatever the storage kept', async () => {
+      const ids = uniqueIds();
+      const key = { 'Idempotency-Key': `order-${ids.issue}` };
+      const body = { customerId: ids.customer, category: 'payment_failed', channel: 'web_form' };
+      const first = await post(h, 'agent', '/issues', body, key);
+      expect(first.status).toBe(201);
+      expect(Object.keys(first.body)).toEqual(['stream', 'revision', 'position', 'issueId']);
+      const db = openSqlite(join(h.dataDir, 'ledger.db'));
+      try {
+        // A store that keeps documents with sorted members (MongoDB may) must not change the bytes replayed.
+        const sorted = db.prepare(
+          "UPDATE idempotency SET answer = json(?) WHERE json_extract(answer, '$.stream') = ?",
+        );
+        const stored = db
+          .prepare<[string], { answer: string }>(
+            "SELECT answer FROM idempotency WHERE json_extract(answer, '$.stream') = ?",
+          )
+          .get(`issue-${first.body.issueId}`)!;
+        expect(
+          sorted.run(canonicalize(JSON.parse(stored.answer)), `issue-${first.body.issueId}`).changes,
+        ).toBe(1);
+      } finally {
+        db.close();
+      }
+      const retry = await expectNothingAppended(() => post(h, 'agent', '/issues', body, key));
       expect(retry.text).toBe(first.text);
     });
 

@@ -15,7 +15,14 @@ const recordOf = (name: string, overrides: Partial<IdempotencyRecord> = {}): Ide
   scope: scopeOf(name),
   requestHash: `request-${name}`.padEnd(64, 'f'),
   status: 201,
-  body: `{"stream":"issue-${name}","revision":0,"position":"1"}`,
+  answer: {
+    kind: 'outcome',
+    stream: `issue-${name}`,
+    revision: 0,
+    position: '1',
+    extra: { issueId: name, note: 'Zoë ☕' },
+    changed: true,
+  },
   createdAt: '2025-06-01T12:00:00.000Z',
   ...overrides,
 });
@@ -44,17 +51,29 @@ export function describeIdempotencyStoreContract(
     });
 
     it('gives a record back exactly as written', async () => {
-      const record = recordOf('a', { body: '{"detail":"Zoë ☕ \\u0000 \\"q\\"","status":404}', status: 404 });
-      expect(await store.put(record)).toBe(true);
-      expect(await store.get(record.scope)).toEqual(record);
+      const problem = recordOf('p', {
+        status: 404,
+        answer: {
+          kind: 'problem',
+          problem: { type: '/errors/issue-not-found', status: 404, detail: 'Zoë "q"' },
+        },
+      });
+      const unchanged = recordOf('u', {
+        status: 200,
+        answer: { kind: 'outcome', stream: 'issue-u', revision: 3, position: '9', extra: {}, changed: false },
+      });
+      for (const record of [recordOf('a'), problem, unchanged]) {
+        expect(await store.put(record)).toBe(true);
+        expect(await store.get(record.scope)).toEqual(record);
+      }
     });
 
     it('writes a scope once: a second put changes nothing and says so', async () => {
       const first = recordOf('a');
       expect(await store.put(first)).toBe(true);
-      expect(
-        await store.put(recordOf('a', { requestHash: 'other'.padEnd(64, '0'), body: '{}', status: 200 })),
-      ).toBe(false);
+      expect(await store.put(recordOf('a', { requestHash: 'other'.padEnd(64, '0'), status: 200 }))).toBe(
+        false,
+      );
       expect(await store.get(first.scope)).toEqual(first);
     });
 
@@ -69,7 +88,7 @@ export function describeIdempotencyStoreContract(
       await store.put(recordOf('a'));
       const other = await subject.reopen();
       expect(await other.get(scopeOf('a'))).toEqual(recordOf('a'));
-      expect(await other.put(recordOf('a', { body: '{}' }))).toBe(false);
+      expect(await other.put(recordOf('a', { status: 404 }))).toBe(false);
       expect(await other.put(recordOf('b'))).toBe(true);
       expect(await store.get(scopeOf('b'))).toEqual(recordOf('b'));
     });

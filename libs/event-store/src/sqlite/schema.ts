@@ -95,6 +95,10 @@ export function refreshPlannerStatistics(db: Database): void {
   }
 }
 
+/**
+ * `answer` (the answer as JSON) came after `body` (its text): a file written before has rows with `body`
+ * only, which keep replaying as they are, and gets the column on first open.
+ */
 export function ensureIdempotencySchema(db: Database): void {
   db.exec(`
     CREATE TABLE IF NOT EXISTS idempotency (
@@ -102,7 +106,20 @@ export function ensureIdempotencySchema(db: Database): void {
       request_hash TEXT NOT NULL,
       status INTEGER NOT NULL,
       body TEXT NOT NULL,
-      created_at TEXT NOT NULL
+      created_at TEXT NOT NULL,
+      answer TEXT
     ) WITHOUT ROWID;
   `);
+  const hasAnswer = () =>
+    db
+      .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('idempotency')")
+      .all()
+      .some((column) => column.name === 'answer');
+  if (db.readonly || hasAnswer()) return;
+  try {
+    db.exec('ALTER TABLE idempotency ADD COLUMN answer TEXT');
+  } catch (error) {
+    // Another connection on the file added it first.
+    if (!hasAnswer()) throw error;
+  }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { canonicalize } from '../audit/canonical-json';
-import type { CommandMeta, CommandResult } from '../application/commands/command-meta';
+import type { CommandMeta, CommandOutcome } from '../application/commands/command-meta';
 import { CLOCK, type Clock } from '../application/ports/clock.port';
 import {
   IDEMPOTENCY_STORE,
@@ -12,14 +12,21 @@ import {
 } from '../application/ports/idempotency-store.port';
 import { ID_GENERATOR, type IdGenerator } from '../application/ids';
 import type { AuthenticatedRequest } from './auth/api-key.guard';
-import { PROBLEM_CONTENT_TYPE, ProblemError } from './problem';
+import {
+  answerOf,
+  APPENDED_STATUS,
+  contentTypeOf,
+  problemAnswer,
+  renderAnswer,
+  type CommandAnswer,
+} from './command-answer';
+import { ProblemError } from './problem';
 import { toProblem } from './to-problem';
 
 /** How far in the future a caller's occurredAt may be, to absorb clock skew between services. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
 
-const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const IF_MATCH = /^(?:W\/)?(?:"(-1|0|[1-9]\d{0,14})"|(-1|0|[1-9]\d{0,14}))$/;
 
 /** Domain answers are part of what the command did, so a retry must see them again; transient ones are not. */
@@ -56,7 +63,7 @@ export interface ExecuteOptions {
   body: CommandBodyCommon | undefined;
   /** The agent who acted, when the body names one (contacts, notes); else the X-Agent-Id header. */
   actingAgentId?: string;
-  run(meta: CommandMeta): Promise<CommandResult>;
+  run(meta: CommandMeta): Promise<CommandOutcome>;
 }
 
 /**
@@ -95,7 +102,10 @@ export class CommandGateway {
     if (!apiKey) throw ProblemError.of('unauthorized', 'Not authenticated');
     const meta = this.metaOf(request, body, actingAgentId);
     const key = this.idempotencyKeyOf(request);
-    if (key === undefined) return this.send(reply, await run(meta));
+    if (key === undefined) {
+      const outcome = await run(meta);
+      return this.send(reply, answerOf(outcome), outcome.revision);
+    }
 
     const route = request.routeOptions.url ?? request.url;
     const scope = sha256(canonicalize([apiKey.id, request.method, route, key]));
@@ -110,37 +120,36 @@ export class CommandGateway {
     try {
       const stored = await this.idempotency.get(scope);
       if (stored) return this.replay(reply, stored, requestHash, bodyHash);
-      const keyed: CommandMeta = { ...meta, idempotency: { key, scope, requestHash } };
-      let result: CommandResult;
+      const keyed: CommandMeta = {
+        ...meta,
+        idempotency: { key, record: { scope, requestHash, status: APPENDED_STATUS } },
+      };
+      let outcome: CommandOutcome;
       try {
-        result = await run(keyed);
+        outcome = await run(keyed);
       } catch (error) {
         // Another process answered the same key first: its append rolled ours back; answer what it stored.
         if (error instanceof IdempotencyScopeTakenError)
           return this.replayStored(reply, scope, requestHash, bodyHash);
         const problem = toProblem(error);
-        if (isStoredAnswer(problem.status, problem.type)) {
-          const record = this.record(scope, requestHash, problem.status, JSON.stringify(problem));
-          if (!(await this.idempotency.put(record)))
-            return this.replayStored(reply, scope, requestHash, bodyHash);
-          throw new ProblemError(problem);
-        }
-        throw error;
-      }
-      // A 201 wrote its record in the append's transaction; an answer that appended nothing is kept here.
-      if (result.status !== 201) {
-        const record = this.record(scope, requestHash, result.status, JSON.stringify(result.body));
-        if (!(await this.idempotency.put(record)))
+        if (!isStoredAnswer(problem.status, problem.type)) throw error;
+        const answer = problemAnswer(problem);
+        if (!(await this.idempotency.put(this.record(scope, requestHash, answer))))
           return this.replayStored(reply, scope, requestHash, bodyHash);
+        return this.send(reply, answer);
       }
-      return this.send(reply, result);
+      const answer = answerOf(outcome);
+      // An event store that records idempotency wrote this record with the events; otherwise it is kept here.
+      if (!outcome.recorded && !(await this.idempotency.put(this.record(scope, requestHash, answer))))
+        return this.replayStored(reply, scope, requestHash, bodyHash);
+      return this.send(reply, answer, outcome.revision);
     } finally {
       this.inFlight.delete(scope);
     }
   }
 
-  private record(scope: string, requestHash: string, status: number, body: string): IdempotencyRecord {
-    return { scope, requestHash, status, body, createdAt: this.clock.now().toISOString() };
+  private record(scope: string, requestHash: string, { status, answer }: CommandAnswer): IdempotencyRecord {
+    return { scope, requestHash, status, answer, createdAt: this.clock.now().toISOString() };
   }
 
   private async replayStored(
@@ -170,19 +179,15 @@ export class CommandGateway {
         'This Idempotency-Key was first used with a different body or on another resource',
       );
     }
-    reply
-      .status(stored.status)
-      .header('content-type', stored.status < 300 ? JSON_CONTENT_TYPE : PROBLEM_CONTENT_TYPE)
-      .header('idempotent-replay', 'true');
-    return stored.body;
+    reply.header('idempotent-replay', 'true');
+    return this.send(reply, stored);
   }
 
-  private send(reply: FastifyReply, result: CommandResult): string {
-    reply
-      .status(result.status)
-      .header('content-type', JSON_CONTENT_TYPE)
-      .header('etag', `"${result.body.revision}"`);
-    return JSON.stringify(result.body);
+  /** Every command answer, first or replayed, is rendered here; a first answer carries its ETag. */
+  private send(reply: FastifyReply, answer: CommandAnswer, revision?: number): string {
+    reply.status(answer.status).header('content-type', contentTypeOf(answer));
+    if (revision !== undefined) reply.header('etag', `"${revision}"`);
+    return renderAnswer(answer.answer);
   }
 
   private metaOf(

@@ -4,7 +4,7 @@ import type { Clock } from '../ports/clock.port';
 import type { EventStore, NewEvent } from '../ports/event-store.port';
 import { WrongExpectedRevisionError } from '../ports/event-store.port';
 import type { IdGenerator } from '../ids';
-import type { CommandMeta, CommandResponseBody, CommandResult } from './command-meta';
+import type { CommandMeta, CommandOutcome } from './command-meta';
 
 /** How often a command without If-Match re-reads and re-decides after losing a race. */
 export const MAX_DECISION_ATTEMPTS = 5;
@@ -38,22 +38,6 @@ export interface StreamCommand<State, Command, Event extends DomainEvent> {
   /** Fields added to the answer, e.g. the issueId of a created issue. */
   extraBody?: Record<string, unknown>;
   schemaVersionOf(type: string): number;
-}
-
-export function responseBody(
-  stream: string,
-  revision: number,
-  position: bigint,
-  extra: Record<string, unknown> | undefined,
-  changed: boolean,
-): CommandResponseBody {
-  return {
-    stream,
-    revision,
-    position: position.toString(),
-    ...extra,
-    ...(changed ? {} : { changed: false as const }),
-  };
 }
 
 /**
@@ -100,13 +84,13 @@ export class StreamCommandRunner {
 
   run<State, Command, Event extends DomainEvent>(
     command: StreamCommand<State, Command, Event>,
-  ): Promise<CommandResult> {
+  ): Promise<CommandOutcome> {
     return this.queue.run(command.stream, () => this.decideAndAppend(command));
   }
 
   private async decideAndAppend<State, Command, Event extends DomainEvent>(
     command: StreamCommand<State, Command, Event>,
-  ): Promise<CommandResult> {
+  ): Promise<CommandOutcome> {
     const { stream, decider, meta } = command;
     for (let attempt = 1; attempt <= MAX_DECISION_ATTEMPTS; attempt++) {
       const loaded = await this.states.load(this.eventStore, stream, decider);
@@ -119,36 +103,34 @@ export class StreamCommandRunner {
         command.build({ occurredAt: meta.occurredAt, now, actor: meta.actor }),
         state,
       );
+      const extra = command.extraBody ?? {};
       if (decided.length === 0) {
-        return { status: 200, body: responseBody(stream, revision, position, command.extraBody, false) };
+        return { stream, revision, position, changed: false, extra, recorded: false };
       }
       const events = decided.map((event) =>
         this.toNewEvent(event, meta, now, command.schemaVersionOf(event.type)),
       );
+      const record =
+        meta.idempotency && this.eventStore.recordsIdempotency
+          ? { ...meta.idempotency.record, extra }
+          : undefined;
       try {
         const result = await this.eventStore.append(
           stream,
           events,
           revision === -1 ? 'no_stream' : revision,
-          {
-            idempotency: meta.idempotency && {
-              scope: meta.idempotency.scope,
-              requestHash: meta.idempotency.requestHash,
-              render: (r) => ({
-                status: 201,
-                body: JSON.stringify(
-                  responseBody(stream, r.nextExpectedRevision, r.position, command.extraBody, true),
-                ),
-              }),
-            },
-          },
+          record && { idempotency: record },
         );
         if (result.nextExpectedRevision === revision + decided.length) {
           this.states.advance(stream, decider, loaded, decided, result.position);
         }
         return {
-          status: 201,
-          body: responseBody(stream, result.nextExpectedRevision, result.position, command.extraBody, true),
+          stream,
+          revision: result.nextExpectedRevision,
+          position: result.position,
+          changed: true,
+          extra,
+          recorded: record !== undefined,
         };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevisionError)) throw error;

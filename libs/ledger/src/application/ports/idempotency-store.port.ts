@@ -3,12 +3,33 @@
  * the request compared by the SHA-256 of its JCS bytes; status and body replayed byte for byte.
  * Records never expire.
  */
+
+/**
+ * What a command answered, kept as data: the edge renders the first answer and every replay from it with
+ * one function, so they cannot differ.
+ */
+export type IdempotentAnswer =
+  | {
+      kind: 'outcome';
+      stream: string;
+      revision: number;
+      /** The global position, as a decimal string. */
+      position: string;
+      /** Fields added to the answer, e.g. the issueId of a created issue. */
+      extra: Record<string, unknown>;
+      changed: boolean;
+    }
+  /** A domain answer (not found, a rule refused, a precondition failed): the problem document. */
+  | { kind: 'problem'; problem: Record<string, unknown> }
+  /** A record written before answers were kept as data: the body text exactly as first sent. */
+  | { kind: 'body'; body: string };
+
 export interface IdempotencyRecord {
   /** Lowercase hex SHA-256 of the JCS of [apiKeyId, method, route, idempotencyKey]. */
   scope: string;
   requestHash: string;
   status: number;
-  body: string;
+  answer: IdempotentAnswer;
   createdAt: string;
 }
 
