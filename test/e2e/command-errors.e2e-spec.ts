@@ -633,6 +633,44 @@ describe('command errors', () => {
       expect(retry.text).toBe(first.text);
     });
 
+    it('a key held by a request in flight in another process is 409 idempotency-key-in-use; a claim left by a crash lapses', async () => {
+      const ids = uniqueIds();
+      await given.issue(h, ids);
+      const key = `held-${ids.issue}`;
+      const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+      // Another ledger process on the same file, half-way through a request with this key.
+      const other = openSqlite(join(h.dataDir, 'ledger.db'));
+      try {
+        const { id } = other
+          .prepare<[string], { id: string }>('SELECT id FROM api_keys WHERE secret_hash = ?')
+          .get(sha256(h.keys.agent))!;
+        const scope = sha256(canonicalize([id, 'POST', '/issues/:issueId/notes', key]));
+        other
+          .prepare('INSERT INTO idempotency_claims (scope, holder, expires_at) VALUES (?, ?, ?)')
+          .run(scope, 'another-process', '2999-01-01T00:00:00.000Z');
+        const held = await expectNothingAppended(() =>
+          post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'a' }, { 'Idempotency-Key': key }),
+        );
+        expect(held.status).toBe(409);
+        expect(held.body.type).toBe('/errors/idempotency-key-in-use');
+        // That process crashed: its claim expires and a retry runs the command once.
+        other
+          .prepare('UPDATE idempotency_claims SET expires_at = ? WHERE scope = ?')
+          .run('2000-01-01T00:00:00.000Z', scope);
+        const retried = await post(
+          h,
+          'agent',
+          `/issues/${ids.issue}/notes`,
+          { text: 'a' },
+          { 'Idempotency-Key': key },
+        );
+        expect(retried.status).toBe(201);
+        expect(other.prepare('SELECT * FROM idempotency_claims WHERE scope = ?').get(scope)).toBeUndefined();
+      } finally {
+        other.close();
+      }
+    });
+
     it('a domain answer is replayed; a validation failure is not stored', async () => {
       const ids = uniqueIds();
       const key = { 'Idempotency-Key': `miss-${ids.issue}` };

@@ -92,5 +92,52 @@ export function describeIdempotencyStoreContract(
       expect(await other.put(recordOf('b'))).toBe(true);
       expect(await store.get(scopeOf('b'))).toEqual(recordOf('b'));
     });
+
+    describe('claims', () => {
+      const T0 = '2026-01-01T00:00:00.000Z';
+      const T1 = '2026-01-01T00:00:30.000Z';
+      const AFTER = '2026-01-01T00:00:30.001Z';
+      const claimOf = (holder: string, expiresAt = T1) => ({ scope: scopeOf('c'), holder, expiresAt });
+
+      it('holds a scope for one holder at a time, across handles on the same storage', async () => {
+        const other = await subject.reopen();
+        expect(await store.claim(claimOf('h1'), T0)).toBe(true);
+        expect(await other.claim(claimOf('h2'), T0)).toBe(false);
+        expect(await store.claim(claimOf('h3'), T0)).toBe(false);
+        expect(await store.claim({ ...claimOf('h2'), scope: scopeOf('d') }, T0)).toBe(true);
+      });
+
+      it('frees a scope on release by its holder only', async () => {
+        const other = await subject.reopen();
+        expect(await store.claim(claimOf('h1'), T0)).toBe(true);
+        await other.release(scopeOf('c'), 'h2');
+        expect(await other.claim(claimOf('h2'), T0)).toBe(false);
+        await store.release(scopeOf('c'), 'h1');
+        expect(await other.claim(claimOf('h2'), T0)).toBe(true);
+      });
+
+      it('lets another holder take a claim once it has expired (its holder crashed), and only then', async () => {
+        const other = await subject.reopen();
+        expect(await store.claim(claimOf('crashed'), T0)).toBe(true);
+        expect(await other.claim(claimOf('h2', '2026-01-01T00:01:00.000Z'), '2026-01-01T00:00:29.999Z')).toBe(
+          false,
+        );
+        expect(await other.claim(claimOf('h2', '2026-01-01T00:01:00.000Z'), AFTER)).toBe(true);
+        // The crashed holder's late release leaves the new claim alone.
+        await store.release(scopeOf('c'), 'crashed');
+        expect(await store.claim(claimOf('h3', '2026-01-01T00:02:00.000Z'), AFTER)).toBe(false);
+      });
+
+      it('are apart from records, which neither take nor free a claim and never expire', async () => {
+        expect(await store.claim(claimOf('h1'), T0)).toBe(true);
+        const record = recordOf('c');
+        expect(await store.put(record)).toBe(true);
+        expect(await store.claim(claimOf('h2'), T0)).toBe(false);
+        await store.release(scopeOf('c'), 'h1');
+        expect(await store.get(scopeOf('c'))).toEqual(record);
+        expect(await store.claim(claimOf('h2'), '2999-01-01T00:00:00.000Z')).toBe(true);
+        expect(await store.get(scopeOf('c'))).toEqual(record);
+      });
+    });
   });
 }

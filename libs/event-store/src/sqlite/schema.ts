@@ -41,7 +41,12 @@ export function ensureEventStoreSchema(db: Database): void {
  * and with STAT4 samples of `events` SQLite plans a stream read with its bound values, so it recompiles
  * the statement at every run (about 5 µs more per command). See refreshPlannerStatistics.
  */
-export const EVENT_STORE_TABLES: readonly string[] = ['events', 'streams', 'idempotency'];
+export const EVENT_STORE_TABLES: readonly string[] = [
+  'events',
+  'streams',
+  'idempotency',
+  'idempotency_claims',
+];
 const EVENT_STORE_TABLE_LIST = EVENT_STORE_TABLES.map((table) => `'${table}'`).join(', ');
 
 /**
@@ -108,6 +113,11 @@ export function ensureIdempotencySchema(db: Database): void {
       body TEXT NOT NULL,
       created_at TEXT NOT NULL,
       answer TEXT
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS idempotency_claims (
+      scope TEXT PRIMARY KEY,
+      holder TEXT NOT NULL,
+      expires_at TEXT NOT NULL
     ) WITHOUT ROWID;
   `);
   const hasAnswer = () =>

@@ -22,3 +22,21 @@ describeIdempotencyStoreContract('SQLite', async () => {
     },
   };
 });
+
+describe('SqliteIdempotencyStore', () => {
+  it('commits claims without an fsync, leaving the shared connection fsyncing every other commit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'idempotency-claims-'));
+    const db = openSqlite(join(dir, 'ledger.db'));
+    try {
+      const store = new SqliteIdempotencyStore(db);
+      expect(db.pragma('synchronous', { simple: true })).toBe(2);
+      const claim = { scope: 's', holder: 'h', expiresAt: '2026-01-01T00:00:30.000Z' };
+      expect(await store.claim(claim, '2026-01-01T00:00:00.000Z')).toBe(true);
+      await store.release('s', 'h');
+      expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { IdempotencyRecord, IdempotencyStore, IdempotentAnswer } from '@app/ledger';
+import type { IdempotencyClaim, IdempotencyRecord, IdempotencyStore, IdempotentAnswer } from '@app/ledger';
 import { writeWithoutSleeping } from './open-sqlite';
 import { ensureIdempotencySchema } from './schema';
 
@@ -47,6 +47,8 @@ function toRecord(row: IdempotencyRow): IdempotencyRecord {
 export class SqliteIdempotencyStore implements IdempotencyStore {
   private readonly selectRow: Statement<[string], IdempotencyRow>;
   private readonly insertRow: Statement<[IdempotencyRow]>;
+  private readonly claimRow: Statement<[{ scope: string; holder: string; expires_at: string; now: string }]>;
+  private readonly releaseRow: Statement<[string, string]>;
 
   constructor(private readonly db: Database) {
     ensureIdempotencySchema(db);
@@ -54,6 +56,12 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
       'SELECT scope, request_hash, status, body, answer, created_at FROM idempotency WHERE scope = ?',
     );
     this.insertRow = db.prepare<[IdempotencyRow]>(INSERT_IDEMPOTENCY_ROW);
+    this.claimRow = db.prepare(
+      `INSERT INTO idempotency_claims (scope, holder, expires_at) VALUES (@scope, @holder, @expires_at)
+       ON CONFLICT (scope) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+       WHERE idempotency_claims.expires_at <= @now`,
+    );
+    this.releaseRow = db.prepare('DELETE FROM idempotency_claims WHERE scope = ? AND holder = ?');
   }
 
   async get(scope: string): Promise<IdempotencyRecord | null> {
@@ -66,5 +74,34 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     // On the request thread: a projector commit holding the write lock must not sleep the event loop.
     const { changes } = await writeWithoutSleeping(this.db, () => this.insertRow.run(row));
     return changes === 1;
+  }
+
+  async claim({ scope, holder, expiresAt }: IdempotencyClaim, now: string): Promise<boolean> {
+    const { changes } = await writeWithoutSleeping(this.db, () =>
+      this.withoutCommitSync(() => this.claimRow.run({ scope, holder, expires_at: expiresAt, now })),
+    );
+    return changes === 1;
+  }
+
+  async release(scope: string, holder: string): Promise<void> {
+    await writeWithoutSleeping(this.db, () =>
+      this.withoutCommitSync(() => this.releaseRow.run(scope, holder)),
+    );
+  }
+
+  /**
+   * Claims need no fsync at their COMMIT (two per keyed command on the request thread otherwise): one lost to
+   * a power cut was held by a request that died with it. With WAL, `synchronous = NORMAL` keeps the file
+   * consistent and the next fsynced commit carries the claim to disk anyway.
+   */
+  private withoutCommitSync<T>(write: () => T): T {
+    const synchronous = this.db.pragma('synchronous', { simple: true }) as number;
+    if (synchronous < 2 || this.db.inTransaction) return write();
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return write();
+    } finally {
+      this.db.pragma(`synchronous = ${synchronous}`);
+    }
   }
 }

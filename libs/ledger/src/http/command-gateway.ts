@@ -26,6 +26,11 @@ import { toProblem } from './to-problem';
 /** How far in the future a caller's occurredAt may be, to absorb clock skew between services. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
+/**
+ * How long a request's claim on its Idempotency-Key outlives a holder that crashed: a command waits at most
+ * 5 s for the storage and re-decides a few times, so a live holder is done long before.
+ */
+export const IDEMPOTENCY_CLAIM_TTL_MS = 30_000;
 
 const IF_MATCH = /^(?:W\/)?(?:"(-1|0|[1-9]\d{0,14})"|(-1|0|[1-9]\d{0,14}))$/;
 
@@ -72,8 +77,6 @@ export interface ExecuteOptions {
  */
 @Injectable()
 export class CommandGateway {
-  private readonly inFlight = new Set<string>();
-
   constructor(
     @Inject(IDEMPOTENCY_STORE) private readonly idempotency: IdempotencyStore,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -110,14 +113,22 @@ export class CommandGateway {
     const route = request.routeOptions.url ?? request.url;
     const scope = sha256(canonicalize([apiKey.id, request.method, route, key]));
     const { requestHash, bodyHash } = requestHashesOf(request);
-    if (this.inFlight.has(scope)) {
+    const recorded = await this.idempotency.get(scope);
+    if (recorded) return this.replay(reply, recorded, requestHash, bodyHash);
+    const holder = this.ids.next();
+    const now = this.clock.now();
+    const claimed = await this.idempotency.claim(
+      { scope, holder, expiresAt: new Date(now.getTime() + IDEMPOTENCY_CLAIM_TTL_MS).toISOString() },
+      now.toISOString(),
+    );
+    if (!claimed) {
       throw ProblemError.of(
         'idempotency-key-in-use',
         'A request with this Idempotency-Key is still being processed',
       );
     }
-    this.inFlight.add(scope);
     try {
+      // The holder before us may have answered and released the scope since the first read.
       const stored = await this.idempotency.get(scope);
       if (stored) return this.replay(reply, stored, requestHash, bodyHash);
       const keyed: CommandMeta = {
@@ -144,7 +155,9 @@ export class CommandGateway {
         return this.replayStored(reply, scope, requestHash, bodyHash);
       return this.send(reply, answer, outcome.revision);
     } finally {
-      this.inFlight.delete(scope);
+      // A release that fails (the storage locked past the wait) must not replace the answer: the claim
+      // then lapses at its expiry, and a duplicate meanwhile is told to retry.
+      await this.idempotency.release(scope, holder).catch(() => undefined);
     }
   }
 

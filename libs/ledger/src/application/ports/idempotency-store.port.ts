@@ -33,10 +33,29 @@ export interface IdempotencyRecord {
   createdAt: string;
 }
 
+/**
+ * A request in flight holds its scope, so a duplicate sent meanwhile, to this process or any other on the
+ * same storage, is told to retry (409 idempotency-key-in-use). A holder that crashed leaves its claim
+ * until `expiresAt`. Claims are apart from records, which never expire.
+ */
+export interface IdempotencyClaim {
+  scope: string;
+  /** Unique per request. */
+  holder: string;
+  expiresAt: string;
+}
+
 export interface IdempotencyStore {
   get(scope: string): Promise<IdempotencyRecord | null>;
   /** Inserts when absent; returns false (and changes nothing) when a record for the scope exists. */
   put(record: IdempotencyRecord): Promise<boolean>;
+  /**
+   * Takes the scope for `claim.holder`: true when it was free or its claim had expired by `now` (ISO-8601,
+   * compared with `expiresAt`), false when another holder's claim is still live.
+   */
+  claim(claim: IdempotencyClaim, now: string): Promise<boolean>;
+  /** Gives the scope back; a claim that another holder has taken since (ours expired) is left alone. */
+  release(scope: string, holder: string): Promise<void>;
 }
 
 export const IDEMPOTENCY_STORE = Symbol('IdempotencyStore');
