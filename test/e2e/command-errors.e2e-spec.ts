@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import request from 'supertest';
 import { openSqlite } from '@app/event-store';
-import { canonicalize } from '@app/ledger';
+import { canonicalize, verifyStreamChain } from '@app/ledger';
 import { startLedger, type LedgerHarness } from '../support/ledger-harness';
 import { given, post, uniqueIds } from '../support/http';
 
@@ -669,6 +669,77 @@ describe('command errors', () => {
       } finally {
         other.close();
       }
+    });
+
+    describe('when the record was never written (lost between the append and its write)', () => {
+      const forgetRecordsOf = (stream: string) => {
+        const db = openSqlite(join(h.dataDir, 'ledger.db'));
+        try {
+          return db.prepare("DELETE FROM idempotency WHERE json_extract(answer, '$.stream') = ?").run(stream)
+            .changes;
+        } finally {
+          db.close();
+        }
+      };
+
+      it('a retry is answered from the events the command appended, byte for byte, and the record is rebuilt', async () => {
+        const ids = uniqueIds();
+        const key = { 'Idempotency-Key': `lost-${ids.issue}` };
+        const body = {
+          customerId: ids.customer,
+          category: 'payment_failed',
+          channel: 'web_form',
+          summary: 'Zoë',
+        };
+        const first = await post(h, 'agent', '/issues', body, key);
+        expect(first.status).toBe(201);
+        expect(forgetRecordsOf(`issue-${first.body.issueId}`)).toBe(1);
+        const retry = await expectNothingAppended(() => post(h, 'agent', '/issues', body, key));
+        expect(retry.status).toBe(201);
+        expect(retry.headers['idempotent-replay']).toBe('true');
+        expect(retry.text).toBe(first.text);
+        // Rebuilt: the next retry is answered from the record.
+        expect(forgetRecordsOf(`issue-${first.body.issueId}`)).toBe(1);
+      });
+
+      it('the same key with another request is 422, decided on the events', async () => {
+        const ids = uniqueIds();
+        await given.issue(h, ids);
+        const key = { 'Idempotency-Key': `lost-note-${ids.issue}` };
+        const first = await post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'a' }, key);
+        expect(first.status).toBe(201);
+        expect(forgetRecordsOf(`issue-${ids.issue}`)).toBe(1);
+        const reused = await expectNothingAppended(() =>
+          post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'b' }, key),
+        );
+        expect(reused.status).toBe(422);
+        expect(reused.body.type).toBe('/errors/idempotency-key-reused');
+        // A retry after a later command on the stream (and with an If-Match now stale) still finds it.
+        expect((await post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'later' })).status).toBe(201);
+        const retry = await expectNothingAppended(() =>
+          post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'a' }, { ...key, 'If-Match': '"0"' }),
+        );
+        expect(retry.status).toBe(201);
+        expect(retry.text).toBe(first.text);
+      });
+
+      it('the events carry the scope and an HMAC fingerprint of the request, not a plain hash of its text', async () => {
+        const ids = uniqueIds();
+        await given.issue(h, ids);
+        const key = { 'Idempotency-Key': `meta-${ids.issue}` };
+        expect((await post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'Zoë' }, key)).status).toBe(201);
+        const [note] = await h.eventStore.readStream(`issue-${ids.issue}`, { fromRevision: 1 });
+        expect(note.metadata).toMatchObject({
+          idempotencyKey: `meta-${ids.issue}`,
+          idempotencyScope: expect.stringMatching(/^[0-9a-f]{64}$/),
+          requestFingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+        });
+        const plain = (text: string) => createHash('sha256').update(text).digest('hex');
+        const request = { body: { text: 'Zoë' }, params: { issueId: ids.issue } };
+        expect(note.metadata.requestFingerprint).not.toBe(plain(canonicalize(request)));
+        expect(note.metadata.requestFingerprint).not.toBe(plain(canonicalize(request.body)));
+        expect(verifyStreamChain(await h.eventStore.readStream(`issue-${ids.issue}`)).ok).toBe(true);
+      });
     });
 
     it('a domain answer is replayed; a validation failure is not stored', async () => {

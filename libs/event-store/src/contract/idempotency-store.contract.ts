@@ -139,5 +139,15 @@ export function describeIdempotencyStoreContract(
         expect(await store.get(scopeOf('c'))).toEqual(record);
       });
     });
+
+    it('gives every handle on the storage the same fingerprint key, 32 bytes, made once', async () => {
+      const other = await subject.reopen();
+      const [first, second] = await Promise.all([store.fingerprintKey(), other.fingerprintKey()]);
+      expect(first).toHaveLength(32);
+      expect(Buffer.from(second).equals(Buffer.from(first))).toBe(true);
+      expect(Buffer.from(await store.fingerprintKey()).equals(Buffer.from(first))).toBe(true);
+      const third = await subject.reopen();
+      expect(Buffer.from(await third.fingerprintKey()).equals(Buffer.from(first))).toBe(true);
+    });
   });
 }

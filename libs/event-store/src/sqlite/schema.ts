@@ -114,6 +114,11 @@ export function ensureIdempotencySchema(db: Database): void {
       created_at TEXT NOT NULL,
       answer TEXT
     ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS idempotency_fingerprint_key (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      secret BLOB NOT NULL,
+      created_at TEXT NOT NULL
+    );
     CREATE TABLE IF NOT EXISTS idempotency_claims (
       scope TEXT PRIMARY KEY,
       holder TEXT NOT NULL,

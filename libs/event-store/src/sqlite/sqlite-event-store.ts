@@ -408,6 +408,8 @@ export class SqliteEventStore implements EventStore {
         correlationId,
         causationId,
         idempotencyKey,
+        idempotencyScope,
+        requestFingerprint,
         schemaVersion,
       } = event.metadata;
       const metadata = {
@@ -418,6 +420,8 @@ export class SqliteEventStore implements EventStore {
         correlationId,
         causationId,
         idempotencyKey,
+        idempotencyScope,
+        requestFingerprint,
         schemaVersion,
         prevHash,
       };

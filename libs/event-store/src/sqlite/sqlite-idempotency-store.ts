@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
 import type { IdempotencyClaim, IdempotencyRecord, IdempotencyStore, IdempotentAnswer } from '@app/ledger';
 import { writeWithoutSleeping } from './open-sqlite';
@@ -49,6 +50,8 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
   private readonly insertRow: Statement<[IdempotencyRow]>;
   private readonly claimRow: Statement<[{ scope: string; holder: string; expires_at: string; now: string }]>;
   private readonly releaseRow: Statement<[string, string]>;
+  private readonly selectKey: Statement<[], { secret: Buffer }>;
+  private readonly insertKey: Statement<[Buffer, string]>;
 
   constructor(private readonly db: Database) {
     ensureIdempotencySchema(db);
@@ -62,6 +65,10 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
        WHERE idempotency_claims.expires_at <= @now`,
     );
     this.releaseRow = db.prepare('DELETE FROM idempotency_claims WHERE scope = ? AND holder = ?');
+    this.selectKey = db.prepare('SELECT secret FROM idempotency_fingerprint_key WHERE id = 1');
+    this.insertKey = db.prepare(
+      'INSERT INTO idempotency_fingerprint_key (id, secret, created_at) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING',
+    );
   }
 
   async get(scope: string): Promise<IdempotencyRecord | null> {
@@ -87,6 +94,14 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     await writeWithoutSleeping(this.db, () =>
       this.withoutCommitSync(() => this.releaseRow.run(scope, holder)),
     );
+  }
+
+  /** 32 random bytes made by whichever process asks first; the others read that row. */
+  async fingerprintKey(): Promise<Uint8Array> {
+    const stored = this.selectKey.get();
+    if (stored) return new Uint8Array(stored.secret);
+    await writeWithoutSleeping(this.db, () => this.insertKey.run(randomBytes(32), new Date().toISOString()));
+    return new Uint8Array(this.selectKey.get()!.secret);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { canonicalize } from '../audit/canonical-json';
 import type { CommandMeta, CommandOutcome } from '../application/commands/command-meta';
@@ -21,7 +21,7 @@ import {
   type CommandAnswer,
 } from './command-answer';
 import { ProblemError } from './problem';
-import { toProblem } from './to-problem';
+import { IDEMPOTENCY_KEY_REUSED_DETAIL, toProblem } from './to-problem';
 
 /** How far in the future a caller's occurredAt may be, to absorb clock skew between services. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
@@ -49,12 +49,18 @@ function sha256(text: string): string {
  * not the resource: the same key and body on another charge must not replay the first charge's answer.
  * `bodyHash` is what records written before the ids were included hold (answered as before).
  */
-function requestHashesOf(request: AuthenticatedRequest): { requestHash: string; bodyHash: string } {
+function requestHashesOf(request: AuthenticatedRequest): {
+  requestHash: string;
+  bodyHash: string;
+  hashed: string;
+} {
   const body = request.body ?? null;
-  const bodyHash = sha256(canonicalize(body));
+  const bodyText = canonicalize(body);
+  const bodyHash = sha256(bodyText);
   const params = (request.params ?? {}) as Record<string, string>;
-  if (Object.keys(params).length === 0) return { requestHash: bodyHash, bodyHash };
-  return { requestHash: sha256(canonicalize({ body, params })), bodyHash };
+  if (Object.keys(params).length === 0) return { requestHash: bodyHash, bodyHash, hashed: bodyText };
+  const hashed = canonicalize({ body, params });
+  return { requestHash: sha256(hashed), bodyHash, hashed };
 }
 
 export interface CommandBodyCommon {
@@ -82,6 +88,20 @@ export class CommandGateway {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(ID_GENERATOR) private readonly ids: IdGenerator,
   ) {}
+
+  private fingerprintKeyLoaded: Promise<Uint8Array> | undefined;
+
+  private fingerprintKey(): Promise<Uint8Array> {
+    if (!this.fingerprintKeyLoaded) {
+      const loading = this.idempotency.fingerprintKey();
+      this.fingerprintKeyLoaded = loading;
+      // A failed load is tried again by the next request.
+      loading.catch(() => {
+        if (this.fingerprintKeyLoaded === loading) this.fingerprintKeyLoaded = undefined;
+      });
+    }
+    return this.fingerprintKeyLoaded;
+  }
 
   /** The Idempotency-Key of a request, validated; undefined when absent. */
   idempotencyKeyOf(request: AuthenticatedRequest): string | undefined {
@@ -112,7 +132,7 @@ export class CommandGateway {
 
     const route = request.routeOptions.url ?? request.url;
     const scope = sha256(canonicalize([apiKey.id, request.method, route, key]));
-    const { requestHash, bodyHash } = requestHashesOf(request);
+    const { requestHash, bodyHash, hashed } = requestHashesOf(request);
     const recorded = await this.idempotency.get(scope);
     if (recorded) return this.replay(reply, recorded, requestHash, bodyHash);
     const holder = this.ids.next();
@@ -131,9 +151,14 @@ export class CommandGateway {
       // The holder before us may have answered and released the scope since the first read.
       const stored = await this.idempotency.get(scope);
       if (stored) return this.replay(reply, stored, requestHash, bodyHash);
+      // What goes into the events: an HMAC, not the SHA-256 of the record, which would let anyone holding
+      // the immutable stream confirm a guess at the request's personal text for ever (docs/hashing.md).
+      const fingerprint = createHmac('sha256', await this.fingerprintKey())
+        .update(hashed, 'utf8')
+        .digest('hex');
       const keyed: CommandMeta = {
         ...meta,
-        idempotency: { key, record: { scope, requestHash, status: APPENDED_STATUS } },
+        idempotency: { key, record: { scope, requestHash, status: APPENDED_STATUS }, fingerprint },
       };
       let outcome: CommandOutcome;
       try {
@@ -153,7 +178,10 @@ export class CommandGateway {
       // An event store that records idempotency wrote this record with the events; otherwise it is kept here.
       if (!outcome.recorded && !(await this.idempotency.put(this.record(scope, requestHash, answer))))
         return this.replayStored(reply, scope, requestHash, bodyHash);
-      return this.send(reply, answer, outcome.revision);
+      // Answered from the stream, whose events this very command appended before: a replay, like one from the
+      // record, which is rebuilt here.
+      if (outcome.replayed) reply.header('idempotent-replay', 'true');
+      return this.send(reply, answer, outcome.replayed ? undefined : outcome.revision);
     } finally {
       // A release that fails (the storage locked past the wait) must not replace the answer: the claim
       // then lapses at its expiry, and a duplicate meanwhile is told to retry.
@@ -187,10 +215,7 @@ export class CommandGateway {
     legacyHash: string = requestHash,
   ): string {
     if (stored.requestHash !== requestHash && stored.requestHash !== legacyHash) {
-      throw ProblemError.of(
-        'idempotency-key-reused',
-        'This Idempotency-Key was first used with a different body or on another resource',
-      );
+      throw ProblemError.of('idempotency-key-reused', IDEMPOTENCY_KEY_REUSED_DETAIL);
     }
     reply.header('idempotent-replay', 'true');
     return this.send(reply, stored);

@@ -10,10 +10,11 @@ export interface CommandMeta {
   /** The stream revision the caller saw (If-Match); when set, a mismatch is 412 and nothing is retried. */
   expectedRevision?: number;
   /**
-   * The Idempotency-Key, and the record of an appended outcome as far as the edge fixes it (scope, request
-   * hash, status); the runner adds the answer's extra fields.
+   * The Idempotency-Key, the record of an appended outcome as far as the edge fixes it (scope, request
+   * hash, status; the runner adds the answer's extra fields), and the request's fingerprint: the scope and
+   * the fingerprint go into every event the command appends.
    */
-  idempotency?: { key: string; record: Omit<IdempotencyWrite, 'extra'> };
+  idempotency?: { key: string; record: Omit<IdempotencyWrite, 'extra'>; fingerprint: string };
 }
 
 /** What a command did, in the application's terms: the edge picks the status and renders the body. */
@@ -29,4 +30,6 @@ export interface CommandOutcome {
   extra: Record<string, unknown>;
   /** The idempotency record of `meta.idempotency` was written with the events, in their transaction. */
   recorded: boolean;
+  /** The stream already held this command under its Idempotency-Key: nothing was decided or appended. */
+  replayed: boolean;
 }

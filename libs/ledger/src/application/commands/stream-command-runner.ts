@@ -3,6 +3,7 @@ import { AggregateStateCache } from '../aggregate-state-cache';
 import type { Clock } from '../ports/clock.port';
 import type { EventStore, NewEvent } from '../ports/event-store.port';
 import { WrongExpectedRevisionError } from '../ports/event-store.port';
+import { IdempotencyKeyReusedError } from '../ports/idempotency-store.port';
 import type { IdGenerator } from '../ids';
 import type { CommandMeta, CommandOutcome } from './command-meta';
 
@@ -95,6 +96,24 @@ export class StreamCommandRunner {
     for (let attempt = 1; attempt <= MAX_DECISION_ATTEMPTS; attempt++) {
       const loaded = await this.states.load(this.eventStore, stream, decider);
       const { state, revision, position } = loaded;
+      const extra = command.extraBody ?? {};
+      // Checked on every load, the first and each after a lost race: the stream may hold this very command,
+      // appended by an earlier try whose idempotency record was never written (or by the race's winner).
+      const earlier = meta.idempotency && loaded.keyed.get(meta.idempotency.record.scope);
+      if (earlier && meta.idempotency) {
+        if (earlier.fingerprint !== meta.idempotency.fingerprint) {
+          throw new IdempotencyKeyReusedError(stream, earlier.revision);
+        }
+        return {
+          stream,
+          revision: earlier.revision,
+          position: earlier.position,
+          changed: true,
+          extra,
+          recorded: false,
+          replayed: true,
+        };
+      }
       if (meta.expectedRevision !== undefined && meta.expectedRevision !== revision) {
         throw new PreconditionFailedError(stream, meta.expectedRevision, revision);
       }
@@ -103,9 +122,8 @@ export class StreamCommandRunner {
         command.build({ occurredAt: meta.occurredAt, now, actor: meta.actor }),
         state,
       );
-      const extra = command.extraBody ?? {};
       if (decided.length === 0) {
-        return { stream, revision, position, changed: false, extra, recorded: false };
+        return { stream, revision, position, changed: false, extra, recorded: false, replayed: false };
       }
       const events = decided.map((event) =>
         this.toNewEvent(event, meta, now, command.schemaVersionOf(event.type)),
@@ -122,7 +140,14 @@ export class StreamCommandRunner {
           record && { idempotency: record },
         );
         if (result.nextExpectedRevision === revision + decided.length) {
-          this.states.advance(stream, decider, loaded, decided, result.position);
+          this.states.advance(
+            stream,
+            decider,
+            loaded,
+            decided,
+            result.position,
+            events.map((event) => event.metadata),
+          );
         }
         return {
           stream,
@@ -131,6 +156,7 @@ export class StreamCommandRunner {
           changed: true,
           extra,
           recorded: record !== undefined,
+          replayed: false,
         };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevisionError)) throw error;
@@ -154,7 +180,13 @@ export class StreamCommandRunner {
         actor: meta.actor,
         correlationId: meta.correlationId,
         causationId: meta.causationId,
-        ...(meta.idempotency ? { idempotencyKey: meta.idempotency.key } : {}),
+        ...(meta.idempotency
+          ? {
+              idempotencyKey: meta.idempotency.key,
+              idempotencyScope: meta.idempotency.record.scope,
+              requestFingerprint: meta.idempotency.fingerprint,
+            }
+          : {}),
         schemaVersion,
       },
     };

@@ -24,6 +24,12 @@ export interface EventMetadataInput {
   correlationId: string;
   causationId: string | null;
   idempotencyKey?: string;
+  /**
+   * With an Idempotency-Key: the scope's hash (as in the idempotency record) and the request's fingerprint,
+   * so that the stream itself tells a retry of this command from a reuse of its key, record or not.
+   */
+  idempotencyScope?: string;
+  requestFingerprint?: string;
   schemaVersion: number;
 }
 

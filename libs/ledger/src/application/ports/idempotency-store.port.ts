@@ -56,9 +56,29 @@ export interface IdempotencyStore {
   claim(claim: IdempotencyClaim, now: string): Promise<boolean>;
   /** Gives the scope back; a claim that another holder has taken since (ours expired) is left alone. */
   release(scope: string, holder: string): Promise<void>;
+  /**
+   * The secret that request fingerprints in event metadata are HMACs under (docs/hashing.md): the same for
+   * every process on the storage, created on first use. Destroying it leaves every stored fingerprint
+   * meaningless, which is how they stop saying anything about the requests' text.
+   */
+  fingerprintKey(): Promise<Uint8Array>;
 }
 
 export const IDEMPOTENCY_STORE = Symbol('IdempotencyStore');
+
+/**
+ * The stream holds a command sent under this Idempotency-Key scope with another request: the key is being
+ * reused, and nothing is decided (HTTP 422).
+ */
+export class IdempotencyKeyReusedError extends Error {
+  override readonly name = 'IdempotencyKeyReusedError';
+  constructor(
+    readonly stream: string,
+    readonly revision: number,
+  ) {
+    super(`The Idempotency-Key was first used with another request (${stream} at revision ${revision})`);
+  }
+}
 
 /**
  * Raised by an append carrying an idempotency record when a record for the scope already exists: the
