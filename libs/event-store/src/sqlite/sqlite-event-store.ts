@@ -26,7 +26,7 @@ import { ensureEventStoreSchema } from './schema';
 import { RecentEvents } from './recent-events';
 import { SqliteSubscription } from './sqlite-subscription';
 import { toStoredEvent, type EventRow } from './event-row';
-import { INSERT_IDEMPOTENCY_ROW, toIdempotencyRow, type IdempotencyRow } from './sqlite-idempotency-store';
+import { IdempotencyTable } from './sqlite-idempotency-store';
 
 interface StreamRow {
   revision: number;
@@ -130,7 +130,7 @@ export class SqliteEventStore implements EventStore {
   private readonly selectByEventId: Statement<[string], ExistingEventRow>;
   private readonly insertEvent: Statement<[Omit<EventRow, 'position'>]>;
   private readonly upsertStream: Statement<[{ stream: string } & StreamRow]>;
-  private readonly insertIdempotency: Statement<[IdempotencyRow]>;
+  private readonly idempotencyRecords: IdempotencyTable;
   private readonly readForwards: Statement<[string, number, number], EventRow>;
   private readonly readBackwards: Statement<[string, number, number], EventRow>;
   private readonly readFromPosition: Statement<[number, number], EventRow>;
@@ -187,7 +187,7 @@ export class SqliteEventStore implements EventStore {
        ON CONFLICT (stream) DO UPDATE SET revision = excluded.revision, last_hash = excluded.last_hash,
          last_position = excluded.last_position`,
     );
-    this.insertIdempotency = db.prepare(INSERT_IDEMPOTENCY_ROW);
+    this.idempotencyRecords = new IdempotencyTable(db);
     this.readForwards = db.prepare(
       `SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC ${BOUND_LIMIT}`,
     );
@@ -458,23 +458,21 @@ export class SqliteEventStore implements EventStore {
     const result: AppendResult = { stream, nextExpectedRevision: revision, position: BigInt(position) };
     const idempotency = options?.idempotency;
     if (idempotency) {
-      const written = this.insertIdempotency.run(
-        toIdempotencyRow({
-          scope: idempotency.scope,
-          requestHash: idempotency.requestHash,
-          status: idempotency.status,
-          answer: {
-            kind: 'outcome',
-            stream,
-            revision: result.nextExpectedRevision,
-            position: result.position.toString(),
-            extra: idempotency.extra,
-            changed: true,
-          },
-          createdAt: events[0]?.metadata.recordedAt ?? new Date().toISOString(),
-        }),
-      );
-      if (written.changes === 0) throw new IdempotencyScopeTakenError(idempotency.scope);
+      const written = this.idempotencyRecords.insert({
+        scope: idempotency.scope,
+        requestHash: idempotency.requestHash,
+        status: idempotency.status,
+        answer: {
+          kind: 'outcome',
+          stream,
+          revision: result.nextExpectedRevision,
+          position: result.position.toString(),
+          extra: idempotency.extra,
+          changed: true,
+        },
+        createdAt: events[0]?.metadata.recordedAt ?? new Date().toISOString(),
+      });
+      if (!written) throw new IdempotencyScopeTakenError(idempotency.scope);
     }
     return { result, wrote: events.length > 0 || idempotency !== undefined };
   }

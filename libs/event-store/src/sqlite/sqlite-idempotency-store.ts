@@ -4,7 +4,7 @@ import type { IdempotencyClaim, IdempotencyRecord, IdempotencyStore, IdempotentA
 import { writeWithoutSleeping } from './open-sqlite';
 import { ensureIdempotencySchema } from './schema';
 
-export interface IdempotencyRow {
+interface IdempotencyRow {
   scope: string;
   request_hash: string;
   status: number;
@@ -15,10 +15,7 @@ export interface IdempotencyRow {
   created_at: string;
 }
 
-export const INSERT_IDEMPOTENCY_ROW = `INSERT INTO idempotency (scope, request_hash, status, body, answer, created_at)
-  VALUES (@scope, @request_hash, @status, @body, @answer, @created_at) ON CONFLICT (scope) DO NOTHING`;
-
-export function toIdempotencyRow(record: IdempotencyRecord): IdempotencyRow {
+function toRow(record: IdempotencyRecord): IdempotencyRow {
   const { answer } = record;
   return {
     scope: record.scope,
@@ -42,23 +39,48 @@ function toRecord(row: IdempotencyRow): IdempotencyRecord {
 }
 
 /**
+ * The one writer and reader of the `idempotency` table: its statements and its encoding of a record. Both
+ * SqliteIdempotencyStore and the event store's append (inside its transaction) go through it.
+ */
+export class IdempotencyTable {
+  private readonly selectRow: Statement<[string], IdempotencyRow>;
+  private readonly insertRow: Statement<[IdempotencyRow]>;
+
+  constructor(db: Database) {
+    ensureIdempotencySchema(db);
+    this.selectRow = db.prepare<[string], IdempotencyRow>(
+      'SELECT scope, request_hash, status, body, answer, created_at FROM idempotency WHERE scope = ?',
+    );
+    this.insertRow = db.prepare<[IdempotencyRow]>(
+      `INSERT INTO idempotency (scope, request_hash, status, body, answer, created_at)
+       VALUES (@scope, @request_hash, @status, @body, @answer, @created_at) ON CONFLICT (scope) DO NOTHING`,
+    );
+  }
+
+  get(scope: string): IdempotencyRecord | null {
+    const row = this.selectRow.get(scope);
+    return row ? toRecord(row) : null;
+  }
+
+  /** Inserts unless the scope has a record; true when it did. Runs in the caller's transaction, if any. */
+  insert(record: IdempotencyRecord): boolean {
+    return this.insertRow.run(toRow(record)).changes === 1;
+  }
+}
+
+/**
  * Records for answers that appended nothing; an appended outcome's record is written by the event store's
  * append, in the same transaction. In the embedded profile it has the request thread's query connection.
  */
 export class SqliteIdempotencyStore implements IdempotencyStore {
-  private readonly selectRow: Statement<[string], IdempotencyRow>;
-  private readonly insertRow: Statement<[IdempotencyRow]>;
+  private readonly records: IdempotencyTable;
   private readonly claimRow: Statement<[{ scope: string; holder: string; expires_at: string; now: string }]>;
   private readonly releaseRow: Statement<[string, string]>;
   private readonly selectKey: Statement<[], { secret: Buffer }>;
   private readonly insertKey: Statement<[Buffer, string]>;
 
   constructor(private readonly db: Database) {
-    ensureIdempotencySchema(db);
-    this.selectRow = db.prepare<[string], IdempotencyRow>(
-      'SELECT scope, request_hash, status, body, answer, created_at FROM idempotency WHERE scope = ?',
-    );
-    this.insertRow = db.prepare<[IdempotencyRow]>(INSERT_IDEMPOTENCY_ROW);
+    this.records = new IdempotencyTable(db);
     this.claimRow = db.prepare(
       `INSERT INTO idempotency_claims (scope, holder, expires_at) VALUES (@scope, @holder, @expires_at)
        ON CONFLICT (scope) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
@@ -72,15 +94,12 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
   }
 
   async get(scope: string): Promise<IdempotencyRecord | null> {
-    const row = this.selectRow.get(scope);
-    return row ? toRecord(row) : null;
+    return this.records.get(scope);
   }
 
   async put(record: IdempotencyRecord): Promise<boolean> {
-    const row = toIdempotencyRow(record);
     // On the request thread: a projector commit holding the write lock must not sleep the event loop.
-    const { changes } = await writeWithoutSleeping(this.db, () => this.insertRow.run(row));
-    return changes === 1;
+    return writeWithoutSleeping(this.db, () => this.records.insert(record));
   }
 
   async claim({ scope, holder, expiresAt }: IdempotencyClaim, now: string): Promise<boolean> {
