@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import request from 'supertest';
 import { openSqlite } from '@app/event-store';
-import { canonicalize } from '@app/ledger';
+import { canonicalize, verifyStreamChain } from '@app/ledger';
 import { startLedger, type LedgerHarness } from '../support/ledger-harness';
 import { given, post, uniqueIds } from '../support/http';
 
@@ -568,8 +568,10 @@ describe('command errors', () => {
         const bodyHash = createHash('sha256')
           .update(canonicalize({ text: 'a' }))
           .digest('hex');
-        const update = db.prepare('UPDATE idempotency SET request_hash = ? WHERE body = ?');
-        expect(update.run(bodyHash, first.text).changes).toBe(1);
+        const update = db.prepare(
+          "UPDATE idempotency SET request_hash = ? WHERE json_extract(answer, '$.stream') = ?",
+        );
+        expect(update.run(bodyHash, `issue-${ids.issue}`).changes).toBe(1);
       } finally {
         db.close();
       }
@@ -578,6 +580,166 @@ describe('command errors', () => {
       );
       expect(retry.status).toBe(201);
       expect(retry.text).toBe(first.text);
+    });
+
+    it('a record kept as its body text (written before answers were kept as data) still replays', async () => {
+      const ids = uniqueIds();
+      await given.issue(h, ids);
+      const key = { 'Idempotency-Key': `text-${ids.issue}` };
+      const first = await post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'a' }, key);
+      expect(first.status).toBe(201);
+      const db = openSqlite(join(h.dataDir, 'ledger.db'));
+      try {
+        const toText = db.prepare(
+          "UPDATE idempotency SET body = ?, answer = NULL WHERE json_extract(answer, '$.stream') = ?",
+        );
+        expect(toText.run(first.text, `issue-${ids.issue}`).changes).toBe(1);
+      } finally {
+        db.close();
+      }
+      const retry = await expectNothingAppended(() =>
+        post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'a' }, key),
+      );
+      expect(retry.status).toBe(201);
+      expect(retry.headers['idempotent-replay']).toBe('true');
+      expect(retry.text).toBe(first.text);
+    });
+
+    it('a replay is rendered from the stored answer, with the first answer’s member order whatever the storage kept', async () => {
+      const ids = uniqueIds();
+      const key = { 'Idempotency-Key': `order-${ids.issue}` };
+      const body = { customerId: ids.customer, category: 'payment_failed', channel: 'web_form' };
+      const first = await post(h, 'agent', '/issues', body, key);
+      expect(first.status).toBe(201);
+      expect(Object.keys(first.body)).toEqual(['stream', 'revision', 'position', 'issueId']);
+      const db = openSqlite(join(h.dataDir, 'ledger.db'));
+      try {
+        // A store that keeps documents with sorted members (MongoDB may) must not change the bytes replayed.
+        const sorted = db.prepare(
+          "UPDATE idempotency SET answer = json(?) WHERE json_extract(answer, '$.stream') = ?",
+        );
+        const stored = db
+          .prepare<[string], { answer: string }>(
+            "SELECT answer FROM idempotency WHERE json_extract(answer, '$.stream') = ?",
+          )
+          .get(`issue-${first.body.issueId}`)!;
+        expect(
+          sorted.run(canonicalize(JSON.parse(stored.answer)), `issue-${first.body.issueId}`).changes,
+        ).toBe(1);
+      } finally {
+        db.close();
+      }
+      const retry = await expectNothingAppended(() => post(h, 'agent', '/issues', body, key));
+      expect(retry.text).toBe(first.text);
+    });
+
+    it('a key held by a request in flight in another process is 409 idempotency-key-in-use; a claim left by a crash lapses', async () => {
+      const ids = uniqueIds();
+      await given.issue(h, ids);
+      const key = `held-${ids.issue}`;
+      const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+      // Another ledger process on the same file, half-way through a request with this key.
+      const other = openSqlite(join(h.dataDir, 'ledger.db'));
+      try {
+        const { id } = other
+          .prepare<[string], { id: string }>('SELECT id FROM api_keys WHERE secret_hash = ?')
+          .get(sha256(h.keys.agent))!;
+        const scope = sha256(canonicalize([id, 'POST', '/issues/:issueId/notes', key]));
+        other
+          .prepare('INSERT INTO idempotency_claims (scope, holder, expires_at) VALUES (?, ?, ?)')
+          .run(scope, 'another-process', '2999-01-01T00:00:00.000Z');
+        const held = await expectNothingAppended(() =>
+          post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'a' }, { 'Idempotency-Key': key }),
+        );
+        expect(held.status).toBe(409);
+        expect(held.body.type).toBe('/errors/idempotency-key-in-use');
+        // That process crashed: its claim expires and a retry runs the command once.
+        other
+          .prepare('UPDATE idempotency_claims SET expires_at = ? WHERE scope = ?')
+          .run('2000-01-01T00:00:00.000Z', scope);
+        const retried = await post(
+          h,
+          'agent',
+          `/issues/${ids.issue}/notes`,
+          { text: 'a' },
+          { 'Idempotency-Key': key },
+        );
+        expect(retried.status).toBe(201);
+        expect(other.prepare('SELECT * FROM idempotency_claims WHERE scope = ?').get(scope)).toBeUndefined();
+      } finally {
+        other.close();
+      }
+    });
+
+    describe('when the record was never written (lost between the append and its write)', () => {
+      const forgetRecordsOf = (stream: string) => {
+        const db = openSqlite(join(h.dataDir, 'ledger.db'));
+        try {
+          return db.prepare("DELETE FROM idempotency WHERE json_extract(answer, '$.stream') = ?").run(stream)
+            .changes;
+        } finally {
+          db.close();
+        }
+      };
+
+      it('a retry is answered from the events the command appended, byte for byte, and the record is rebuilt', async () => {
+        const ids = uniqueIds();
+        const key = { 'Idempotency-Key': `lost-${ids.issue}` };
+        const body = {
+          customerId: ids.customer,
+          category: 'payment_failed',
+          channel: 'web_form',
+          summary: 'Zoë',
+        };
+        const first = await post(h, 'agent', '/issues', body, key);
+        expect(first.status).toBe(201);
+        expect(forgetRecordsOf(`issue-${first.body.issueId}`)).toBe(1);
+        const retry = await expectNothingAppended(() => post(h, 'agent', '/issues', body, key));
+        expect(retry.status).toBe(201);
+        expect(retry.headers['idempotent-replay']).toBe('true');
+        expect(retry.text).toBe(first.text);
+        // Rebuilt: the next retry is answered from the record.
+        expect(forgetRecordsOf(`issue-${first.body.issueId}`)).toBe(1);
+      });
+
+      it('the same key with another request is 422, decided on the events', async () => {
+        const ids = uniqueIds();
+        await given.issue(h, ids);
+        const key = { 'Idempotency-Key': `lost-note-${ids.issue}` };
+        const first = await post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'a' }, key);
+        expect(first.status).toBe(201);
+        expect(forgetRecordsOf(`issue-${ids.issue}`)).toBe(1);
+        const reused = await expectNothingAppended(() =>
+          post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'b' }, key),
+        );
+        expect(reused.status).toBe(422);
+        expect(reused.body.type).toBe('/errors/idempotency-key-reused');
+        // A retry after a later command on the stream (and with an If-Match now stale) still finds it.
+        expect((await post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'later' })).status).toBe(201);
+        const retry = await expectNothingAppended(() =>
+          post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'a' }, { ...key, 'If-Match': '"0"' }),
+        );
+        expect(retry.status).toBe(201);
+        expect(retry.text).toBe(first.text);
+      });
+
+      it('the events carry the scope and an HMAC fingerprint of the request, not a plain hash of its text', async () => {
+        const ids = uniqueIds();
+        await given.issue(h, ids);
+        const key = { 'Idempotency-Key': `meta-${ids.issue}` };
+        expect((await post(h, 'agent', `/issues/${ids.issue}/notes`, { text: 'Zoë' }, key)).status).toBe(201);
+        const [note] = await h.eventStore.readStream(`issue-${ids.issue}`, { fromRevision: 1 });
+        expect(note.metadata).toMatchObject({
+          idempotencyKey: `meta-${ids.issue}`,
+          idempotencyScope: expect.stringMatching(/^[0-9a-f]{64}$/),
+          requestFingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+        });
+        const plain = (text: string) => createHash('sha256').update(text).digest('hex');
+        const request = { body: { text: 'Zoë' }, params: { issueId: ids.issue } };
+        expect(note.metadata.requestFingerprint).not.toBe(plain(canonicalize(request)));
+        expect(note.metadata.requestFingerprint).not.toBe(plain(canonicalize(request.body)));
+        expect(verifyStreamChain(await h.eventStore.readStream(`issue-${ids.issue}`)).ok).toBe(true);
+      });
     });
 
     it('a domain answer is replayed; a validation failure is not stored', async () => {

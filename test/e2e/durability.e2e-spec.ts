@@ -82,7 +82,7 @@ describe('durability and concurrency', () => {
           post(i % 2 ? b : a, 'agent', `/issues/${ids.issue}/notes`, body, headers),
         ),
       );
-      // In-flight duplicates in one process may be told to retry (409); nothing may be a 5xx or a second event.
+      // A duplicate in flight in either process is told to retry (409); nothing may be a 5xx or a second event.
       for (const res of responses) expect([201, 409]).toContain(res.status);
       const created = responses.filter((r) => r.status === 201);
       expect(created.length).toBeGreaterThan(0);

@@ -8,3 +8,8 @@ export * from './sqlite/sqlite-verification-source';
 export * from './sqlite/wal-checkpointer';
 export { DEFAULT_POLL_INTERVAL_MS } from './sqlite/commit-notifier';
 export { describeEventStoreContract, type EventStoreContractFactory } from './contract/event-store.contract';
+export {
+  describeIdempotencyStoreContract,
+  type IdempotencyStoreContractFactory,
+  type IdempotencyStoreContractSubject,
+} from './contract/idempotency-store.contract';

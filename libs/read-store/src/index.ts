@@ -9,3 +9,8 @@ export {
   type ReadModelStoreContractFactory,
   type ReadModelStoreContractSubject,
 } from './contract/read-model-store.contract';
+export {
+  describeApiKeyStoreContract,
+  type ApiKeyStoreContractFactory,
+  type ApiKeyStoreContractSubject,
+} from './contract/api-key-store.contract';

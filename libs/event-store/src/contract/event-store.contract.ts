@@ -406,27 +406,31 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
     });
 
     describe('idempotency record', () => {
-      it('writes the rendered record with the append', async () => {
+      it('is written with the append when the adapter records idempotency, completed with the result', async () => {
         const stream = streamName();
         const scope = createHash('sha256').update(randomUUID()).digest('hex');
-        const rendered: AppendResult[] = [];
-        const result = await store.append(stream, events(2), 'no_stream', {
-          idempotency: {
-            scope,
-            requestHash: 'request-hash',
-            render(appended) {
-              rendered.push(appended);
-              return { status: 201, body: JSON.stringify({ revision: appended.nextExpectedRevision }) };
-            },
-          },
-        });
-        expect(rendered).toEqual([result]);
+        const append = () =>
+          store.append(stream, events(2), 'no_stream', {
+            idempotency: { scope, requestHash: 'request-hash', status: 201, extra: { issueId: 'is_1' } },
+          });
+        if (!store.recordsIdempotency) {
+          await expect(append()).rejects.toThrow();
+          return;
+        }
+        const result = await append();
         if (subject.idempotency) {
           expect(await subject.idempotency.get(scope)).toEqual({
             scope,
             requestHash: 'request-hash',
             status: 201,
-            body: '{"revision":1}',
+            answer: {
+              kind: 'outcome',
+              stream,
+              revision: 1,
+              position: result.position.toString(),
+              extra: { issueId: 'is_1' },
+              changed: true,
+            },
             createdAt: expect.any(String),
           });
         }

@@ -66,7 +66,7 @@ describe('writes on the request thread while another connection holds the write 
         scope: 's-1',
         requestHash: 'h',
         status: 409,
-        body: '{}',
+        answer: { kind: 'problem', problem: {} },
         createdAt: '2026-01-01T00:00:00.000Z',
       }),
       digests.saveDigest({

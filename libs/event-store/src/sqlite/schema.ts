@@ -41,7 +41,12 @@ export function ensureEventStoreSchema(db: Database): void {
  * and with STAT4 samples of `events` SQLite plans a stream read with its bound values, so it recompiles
  * the statement at every run (about 5 µs more per command). See refreshPlannerStatistics.
  */
-export const EVENT_STORE_TABLES: readonly string[] = ['events', 'streams', 'idempotency'];
+export const EVENT_STORE_TABLES: readonly string[] = [
+  'events',
+  'streams',
+  'idempotency',
+  'idempotency_claims',
+];
 const EVENT_STORE_TABLE_LIST = EVENT_STORE_TABLES.map((table) => `'${table}'`).join(', ');
 
 /**
@@ -95,6 +100,10 @@ export function refreshPlannerStatistics(db: Database): void {
   }
 }
 
+/**
+ * `answer` (the answer as JSON) came after `body` (its text): a file written before has rows with `body`
+ * only, which keep replaying as they are, and gets the column on first open.
+ */
 export function ensureIdempotencySchema(db: Database): void {
   db.exec(`
     CREATE TABLE IF NOT EXISTS idempotency (
@@ -102,7 +111,30 @@ export function ensureIdempotencySchema(db: Database): void {
       request_hash TEXT NOT NULL,
       status INTEGER NOT NULL,
       body TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      answer TEXT
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS idempotency_fingerprint_key (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      secret BLOB NOT NULL,
       created_at TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS idempotency_claims (
+      scope TEXT PRIMARY KEY,
+      holder TEXT NOT NULL,
+      expires_at TEXT NOT NULL
     ) WITHOUT ROWID;
   `);
+  const hasAnswer = () =>
+    db
+      .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('idempotency')")
+      .all()
+      .some((column) => column.name === 'answer');
+  if (db.readonly || hasAnswer()) return;
+  try {
+    db.exec('ALTER TABLE idempotency ADD COLUMN answer TEXT');
+  } catch (error) {
+    // Another connection on the file added it first.
+    if (!hasAnswer()) throw error;
+  }
 }

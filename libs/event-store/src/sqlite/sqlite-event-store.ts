@@ -26,6 +26,7 @@ import { ensureEventStoreSchema } from './schema';
 import { RecentEvents } from './recent-events';
 import { SqliteSubscription } from './sqlite-subscription';
 import { toStoredEvent, type EventRow } from './event-row';
+import { IdempotencyTable } from './sqlite-idempotency-store';
 
 interface StreamRow {
   revision: number;
@@ -97,6 +98,8 @@ const NO_LIMIT = -1;
  * fsync (synchronous=FULL) is paid once per batch instead of once per append.
  */
 export class SqliteEventStore implements EventStore {
+  /** The events and their idempotency record share the file, so one transaction commits both. */
+  readonly recordsIdempotency = true;
   private readonly notifier: CommitNotifier;
   private readonly maxBatchSize: number;
   private readonly pageSize: number;
@@ -127,7 +130,7 @@ export class SqliteEventStore implements EventStore {
   private readonly selectByEventId: Statement<[string], ExistingEventRow>;
   private readonly insertEvent: Statement<[Omit<EventRow, 'position'>]>;
   private readonly upsertStream: Statement<[{ stream: string } & StreamRow]>;
-  private readonly insertIdempotency: Statement<[string, string, number, string, string]>;
+  private readonly idempotencyRecords: IdempotencyTable;
   private readonly readForwards: Statement<[string, number, number], EventRow>;
   private readonly readBackwards: Statement<[string, number, number], EventRow>;
   private readonly readFromPosition: Statement<[number, number], EventRow>;
@@ -184,10 +187,7 @@ export class SqliteEventStore implements EventStore {
        ON CONFLICT (stream) DO UPDATE SET revision = excluded.revision, last_hash = excluded.last_hash,
          last_position = excluded.last_position`,
     );
-    this.insertIdempotency = db.prepare(
-      `INSERT INTO idempotency (scope, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (scope) DO NOTHING`,
-    );
+    this.idempotencyRecords = new IdempotencyTable(db);
     this.readForwards = db.prepare(
       `SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC ${BOUND_LIMIT}`,
     );
@@ -408,6 +408,8 @@ export class SqliteEventStore implements EventStore {
         correlationId,
         causationId,
         idempotencyKey,
+        idempotencyScope,
+        requestFingerprint,
         schemaVersion,
       } = event.metadata;
       const metadata = {
@@ -418,6 +420,8 @@ export class SqliteEventStore implements EventStore {
         correlationId,
         causationId,
         idempotencyKey,
+        idempotencyScope,
+        requestFingerprint,
         schemaVersion,
         prevHash,
       };
@@ -454,16 +458,21 @@ export class SqliteEventStore implements EventStore {
     const result: AppendResult = { stream, nextExpectedRevision: revision, position: BigInt(position) };
     const idempotency = options?.idempotency;
     if (idempotency) {
-      const { status, body } = idempotency.render(result);
-      const createdAt = events[0]?.metadata.recordedAt ?? new Date().toISOString();
-      const written = this.insertIdempotency.run(
-        idempotency.scope,
-        idempotency.requestHash,
-        status,
-        body,
-        createdAt,
-      );
-      if (written.changes === 0) throw new IdempotencyScopeTakenError(idempotency.scope);
+      const written = this.idempotencyRecords.insert({
+        scope: idempotency.scope,
+        requestHash: idempotency.requestHash,
+        status: idempotency.status,
+        answer: {
+          kind: 'outcome',
+          stream,
+          revision: result.nextExpectedRevision,
+          position: result.position.toString(),
+          extra: idempotency.extra,
+          changed: true,
+        },
+        createdAt: events[0]?.metadata.recordedAt ?? new Date().toISOString(),
+      });
+      if (!written) throw new IdempotencyScopeTakenError(idempotency.scope);
     }
     return { result, wrote: events.length > 0 || idempotency !== undefined };
   }

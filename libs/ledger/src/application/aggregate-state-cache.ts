@@ -1,11 +1,45 @@
 import type { Decider, DomainEvent } from '../domain/shared/decider';
-import type { EventStore, StoredEvent } from './ports/event-store.port';
+import type { EventMetadataInput, EventStore, StoredEvent } from './ports/event-store.port';
 
-/** An aggregate's state folded up to `revision` (-1: no stream), with the position of its last event. */
+/** Where the last event of a command sent with an Idempotency-Key sits, and the request's fingerprint. */
+export interface KeyedCommand {
+  fingerprint: string;
+  revision: number;
+  position: bigint;
+}
+
+/**
+ * An aggregate's state folded up to `revision` (-1: no stream), with the position of its last event, and
+ * the commands of the stream that carried an Idempotency-Key, by scope.
+ */
 export interface FoldedState<State> {
   state: State;
   revision: number;
   position: bigint;
+  keyed: ReadonlyMap<string, KeyedCommand>;
+}
+
+const NO_KEYED_COMMANDS: ReadonlyMap<string, KeyedCommand> = new Map();
+
+/** `keyed` with the command of these events added, if they carry a scope; a new map, never the same one. */
+function withKeyed(
+  keyed: ReadonlyMap<string, KeyedCommand>,
+  events: readonly { metadata: Pick<EventMetadataInput, 'idempotencyScope' | 'requestFingerprint'> }[],
+  firstRevision: number,
+  lastPosition: (index: number) => bigint,
+): ReadonlyMap<string, KeyedCommand> {
+  let added: Map<string, KeyedCommand> | undefined;
+  events.forEach(({ metadata }, index) => {
+    if (metadata.idempotencyScope === undefined || metadata.requestFingerprint === undefined) return;
+    added ??= new Map(keyed);
+    // A command's events share its scope: the last one is what its answer names.
+    added.set(metadata.idempotencyScope, {
+      fingerprint: metadata.requestFingerprint,
+      revision: firstRevision + index,
+      position: lastPosition(index),
+    });
+  });
+  return added ?? keyed;
 }
 
 interface Entry {
@@ -41,14 +75,15 @@ export class AggregateStateCache {
     const known =
       entry && entry.evolve === decider.evolve
         ? (entry.folded as FoldedState<State>)
-        : { state: decider.initialState, revision: -1, position: -1n };
+        : { state: decider.initialState, revision: -1, position: -1n, keyed: NO_KEYED_COMMANDS };
     const newer = await eventStore.readStream(stream, { fromRevision: known.revision + 1 });
     let folded = known;
     if (newer.length > 0) {
       let state = known.state;
       for (const stored of newer) state = decider.evolve(state, asDomainEvent<Event>(stored));
       const last = newer[newer.length - 1];
-      folded = { state, revision: last.revision, position: last.position };
+      const keyed = withKeyed(known.keyed, newer, newer[0].revision, (index) => newer[index].position);
+      folded = { state, revision: last.revision, position: last.position, keyed };
     }
     // Re-inserting keeps the Map in least-recently-used order.
     this.entries.delete(stream);
@@ -62,7 +97,8 @@ export class AggregateStateCache {
   /**
    * Records what this process just appended after deciding on `from`: the same events, evolved in memory,
    * so that the next command on the stream finds nothing new to read. Ignored unless the entry is still the
-   * state the decision was made on (another command may have moved it on meanwhile).
+   * state the decision was made on (another command may have moved it on meanwhile). `metadata` is that of
+   * the appended events, whose idempotency scope the entry remembers.
    */
   advance<State, Event extends DomainEvent>(
     stream: string,
@@ -70,6 +106,7 @@ export class AggregateStateCache {
     from: FoldedState<State>,
     appended: readonly Event[],
     position: bigint,
+    metadata: readonly Pick<EventMetadataInput, 'idempotencyScope' | 'requestFingerprint'>[] = [],
   ): void {
     const entry = this.entries.get(stream);
     const current = entry?.evolve === decider.evolve ? entry.folded : undefined;
@@ -79,7 +116,18 @@ export class AggregateStateCache {
     this.entries.delete(stream);
     this.entries.set(stream, {
       evolve: decider.evolve,
-      folded: { state, revision: from.revision + appended.length, position },
+      folded: {
+        state,
+        revision: from.revision + appended.length,
+        position,
+        // The appended events share one scope: the entry names the last of them, at `position`.
+        keyed: withKeyed(
+          from.keyed,
+          metadata.map((entry) => ({ metadata: entry })),
+          from.revision + 1,
+          () => position,
+        ),
+      },
     });
     if (this.entries.size > this.maxStreams) this.entries.delete(this.entries.keys().next().value!);
   }

@@ -222,3 +222,37 @@ describe('the worked example of docs/hashing.md', () => {
     );
   });
 });
+
+describe('metadata members added for idempotency', () => {
+  const keyed = (index: number): NewEvent => {
+    const event = newEvent(index);
+    return {
+      ...event,
+      metadata: {
+        ...event.metadata,
+        idempotencyKey: `note-${index}`,
+        idempotencyScope: 'a'.repeat(64),
+        requestFingerprint: 'b'.repeat(64),
+      },
+    };
+  };
+
+  it('are hashed as stored, in JCS order, in the events that carry them; older events keep their bytes', () => {
+    const events = chain('issue-1', [newEvent(0), keyed(1), newEvent(2)]);
+    expect(verifyStreamChain(events)).toEqual(expect.objectContaining({ ok: true }));
+    expect(events[1].canonical).toContain(
+      `"idempotencyKey":"note-1","idempotencyScope":"${'a'.repeat(64)}","occurredAt":`,
+    );
+    expect(events[1].canonical).toContain(
+      `"recordedAt":"2025-06-01T12:00:01.000Z","requestFingerprint":"${'b'.repeat(64)}"`,
+    );
+    expect(events[0].canonical).toBe(history()[0].canonical);
+    expect(events[2].canonical).not.toMatch(/idempotency|requestFingerprint/);
+  });
+
+  it('break the chain when changed, like any member', () => {
+    const events = chain('issue-1', [newEvent(0), keyed(1)]);
+    events[1] = { ...events[1], metadata: { ...events[1].metadata, requestFingerprint: 'c'.repeat(64) } };
+    expect(verifyStreamChain(events)).toEqual(expect.objectContaining({ ok: false }));
+  });
+});

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ExecuteChargeCommand, type ChargeCommandInput } from '../application/commands/aggregate-commands';
-import type { CommandResult } from '../application/commands/command-meta';
+import type { CommandOutcome } from '../application/commands/command-meta';
 import type { AuthenticatedRequest } from './auth/api-key.guard';
 import { Roles } from './auth/roles.decorator';
 import { CommandGateway, type CommandBodyCommon } from './command-gateway';
@@ -41,7 +41,9 @@ export class ChargesController {
       reply,
       body,
       run: (meta) =>
-        this.commandBus.execute<ExecuteChargeCommand, CommandResult>(new ExecuteChargeCommand(command, meta)),
+        this.commandBus.execute<ExecuteChargeCommand, CommandOutcome>(
+          new ExecuteChargeCommand(command, meta),
+        ),
     });
   }
 

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { canonicalize } from '../audit/canonical-json';
-import type { CommandMeta, CommandResult } from '../application/commands/command-meta';
+import type { CommandMeta, CommandOutcome } from '../application/commands/command-meta';
 import { CLOCK, type Clock } from '../application/ports/clock.port';
 import {
   IDEMPOTENCY_STORE,
@@ -12,14 +12,26 @@ import {
 } from '../application/ports/idempotency-store.port';
 import { ID_GENERATOR, type IdGenerator } from '../application/ids';
 import type { AuthenticatedRequest } from './auth/api-key.guard';
-import { PROBLEM_CONTENT_TYPE, ProblemError } from './problem';
-import { toProblem } from './to-problem';
+import {
+  answerOf,
+  APPENDED_STATUS,
+  contentTypeOf,
+  problemAnswer,
+  renderAnswer,
+  type CommandAnswer,
+} from './command-answer';
+import { ProblemError } from './problem';
+import { IDEMPOTENCY_KEY_REUSED_DETAIL, toProblem } from './to-problem';
 
 /** How far in the future a caller's occurredAt may be, to absorb clock skew between services. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
+/**
+ * How long a request's claim on its Idempotency-Key outlives a holder that crashed: a command waits at most
+ * 5 s for the storage and re-decides a few times, so a live holder is done long before.
+ */
+export const IDEMPOTENCY_CLAIM_TTL_MS = 30_000;
 
-const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const IF_MATCH = /^(?:W\/)?(?:"(-1|0|[1-9]\d{0,14})"|(-1|0|[1-9]\d{0,14}))$/;
 
 /** Domain answers are part of what the command did, so a retry must see them again; transient ones are not. */
@@ -37,12 +49,18 @@ function sha256(text: string): string {
  * not the resource: the same key and body on another charge must not replay the first charge's answer.
  * `bodyHash` is what records written before the ids were included hold (answered as before).
  */
-function requestHashesOf(request: AuthenticatedRequest): { requestHash: string; bodyHash: string } {
+function requestHashesOf(request: AuthenticatedRequest): {
+  requestHash: string;
+  bodyHash: string;
+  hashed: string;
+} {
   const body = request.body ?? null;
-  const bodyHash = sha256(canonicalize(body));
+  const bodyText = canonicalize(body);
+  const bodyHash = sha256(bodyText);
   const params = (request.params ?? {}) as Record<string, string>;
-  if (Object.keys(params).length === 0) return { requestHash: bodyHash, bodyHash };
-  return { requestHash: sha256(canonicalize({ body, params })), bodyHash };
+  if (Object.keys(params).length === 0) return { requestHash: bodyHash, bodyHash, hashed: bodyText };
+  const hashed = canonicalize({ body, params });
+  return { requestHash: sha256(hashed), bodyHash, hashed };
 }
 
 export interface CommandBodyCommon {
@@ -56,7 +74,7 @@ export interface ExecuteOptions {
   body: CommandBodyCommon | undefined;
   /** The agent who acted, when the body names one (contacts, notes); else the X-Agent-Id header. */
   actingAgentId?: string;
-  run(meta: CommandMeta): Promise<CommandResult>;
+  run(meta: CommandMeta): Promise<CommandOutcome>;
 }
 
 /**
@@ -65,13 +83,25 @@ export interface ExecuteOptions {
  */
 @Injectable()
 export class CommandGateway {
-  private readonly inFlight = new Set<string>();
-
   constructor(
     @Inject(IDEMPOTENCY_STORE) private readonly idempotency: IdempotencyStore,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(ID_GENERATOR) private readonly ids: IdGenerator,
   ) {}
+
+  private fingerprintKeyLoaded: Promise<Uint8Array> | undefined;
+
+  private fingerprintKey(): Promise<Uint8Array> {
+    if (!this.fingerprintKeyLoaded) {
+      const loading = this.idempotency.fingerprintKey();
+      this.fingerprintKeyLoaded = loading;
+      // A failed load is tried again by the next request.
+      loading.catch(() => {
+        if (this.fingerprintKeyLoaded === loading) this.fingerprintKeyLoaded = undefined;
+      });
+    }
+    return this.fingerprintKeyLoaded;
+  }
 
   /** The Idempotency-Key of a request, validated; undefined when absent. */
   idempotencyKeyOf(request: AuthenticatedRequest): string | undefined {
@@ -95,52 +125,72 @@ export class CommandGateway {
     if (!apiKey) throw ProblemError.of('unauthorized', 'Not authenticated');
     const meta = this.metaOf(request, body, actingAgentId);
     const key = this.idempotencyKeyOf(request);
-    if (key === undefined) return this.send(reply, await run(meta));
+    if (key === undefined) {
+      const outcome = await run(meta);
+      return this.send(reply, answerOf(outcome), outcome.revision);
+    }
 
     const route = request.routeOptions.url ?? request.url;
     const scope = sha256(canonicalize([apiKey.id, request.method, route, key]));
-    const { requestHash, bodyHash } = requestHashesOf(request);
-    if (this.inFlight.has(scope)) {
+    const { requestHash, bodyHash, hashed } = requestHashesOf(request);
+    const recorded = await this.idempotency.get(scope);
+    if (recorded) return this.replay(reply, recorded, requestHash, bodyHash);
+    const holder = this.ids.next();
+    const now = this.clock.now();
+    const claimed = await this.idempotency.claim(
+      { scope, holder, expiresAt: new Date(now.getTime() + IDEMPOTENCY_CLAIM_TTL_MS).toISOString() },
+      now.toISOString(),
+    );
+    if (!claimed) {
       throw ProblemError.of(
         'idempotency-key-in-use',
         'A request with this Idempotency-Key is still being processed',
       );
     }
-    this.inFlight.add(scope);
     try {
+      // The holder before us may have answered and released the scope since the first read.
       const stored = await this.idempotency.get(scope);
       if (stored) return this.replay(reply, stored, requestHash, bodyHash);
-      const keyed: CommandMeta = { ...meta, idempotency: { key, scope, requestHash } };
-      let result: CommandResult;
+      // What goes into the events: an HMAC, not the SHA-256 of the record, which would let anyone holding
+      // the immutable stream confirm a guess at the request's personal text for ever (docs/hashing.md).
+      const fingerprint = createHmac('sha256', await this.fingerprintKey())
+        .update(hashed, 'utf8')
+        .digest('hex');
+      const keyed: CommandMeta = {
+        ...meta,
+        idempotency: { key, record: { scope, requestHash, status: APPENDED_STATUS }, fingerprint },
+      };
+      let outcome: CommandOutcome;
       try {
-        result = await run(keyed);
+        outcome = await run(keyed);
       } catch (error) {
         // Another process answered the same key first: its append rolled ours back; answer what it stored.
         if (error instanceof IdempotencyScopeTakenError)
           return this.replayStored(reply, scope, requestHash, bodyHash);
         const problem = toProblem(error);
-        if (isStoredAnswer(problem.status, problem.type)) {
-          const record = this.record(scope, requestHash, problem.status, JSON.stringify(problem));
-          if (!(await this.idempotency.put(record)))
-            return this.replayStored(reply, scope, requestHash, bodyHash);
-          throw new ProblemError(problem);
-        }
-        throw error;
-      }
-      // A 201 wrote its record in the append's transaction; an answer that appended nothing is kept here.
-      if (result.status !== 201) {
-        const record = this.record(scope, requestHash, result.status, JSON.stringify(result.body));
-        if (!(await this.idempotency.put(record)))
+        if (!isStoredAnswer(problem.status, problem.type)) throw error;
+        const answer = problemAnswer(problem);
+        if (!(await this.idempotency.put(this.record(scope, requestHash, answer))))
           return this.replayStored(reply, scope, requestHash, bodyHash);
+        return this.send(reply, answer);
       }
-      return this.send(reply, result);
+      const answer = answerOf(outcome);
+      // An event store that records idempotency wrote this record with the events; otherwise it is kept here.
+      if (!outcome.recorded && !(await this.idempotency.put(this.record(scope, requestHash, answer))))
+        return this.replayStored(reply, scope, requestHash, bodyHash);
+      // Answered from the stream, whose events this very command appended before: a replay, like one from the
+      // record, which is rebuilt here.
+      if (outcome.replayed) reply.header('idempotent-replay', 'true');
+      return this.send(reply, answer, outcome.replayed ? undefined : outcome.revision);
     } finally {
-      this.inFlight.delete(scope);
+      // A release that fails (the storage locked past the wait) must not replace the answer: the claim
+      // then lapses at its expiry, and a duplicate meanwhile is told to retry.
+      await this.idempotency.release(scope, holder).catch(() => undefined);
     }
   }
 
-  private record(scope: string, requestHash: string, status: number, body: string): IdempotencyRecord {
-    return { scope, requestHash, status, body, createdAt: this.clock.now().toISOString() };
+  private record(scope: string, requestHash: string, { status, answer }: CommandAnswer): IdempotencyRecord {
+    return { scope, requestHash, status, answer, createdAt: this.clock.now().toISOString() };
   }
 
   private async replayStored(
@@ -165,24 +215,17 @@ export class CommandGateway {
     legacyHash: string = requestHash,
   ): string {
     if (stored.requestHash !== requestHash && stored.requestHash !== legacyHash) {
-      throw ProblemError.of(
-        'idempotency-key-reused',
-        'This Idempotency-Key was first used with a different body or on another resource',
-      );
+      throw ProblemError.of('idempotency-key-reused', IDEMPOTENCY_KEY_REUSED_DETAIL);
     }
-    reply
-      .status(stored.status)
-      .header('content-type', stored.status < 300 ? JSON_CONTENT_TYPE : PROBLEM_CONTENT_TYPE)
-      .header('idempotent-replay', 'true');
-    return stored.body;
+    reply.header('idempotent-replay', 'true');
+    return this.send(reply, stored);
   }
 
-  private send(reply: FastifyReply, result: CommandResult): string {
-    reply
-      .status(result.status)
-      .header('content-type', JSON_CONTENT_TYPE)
-      .header('etag', `"${result.body.revision}"`);
-    return JSON.stringify(result.body);
+  /** Every command answer, first or replayed, is rendered here; a first answer carries its ETag. */
+  private send(reply: FastifyReply, answer: CommandAnswer, revision?: number): string {
+    reply.status(answer.status).header('content-type', contentTypeOf(answer));
+    if (revision !== undefined) reply.header('etag', `"${revision}"`);
+    return renderAnswer(answer.answer);
   }
 
   private metaOf(

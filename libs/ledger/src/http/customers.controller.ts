@@ -6,7 +6,7 @@ import {
   ExecuteCustomerCommand,
   type CustomerCommandInput,
 } from '../application/commands/aggregate-commands';
-import type { CommandResult } from '../application/commands/command-meta';
+import type { CommandOutcome } from '../application/commands/command-meta';
 import type { AuthenticatedRequest } from './auth/api-key.guard';
 import { Roles } from './auth/roles.decorator';
 import { CommandGateway, type CommandBodyCommon } from './command-gateway';
@@ -34,7 +34,7 @@ export class CustomersController {
       reply,
       body,
       run: (meta) =>
-        this.commandBus.execute<ExecuteCustomerCommand, CommandResult>(
+        this.commandBus.execute<ExecuteCustomerCommand, CommandOutcome>(
           new ExecuteCustomerCommand(command, meta),
         ),
     });

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ExecuteIssueCommand, type IssueCommandInput } from '../application/commands/aggregate-commands';
-import type { CommandResult } from '../application/commands/command-meta';
+import type { CommandOutcome } from '../application/commands/command-meta';
 import { ID_GENERATOR, idempotentId, type IdGenerator } from '../application/ids';
 import type { AuthenticatedRequest } from './auth/api-key.guard';
 import { Roles } from './auth/roles.decorator';
@@ -46,7 +46,7 @@ export class IssuesController {
       body,
       actingAgentId,
       run: (meta) =>
-        this.commandBus.execute<ExecuteIssueCommand, CommandResult>(new ExecuteIssueCommand(command, meta)),
+        this.commandBus.execute<ExecuteIssueCommand, CommandOutcome>(new ExecuteIssueCommand(command, meta)),
     });
   }
 

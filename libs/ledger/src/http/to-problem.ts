@@ -6,6 +6,7 @@ import {
   PreconditionFailedError,
 } from '../application/commands/stream-command-runner';
 import { StorageBusyError } from '../application/ports/event-store.port';
+import { IdempotencyKeyReusedError } from '../application/ports/idempotency-store.port';
 import { RestartingError } from '../application/ports/restarting-error';
 import { InvalidReadQueryError } from '../application/ports/read-model-store.port';
 import { edgeProblem, type Problem, ProblemError, problemTypeUri } from './problem';
@@ -35,6 +36,9 @@ function domainDetails(details: Record<string, unknown>): Record<string, unknown
   }
   return members;
 }
+
+export const IDEMPOTENCY_KEY_REUSED_DETAIL =
+  'This Idempotency-Key was first used with a different body or on another resource';
 
 /** One mapping from anything thrown to the problem document answered; used by the filter and idempotency. */
 export function toProblem(error: unknown): Problem {
@@ -70,6 +74,9 @@ export function toProblem(error: unknown): Problem {
     );
   }
   if (error instanceof RestartingError) return edgeProblem('service-unavailable', error.message);
+  if (error instanceof IdempotencyKeyReusedError) {
+    return edgeProblem('idempotency-key-reused', IDEMPOTENCY_KEY_REUSED_DETAIL);
+  }
   if (error instanceof ConcurrentModificationError) {
     return edgeProblem('concurrent-modification', error.message, { stream: error.stream });
   }

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { openSqlite } from '@app/event-store';
 import type { ApiKeyRecord } from '@app/ledger';
 import { holdWriteLockFor } from '@app/testing';
+import { describeApiKeyStoreContract } from '../contract/api-key-store.contract';
 import { SqliteApiKeyStore } from './sqlite-api-key-store';
 
 const record = (id: string, overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord => ({
@@ -17,6 +18,24 @@ const record = (id: string, overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord
   ...overrides,
 });
 
+describeApiKeyStoreContract('SQLite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'api-key-contract-'));
+  const file = join(dir, 'ledger.db');
+  const handles = [openSqlite(file)];
+  return {
+    store: new SqliteApiKeyStore(handles[0]),
+    async reopen() {
+      const handle = openSqlite(file);
+      handles.push(handle);
+      return new SqliteApiKeyStore(handle);
+    },
+    async cleanup() {
+      for (const handle of handles) handle.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
 describe('SqliteApiKeyStore', () => {
   let db: Database.Database;
   let store: SqliteApiKeyStore;
@@ -27,37 +46,6 @@ describe('SqliteApiKeyStore', () => {
   });
   afterEach(() => db.close());
 
-  it('starts empty', async () => {
-    expect(await store.count()).toBe(0);
-    expect(await store.list()).toEqual([]);
-    expect(await store.findBySecretHash('nothing')).toBeNull();
-  });
-
-  it('finds an inserted key by its secret hash, roles and all', async () => {
-    await store.insert(record('k1'));
-    expect(await store.findBySecretHash('hash-of-k1')).toEqual(record('k1'));
-    expect(await store.count()).toBe(1);
-  });
-
-  it('lists keys in creation order', async () => {
-    await store.insert(record('k2', { createdAt: '2025-01-03T00:00:00.000Z' }));
-    await store.insert(record('k1', { createdAt: '2025-01-01T00:00:00.000Z' }));
-    expect((await store.list()).map((key) => key.id)).toEqual(['k1', 'k2']);
-  });
-
-  it('revokes a live key once', async () => {
-    await store.insert(record('k1'));
-    expect(await store.revoke('k1', '2025-02-01T00:00:00.000Z')).toBe(true);
-    expect(await store.revoke('k1', '2025-03-01T00:00:00.000Z')).toBe(false);
-    expect(await store.findBySecretHash('hash-of-k1')).toEqual(
-      record('k1', { revokedAt: '2025-02-01T00:00:00.000Z' }),
-    );
-  });
-
-  it('reports an unknown id as not revoked', async () => {
-    expect(await store.revoke('missing', '2025-02-01T00:00:00.000Z')).toBe(false);
-  });
-
   it('refuses a duplicate id or secret hash', async () => {
     // SqliteError comes from the native addon's realm, so match its fields rather than use toThrow.
     const constraintError = { code: expect.stringMatching(/^SQLITE_CONSTRAINT/) };
@@ -67,21 +55,6 @@ describe('SqliteApiKeyStore', () => {
       constraintError,
     );
     expect(await store.count()).toBe(1);
-  });
-
-  it('keeps keys in the file across reopening', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'api-key-store-'));
-    try {
-      const file = join(dir, 'ledger.db');
-      const first = new Database(file);
-      await new SqliteApiKeyStore(first).insert(record('k1'));
-      first.close();
-      const second = new Database(file);
-      expect(await new SqliteApiKeyStore(second).list()).toEqual([record('k1')]);
-      second.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 
   it('creates and revokes keys while another connection commits, without sleeping the thread', async () => {

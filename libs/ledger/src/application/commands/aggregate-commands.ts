@@ -14,7 +14,7 @@ import {
 } from '../../domain';
 import { NotFoundError } from '../../domain/shared/domain-error';
 import { EVENT_STORE, type EventStore } from '../ports/event-store.port';
-import type { CommandMeta, CommandResult } from './command-meta';
+import type { CommandMeta, CommandOutcome } from './command-meta';
 import { StreamCommandRunner } from './stream-command-runner';
 
 type WithoutContext<T> = T extends unknown ? Omit<T, 'context'> : never;
@@ -48,10 +48,10 @@ export class ExecuteCustomerCommand {
 }
 
 @CommandHandler(ExecuteChargeCommand)
-export class ChargeCommandHandler implements ICommandHandler<ExecuteChargeCommand, CommandResult> {
+export class ChargeCommandHandler implements ICommandHandler<ExecuteChargeCommand, CommandOutcome> {
   constructor(private readonly runner: StreamCommandRunner) {}
 
-  execute({ command, meta }: ExecuteChargeCommand): Promise<CommandResult> {
+  execute({ command, meta }: ExecuteChargeCommand): Promise<CommandOutcome> {
     return this.runner.run({
       stream: chargeStream(command.chargeId),
       decider: chargeDecider,
@@ -63,13 +63,13 @@ export class ChargeCommandHandler implements ICommandHandler<ExecuteChargeComman
 }
 
 @CommandHandler(ExecuteIssueCommand)
-export class IssueCommandHandler implements ICommandHandler<ExecuteIssueCommand, CommandResult> {
+export class IssueCommandHandler implements ICommandHandler<ExecuteIssueCommand, CommandOutcome> {
   constructor(
     private readonly runner: StreamCommandRunner,
     @Inject(EVENT_STORE) private readonly eventStore: EventStore,
   ) {}
 
-  async execute({ command, meta }: ExecuteIssueCommand): Promise<CommandResult> {
+  async execute({ command, meta }: ExecuteIssueCommand): Promise<CommandOutcome> {
     // Linking is a cross-aggregate reference: the issue decider cannot see charges, so it is checked here.
     const linked =
       command.type === 'OpenIssue'
@@ -100,10 +100,10 @@ export class IssueCommandHandler implements ICommandHandler<ExecuteIssueCommand,
 }
 
 @CommandHandler(ExecuteCustomerCommand)
-export class CustomerCommandHandler implements ICommandHandler<ExecuteCustomerCommand, CommandResult> {
+export class CustomerCommandHandler implements ICommandHandler<ExecuteCustomerCommand, CommandOutcome> {
   constructor(private readonly runner: StreamCommandRunner) {}
 
-  execute({ command, meta }: ExecuteCustomerCommand): Promise<CommandResult> {
+  execute({ command, meta }: ExecuteCustomerCommand): Promise<CommandOutcome> {
     return this.runner.run({
       stream: customerStream(command.customerId),
       decider: customerDecider,

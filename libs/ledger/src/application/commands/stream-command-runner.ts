@@ -3,8 +3,9 @@ import { AggregateStateCache } from '../aggregate-state-cache';
 import type { Clock } from '../ports/clock.port';
 import type { EventStore, NewEvent } from '../ports/event-store.port';
 import { WrongExpectedRevisionError } from '../ports/event-store.port';
+import { IdempotencyKeyReusedError } from '../ports/idempotency-store.port';
 import type { IdGenerator } from '../ids';
-import type { CommandMeta, CommandResponseBody, CommandResult } from './command-meta';
+import type { CommandMeta, CommandOutcome } from './command-meta';
 
 /** How often a command without If-Match re-reads and re-decides after losing a race. */
 export const MAX_DECISION_ATTEMPTS = 5;
@@ -38,22 +39,6 @@ export interface StreamCommand<State, Command, Event extends DomainEvent> {
   /** Fields added to the answer, e.g. the issueId of a created issue. */
   extraBody?: Record<string, unknown>;
   schemaVersionOf(type: string): number;
-}
-
-export function responseBody(
-  stream: string,
-  revision: number,
-  position: bigint,
-  extra: Record<string, unknown> | undefined,
-  changed: boolean,
-): CommandResponseBody {
-  return {
-    stream,
-    revision,
-    position: position.toString(),
-    ...extra,
-    ...(changed ? {} : { changed: false as const }),
-  };
 }
 
 /**
@@ -100,17 +85,35 @@ export class StreamCommandRunner {
 
   run<State, Command, Event extends DomainEvent>(
     command: StreamCommand<State, Command, Event>,
-  ): Promise<CommandResult> {
+  ): Promise<CommandOutcome> {
     return this.queue.run(command.stream, () => this.decideAndAppend(command));
   }
 
   private async decideAndAppend<State, Command, Event extends DomainEvent>(
     command: StreamCommand<State, Command, Event>,
-  ): Promise<CommandResult> {
+  ): Promise<CommandOutcome> {
     const { stream, decider, meta } = command;
     for (let attempt = 1; attempt <= MAX_DECISION_ATTEMPTS; attempt++) {
       const loaded = await this.states.load(this.eventStore, stream, decider);
       const { state, revision, position } = loaded;
+      const extra = command.extraBody ?? {};
+      // Checked on every load, the first and each after a lost race: the stream may hold this very command,
+      // appended by an earlier try whose idempotency record was never written (or by the race's winner).
+      const earlier = meta.idempotency && loaded.keyed.get(meta.idempotency.record.scope);
+      if (earlier && meta.idempotency) {
+        if (earlier.fingerprint !== meta.idempotency.fingerprint) {
+          throw new IdempotencyKeyReusedError(stream, earlier.revision);
+        }
+        return {
+          stream,
+          revision: earlier.revision,
+          position: earlier.position,
+          changed: true,
+          extra,
+          recorded: false,
+          replayed: true,
+        };
+      }
       if (meta.expectedRevision !== undefined && meta.expectedRevision !== revision) {
         throw new PreconditionFailedError(stream, meta.expectedRevision, revision);
       }
@@ -120,35 +123,40 @@ export class StreamCommandRunner {
         state,
       );
       if (decided.length === 0) {
-        return { status: 200, body: responseBody(stream, revision, position, command.extraBody, false) };
+        return { stream, revision, position, changed: false, extra, recorded: false, replayed: false };
       }
       const events = decided.map((event) =>
         this.toNewEvent(event, meta, now, command.schemaVersionOf(event.type)),
       );
+      const record =
+        meta.idempotency && this.eventStore.recordsIdempotency
+          ? { ...meta.idempotency.record, extra }
+          : undefined;
       try {
         const result = await this.eventStore.append(
           stream,
           events,
           revision === -1 ? 'no_stream' : revision,
-          {
-            idempotency: meta.idempotency && {
-              scope: meta.idempotency.scope,
-              requestHash: meta.idempotency.requestHash,
-              render: (r) => ({
-                status: 201,
-                body: JSON.stringify(
-                  responseBody(stream, r.nextExpectedRevision, r.position, command.extraBody, true),
-                ),
-              }),
-            },
-          },
+          record && { idempotency: record },
         );
         if (result.nextExpectedRevision === revision + decided.length) {
-          this.states.advance(stream, decider, loaded, decided, result.position);
+          this.states.advance(
+            stream,
+            decider,
+            loaded,
+            decided,
+            result.position,
+            events.map((event) => event.metadata),
+          );
         }
         return {
-          status: 201,
-          body: responseBody(stream, result.nextExpectedRevision, result.position, command.extraBody, true),
+          stream,
+          revision: result.nextExpectedRevision,
+          position: result.position,
+          changed: true,
+          extra,
+          recorded: record !== undefined,
+          replayed: false,
         };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevisionError)) throw error;
@@ -172,7 +180,13 @@ export class StreamCommandRunner {
         actor: meta.actor,
         correlationId: meta.correlationId,
         causationId: meta.causationId,
-        ...(meta.idempotency ? { idempotencyKey: meta.idempotency.key } : {}),
+        ...(meta.idempotency
+          ? {
+              idempotencyKey: meta.idempotency.key,
+              idempotencyScope: meta.idempotency.record.scope,
+              requestFingerprint: meta.idempotency.fingerprint,
+            }
+          : {}),
         schemaVersion,
       },
     };

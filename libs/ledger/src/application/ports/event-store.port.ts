@@ -24,6 +24,12 @@ export interface EventMetadataInput {
   correlationId: string;
   causationId: string | null;
   idempotencyKey?: string;
+  /**
+   * With an Idempotency-Key: the scope's hash (as in the idempotency record) and the request's fingerprint,
+   * so that the stream itself tells a retry of this command from a reuse of its key, record or not.
+   */
+  idempotencyScope?: string;
+  requestFingerprint?: string;
   schemaVersion: number;
 }
 
@@ -62,16 +68,21 @@ export interface AppendResult {
 }
 
 /**
- * Written by the embedded adapter in the same transaction as the events, so an acknowledged command
- * and its idempotency record can never be separated by a crash.
+ * The idempotency record of an append's own outcome, as data: an adapter that `recordsIdempotency` writes
+ * it in the events' transaction, completed with the append's result (`{kind: 'outcome', stream, revision,
+ * position, extra, changed: true}`), so an acknowledged command and its record can never be separated by a
+ * crash. A scope already recorded rolls the append back (IdempotencyScopeTakenError).
  */
 export interface IdempotencyWrite {
   scope: string;
   requestHash: string;
-  render(result: AppendResult): { status: number; body: string };
+  /** The status the edge answers an appended outcome with; kept in the record as given. */
+  status: number;
+  extra: Record<string, unknown>;
 }
 
 export interface AppendOptions {
+  /** Only for an adapter that `recordsIdempotency`; others refuse it. */
   idempotency?: IdempotencyWrite;
 }
 
@@ -99,6 +110,12 @@ export interface Subscription extends AsyncIterable<StoredEvent> {
 }
 
 export interface EventStore {
+  /**
+   * True when `append` writes `options.idempotency` in the same transaction as the events (embedded SQLite,
+   * where both live in one file). Otherwise the caller writes the record after the append, and the key in
+   * the event metadata is what tells a retry that the command already ran.
+   */
+  readonly recordsIdempotency: boolean;
   append(
     stream: string,
     events: NewEvent[],
