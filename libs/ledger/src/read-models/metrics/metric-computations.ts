@@ -241,8 +241,9 @@ function countIssues(context: Context, grouped: GroupedRows): IssueCounts {
       }
     }
     if (escalated) counts[base + COUNTER.escalated]++;
-    // The latest score given by asOf: the row's latest unless that came later.
-    const score = feedbackAt[row] <= asOf ? scores[row] : snapshot.csatAt(row, asOf);
+    // The latest score given by asOf: the row's latest unless that came later (then an earlier one, if any).
+    const fed = feedbackAt[row];
+    const score = fed <= asOf ? scores[row] : fed > asOf ? snapshot.csatAt(row, asOf) : -1;
     if (score >= 1) {
       counts[base + COUNTER.csat + score - 1]++;
       counts[base + COUNTER.csatSum] += score;

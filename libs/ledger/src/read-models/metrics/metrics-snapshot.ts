@@ -16,8 +16,6 @@ import {
 
 /** Missing times are NaN: every comparison with NaN is false, so "happened by asOf" needs no extra test. */
 const NONE = Number.NaN;
-/** linkRow of a charge that several issues link (see moreLinks). */
-const MANY = -2;
 const ms = (iso: string | null | undefined): number => (iso == null ? NONE : Date.parse(iso));
 
 export const REFUND_STATUS = [
@@ -174,8 +172,8 @@ export class MetricsSnapshot {
   private readonly assignmentHistory = new Map<number, Timeline>();
   private readonly feedbackHistory = new Map<number, Timeline>();
   /**
-   * Per charge (Dictionary `charges`): the issue row that links it and since when (linkRow -1: none);
-   * charges linked by several issues keep every link in `moreLinks` instead.
+   * Per charge (Dictionary `charges`): of the issue rows that link it, the earliest opened, and since when
+   * it links it (linkRow -1: none); charges linked by several issues also keep every link in `moreLinks`.
    */
   private linkRow = new Int32Array(1024).fill(-1);
   private linkAt = new Float64Array(1024).fill(NONE);
@@ -315,14 +313,19 @@ export class MetricsSnapshot {
 
   /** The latest CSAT score given by `instant`, -1 none. */
   csatAt(row: number, instant: number): number {
-    if (this.issues.f.feedbackAt[row] <= instant) return this.issues.i.csat[row];
+    const latest = this.issues.f.feedbackAt[row];
+    if (latest <= instant) return this.issues.i.csat[row];
+    // No feedback at all (NaN), or only later feedback from a single score: nothing given by then.
+    if (!(latest > instant)) return -1;
     const history = this.feedbackHistory.get(row);
     return history === undefined ? -1 : valueAt(history, instant);
   }
 
   /** The assignee at `instant` (the agents Dictionary's code), -1 none. */
   agentAt(row: number, instant: number): number {
-    if (this.issues.f.assignedAt[row] <= instant) return this.issues.i.agent[row];
+    const latest = this.issues.f.assignedAt[row];
+    if (latest <= instant) return this.issues.i.agent[row];
+    if (!(latest > instant)) return -1;
     const history = this.assignmentHistory.get(row);
     return history === undefined ? -1 : valueAt(history, instant);
   }
@@ -347,8 +350,14 @@ export class MetricsSnapshot {
    */
   issueOf(charge: number, instant: number): number {
     if (charge >= this.linkRow.length) return -1;
-    const links = this.linkRow[charge] === MANY ? this.moreLinks.get(charge) : undefined;
-    if (links === undefined) return this.linkAt[charge] <= instant ? this.linkRow[charge] : -1;
+    // The earliest opened of all links, when linked by then, is the earliest of those linked by then.
+    if (this.linkAt[charge] <= instant) return this.linkRow[charge];
+    const links = this.moreLinks.get(charge);
+    return links === undefined ? -1 : this.earliestOpened(links, instant);
+  }
+
+  /** Of the links made by `instant`, the earliest-opened issue row (ties: the smaller issue id); -1 none. */
+  private earliestOpened(links: readonly { row: number; at: number }[], instant: number): number {
     const opened = this.issues.f.openedAt;
     let best = -1;
     for (const { row, at } of links) {
@@ -374,22 +383,23 @@ export class MetricsSnapshot {
       times.set(this.linkAt);
       [this.linkRow, this.linkAt] = [rows, times];
     }
+    let links = this.moreLinks.get(charge);
     const current = this.linkRow[charge];
-    if (current === -1 || current === row) {
+    if (links === undefined && (current === -1 || current === row)) {
       this.linkRow[charge] = row;
       this.linkAt[charge] = at;
       return;
     }
-    let links = this.moreLinks.get(charge);
     if (links === undefined) {
       links = [{ row: current, at: this.linkAt[charge] }];
       this.moreLinks.set(charge, links);
-      this.linkRow[charge] = MANY;
-      this.linkAt[charge] = NONE;
     }
     const link = links.find((entry) => entry.row === row);
     if (link === undefined) links.push({ row, at });
     else link.at = at;
+    const best = this.earliestOpened(links, Infinity);
+    this.linkRow[charge] = best;
+    this.linkAt[charge] = links.find((entry) => entry.row === best)?.at ?? NONE;
   }
 
   private putCharge(doc: MetricChargeDocument): void {
