@@ -1,11 +1,11 @@
-import { Controller, DefaultValuePipe, Get, Inject, Param, Query } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore, type StoredEvent } from '../application/ports/event-store.port';
 import { Roles } from './auth/roles.decorator';
+import { MAX_STREAM_EVENTS_LIMIT, StreamEventsQueryDto } from './dto/audit.dto';
 import { ProblemError } from './problem';
 
 export const STREAM_NAME_PATTERN = /^(charge|issue|customer|accesslog)-[A-Za-z0-9_-]{1,64}$/;
-const MAX_LIMIT = 1000;
 
 function badParam(field: string, message: string): ProblemError {
   return ProblemError.of('validation-failed', `${field} ${message}`, { errors: [{ field, message }] });
@@ -35,22 +35,15 @@ export class AuditEventsController {
   /** The stored events, unmodified, with the canonical bytes their hashes cover. */
   @Get('streams/:stream/events')
   @Roles('auditor')
-  async events(
-    @Param('stream') stream: string,
-    @Query('fromRevision', new DefaultValuePipe('0')) fromRevision: string,
-    @Query('limit', new DefaultValuePipe(String(MAX_LIMIT))) limit: string,
-  ) {
+  async events(@Param('stream') stream: string, @Query() query: StreamEventsQueryDto) {
     if (!STREAM_NAME_PATTERN.test(stream))
       throw badParam('stream', 'must be a ledger stream name such as charge-ch_1');
-    if (!/^\d{1,15}$/.test(fromRevision)) throw badParam('fromRevision', 'must be a non-negative integer');
-    if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIMIT) {
-      throw badParam('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
-    }
+    const limit = Number(query.limit ?? MAX_STREAM_EVENTS_LIMIT);
     const events = await this.eventStore.readStream(stream, {
-      fromRevision: Number(fromRevision),
-      maxCount: Number(limit),
+      fromRevision: Number(query.fromRevision ?? 0),
+      maxCount: limit,
     });
-    const next = events.length === Number(limit) ? events[events.length - 1].revision + 1 : null;
+    const next = events.length === limit ? events[events.length - 1].revision + 1 : null;
     return { stream, items: events.map(storedEventView), nextFromRevision: next };
   }
 }

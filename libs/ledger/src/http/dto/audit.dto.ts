@@ -9,6 +9,22 @@ const STREAM = /^(charge|issue|customer|accesslog)-[A-Za-z0-9_-]{1,64}$/;
 const ACCESS_ACTOR = new RegExp(`${ID_PATTERN.source}|^cli:[A-Za-z0-9._-]{1,64}$`);
 const ACCESS_LOG_LIMIT = /^(?:[1-9]\d?|[1-4]\d\d|500)$/;
 
+export const MAX_STREAM_EVENTS_LIMIT = 1000;
+
+export class StreamEventsQueryDto {
+  @ApiPropertyOptional({ description: 'First revision to read (default 0)' })
+  @IsOptional()
+  @Matches(/^\d{1,15}$/, { message: 'fromRevision must be a non-negative integer' })
+  fromRevision?: string;
+
+  @ApiPropertyOptional({ description: `1–${MAX_STREAM_EVENTS_LIMIT}, default ${MAX_STREAM_EVENTS_LIMIT}` })
+  @IsOptional()
+  @Matches(/^(?=\d{1,4}$)0*(?:[1-9]\d{0,2}|1000)$/, {
+    message: `limit must be an integer from 1 to ${MAX_STREAM_EVENTS_LIMIT}`,
+  })
+  limit?: string;
+}
+
 /** Exactly one of asOf, revision, occurredAt (none: the whole stream); checked in the controller. */
 export class StreamStateQueryDto {
   @ApiPropertyOptional({

@@ -9,6 +9,12 @@ const LIMIT = /^(?:[1-9]\d?|[1-4]\d\d|500)$/;
 export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 500;
 
+/**
+ * The query of a route that takes no parameter: with the global pipe's forbidNonWhitelisted, any parameter
+ * is unknown and refused (400), as on the routes that take some.
+ */
+export class NoQueryDto {}
+
 /** minPosition (read-your-writes) is accepted by every query. */
 export class ReadQueryDto {
   @ApiPropertyOptional({ description: 'Wait (up to 5 s) until the read models include this position' })
