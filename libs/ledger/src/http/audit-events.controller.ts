@@ -1,7 +1,10 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore, type StoredEvent } from '../application/ports/event-store.port';
+import { cutOffLabel } from '../application/history-cut-off';
+import { readStreamHistory } from '../audit/replay/stream-history';
 import { Roles } from './auth/roles.decorator';
+import { timeCutOffOf } from './cut-off';
 import { MAX_STREAM_EVENTS_LIMIT, StreamEventsQueryDto } from './dto/audit.dto';
 import { ProblemError } from './problem';
 
@@ -32,18 +35,23 @@ export function storedEventView(event: StoredEvent) {
 export class AuditEventsController {
   constructor(@Inject(EVENT_STORE) private readonly eventStore: EventStore) {}
 
-  /** The stored events, unmodified, with the canonical bytes their hashes cover. */
+  /** The stored events, unmodified, with the canonical bytes their hashes cover; as of a time cut-off. */
   @Get('streams/:stream/events')
   @Roles('auditor')
   async events(@Param('stream') stream: string, @Query() query: StreamEventsQueryDto) {
     if (!STREAM_NAME_PATTERN.test(stream))
       throw badParam('stream', 'must be a ledger stream name such as charge-ch_1');
-    const limit = Number(query.limit ?? MAX_STREAM_EVENTS_LIMIT);
-    const events = await this.eventStore.readStream(stream, {
+    const cutOff = timeCutOffOf(query);
+    const { events, nextFromRevision } = await readStreamHistory(this.eventStore, stream, {
       fromRevision: Number(query.fromRevision ?? 0),
-      maxCount: limit,
+      limit: Number(query.limit ?? MAX_STREAM_EVENTS_LIMIT),
+      cutOff,
     });
-    const next = events.length === limit ? events[events.length - 1].revision + 1 : null;
-    return { stream, items: events.map(storedEventView), nextFromRevision: next };
+    return {
+      stream,
+      ...(cutOff ? { at: cutOffLabel(cutOff) } : {}),
+      items: events.map(storedEventView),
+      nextFromRevision,
+    };
   }
 }

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, Matches, MaxLength } from 'class-validator';
+import { AsOfCutOff, OccurredAtCutOff, TimeCutOffQueryDto } from './cut-off.dto';
 import { IsInstant } from './instant';
 import { ID_MESSAGE, ID_PATTERN } from './common.dto';
 
@@ -11,7 +12,8 @@ const ACCESS_LOG_LIMIT = /^(?:[1-9]\d?|[1-4]\d\d|500)$/;
 
 export const MAX_STREAM_EVENTS_LIMIT = 1000;
 
-export class StreamEventsQueryDto {
+/** The stored events from a revision, a page at a time, with at most one time cut-off. */
+export class StreamEventsQueryDto extends TimeCutOffQueryDto {
   @ApiPropertyOptional({ description: 'First revision to read (default 0)' })
   @IsOptional()
   @Matches(/^\d{1,15}$/, { message: 'fromRevision must be a non-negative integer' })
@@ -25,13 +27,9 @@ export class StreamEventsQueryDto {
   limit?: string;
 }
 
-/** Exactly one of asOf, revision, occurredAt (none: the whole stream); checked in the controller. */
+/** At most one of asOf, revision, occurredAt (none: the whole stream); checked in the controller. */
 export class StreamStateQueryDto {
-  @ApiPropertyOptional({
-    description: 'ISO-8601 instant: the state from the events recorded (recordedAt) at or before it',
-  })
-  @IsOptional()
-  @IsInstant({ message: 'asOf must be an ISO-8601 date-time' })
+  @AsOfCutOff()
   asOf?: string;
 
   @ApiPropertyOptional({ description: 'The state right after this revision (0-based)' })
@@ -39,12 +37,7 @@ export class StreamStateQueryDto {
   @Matches(REVISION, { message: 'revision must be a non-negative integer' })
   revision?: string;
 
-  @ApiPropertyOptional({
-    description:
-      'ISO-8601 instant of business time: the events that occurred at or before it, in stream order',
-  })
-  @IsOptional()
-  @IsInstant({ message: 'occurredAt must be an ISO-8601 date-time' })
+  @OccurredAtCutOff()
   occurredAt?: string;
 }
 

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches, MaxLength } from 'class-validator';
+import { AsOfCutOff, OccurredAtCutOff } from './cut-off.dto';
 import { IsInstant } from './instant';
 import { CHANNELS, ISSUE_CATEGORIES, PRIORITIES } from './vocabulary';
 import { ID_MESSAGE, ID_PATTERN } from './common.dto';
@@ -34,6 +35,15 @@ export class PageQueryDto extends ReadQueryDto {
   @MaxLength(512)
   @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor must be a nextCursor returned by the previous page' })
   cursor?: string;
+}
+
+/** A timeline page, as of at most one time cut-off (the same as GET /audit/streams/:stream/state's). */
+export class TimelineQueryDto extends PageQueryDto {
+  @AsOfCutOff()
+  asOf?: string;
+
+  @OccurredAtCutOff()
+  occurredAt?: string;
 }
 
 export class ListIssuesQueryDto extends PageQueryDto {
