@@ -211,6 +211,84 @@ describe('ledger CLI', () => {
       expect(result.code).toBe(3);
       expect(result.stderr).toContain('No stream "charge-nope"');
     });
+
+    describe('cut-offs', () => {
+      // Recorded 10:00, 12:00, 11:00 (a clock that stepped back); occurred 09:00, 08:00, 13:00.
+      const timed = (index: number, recordedAt: string, occurredAt: string): NewEvent => ({
+        ...newEvent(index),
+        metadata: {
+          ...newEvent(index).metadata,
+          eventId: `00000000-0000-7000-8000-00000000010${index}`,
+          recordedAt: `2025-07-01T${recordedAt}:00.000Z`,
+          occurredAt: `2025-07-01T${occurredAt}:00.000Z`,
+        },
+      });
+      beforeEach(async () => {
+        const store = SqliteEventStore.open(join(dataDir, 'ledger.db'));
+        await store.append(
+          'charge-ch_t',
+          [timed(0, '10:00', '09:00'), timed(1, '12:00', '08:00'), timed(2, '11:00', '13:00')],
+          'no_stream',
+        );
+        await store.close();
+      });
+      const revisions = async (...options: string[]) => {
+        const result = await ledger('events', 'charge-ch_t', ...options, '--json', '--data-dir', dataDir);
+        expect([result.code, result.stderr]).toEqual([0, expect.stringContaining('event(s) of charge-ch_t')]);
+        return JSON.parse(result.stdout).map((event: { revision: number }) => event.revision);
+      };
+
+      it('--as-of keeps the prefix recorded by the instant, --occurred-at what occurred by it', async () => {
+        expect(await revisions('--as-of', '2025-07-01T11:30:00Z')).toEqual([0]);
+        expect(await revisions('--as-of', '2025-07-01T11:30:00Z', '--from-revision', '2')).toEqual([]);
+        expect(await revisions('--as-of', '2025-07-01T12:00:00Z')).toEqual([0, 1, 2]);
+        expect(await revisions('--as-of', '2025-07-01T09:00:00Z')).toEqual([]);
+        expect(await revisions('--occurred-at', '2025-07-01T08:30:00Z')).toEqual([1]);
+        expect(await revisions('--occurred-at', '2025-07-01T09:00:00Z', '--limit', '1')).toEqual([0]);
+        const human = await ledger(
+          'events',
+          'charge-ch_t',
+          '--as-of',
+          '2025-07-01T11:30:00Z',
+          '--data-dir',
+          dataDir,
+        );
+        expect(human.stdout).toContain('recorded 2025-07-01T10:00:00.000Z');
+        expect(human.stderr).toContain(
+          '1 event(s) of charge-ch_t from revision 0 as of {"asOf":"2025-07-01T11:30:00.000Z"}',
+        );
+      });
+
+      it('--from-revision and --to-revision bound the revisions; --from stays as the older name', async () => {
+        expect(await revisions('--to-revision', '1')).toEqual([0, 1]);
+        expect(await revisions('--from-revision', '1')).toEqual([1, 2]);
+        expect(await revisions('--from', '1', '--to-revision', '1')).toEqual([1]);
+        expect(await revisions('--from-revision', '2', '--to-revision', '1')).toEqual([]);
+      });
+
+      it('refuses two cut-offs, both names of one option, or a bad instant (exit 2)', async () => {
+        for (const [options, message] of [
+          [
+            ['--as-of', '2025-07-01T11:30:00Z', '--occurred-at', '2025-07-01T11:30:00Z'],
+            'not --as-of and --occurred-at',
+          ],
+          [['--as-of', '2025-07-01T11:30:00Z', '--to-revision', '1'], 'not --as-of and --to-revision'],
+          [
+            ['--from', '1', '--from-revision', '1'],
+            'Give --from-revision or its older name --from, not both',
+          ],
+          [['--as-of', 'soon'], '--as-of must be an ISO-8601 date-time'],
+          [['--from-revision', 'x'], '--from-revision must be a non-negative integer'],
+        ] as const) {
+          const result = await ledger('events', 'charge-ch_t', ...options, '--data-dir', dataDir);
+          expect({ options, code: result.code, message: result.stderr.includes(message) }).toEqual({
+            options,
+            code: 2,
+            message: true,
+          });
+        }
+      });
+    });
   });
 
   describe('rebuild', () => {

@@ -1,56 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { ModulesContainer } from '@nestjs/core';
 import request from 'supertest';
 import type { Role } from '@app/ledger';
-import { PUBLIC_KEY, ROLES_KEY } from '../../libs/ledger/src/http/auth/roles.decorator';
 import { startLedger, type LedgerHarness } from '../support/ledger-harness';
-
-interface Route {
-  method: string;
-  path: string;
-  roles: Role[] | undefined;
-  isPublic: boolean;
-}
-
-/** Every route the app serves, read from Nest's own metadata, so a new route cannot escape this test. */
-function enumerateRoutes(h: LedgerHarness): Route[] {
-  const routes: Route[] = [];
-  for (const module of h.app.get(ModulesContainer).values()) {
-    for (const wrapper of module.controllers.values()) {
-      const controller = wrapper.metatype as (new (...args: unknown[]) => unknown) | null;
-      if (!controller) continue;
-      const prefix = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
-      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
-        const handler = (controller.prototype as Record<string, unknown>)[name];
-        if (typeof handler !== 'function' || name === 'constructor') continue;
-        const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
-        if (method === undefined) continue;
-        const path =
-          `/${[prefix, String(Reflect.getMetadata(PATH_METADATA, handler) ?? '')].filter(Boolean).join('/')}`
-            .replace(/\/+/g, '/')
-            .replace(/\/$/, '');
-        routes.push({
-          method: RequestMethod[method],
-          path: path || '/',
-          roles: Reflect.getMetadata(ROLES_KEY, handler) ?? Reflect.getMetadata(ROLES_KEY, controller),
-          isPublic: Boolean(
-            Reflect.getMetadata(PUBLIC_KEY, handler) ?? Reflect.getMetadata(PUBLIC_KEY, controller),
-          ),
-        });
-      }
-    }
-  }
-  return routes;
-}
+import { concretePath, enumerateRoutes, type Route } from '../support/routes';
 
 const ROLES: Role[] = ['service', 'agent', 'auditor', 'analyst', 'admin'];
-
-function concrete(path: string): string {
-  return path.replace(/:stream/g, 'issue-x1').replace(/:[A-Za-z]+/g, 'x1');
-}
 
 describe('every route x every role', () => {
   let h: LedgerHarness;
@@ -125,7 +80,7 @@ describe('every route x every role', () => {
   it('answers 401 without a key, 403 to a role not listed, and lets every listed role (and admin) through', async () => {
     const failures: string[] = [];
     for (const route of routes) {
-      const path = concrete(route.path);
+      const path = concretePath(route.path);
       const call = (role?: Role) => {
         const method = route.method.toLowerCase() as 'get' | 'post' | 'delete';
         const req = request(h.server)[method](path);

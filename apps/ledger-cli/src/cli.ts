@@ -220,3 +220,20 @@ export function optionalInteger(options: OptionValues, name: string): number | u
   }
   return Number(value);
 }
+
+/**
+ * An option that also has an older name kept as an alias (`--from-revision`, alias `--from`): the value
+ * under either, with the name that was used; both at once is a usage error.
+ */
+export function aliasedOption(
+  options: OptionValues,
+  name: string,
+  alias: string,
+): { value: OptionValues[string]; usedName: string } {
+  if (options[name] !== undefined && options[alias] !== undefined) {
+    throw new UsageError(`Give --${name} or its older name --${alias}, not both.`);
+  }
+  return options[alias] !== undefined
+    ? { value: options[alias], usedName: alias }
+    : { value: options[name], usedName: name };
+}

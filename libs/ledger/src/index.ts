@@ -20,6 +20,7 @@ export { ALL_PROJECTIONS } from './read-models';
 export { METRIC_NAMES, type MetricName } from './read-models/metrics/metric-computations';
 export { DEFAULT_SLA_TARGETS, parseSlaTargets, type SlaTargets } from './read-models/sla/sla';
 export * from './application/ids';
+export * from './application/history-cut-off';
 export * from './application/commands/command-meta';
 export { createLedgerApp, type CreateAppOptions } from './http-entry';
 export type { LedgerAdapters } from './http/ledger.module';

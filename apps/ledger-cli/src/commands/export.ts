@@ -4,6 +4,8 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import {
   appendAccessEntries,
+  cutOffLabel,
+  cutOffVerdict,
   bundleEventLine,
   bundleHeaderLine,
   storedInclusionProof,
@@ -12,9 +14,19 @@ import {
   type BundleSelection,
   type SignedDigest,
   type StoredEvent,
+  type TimeCutOff,
 } from '@app/ledger';
-import { EXIT, NotFoundError, requiredString, UsageError, type Command, type CommandContext } from '../cli';
+import {
+  aliasedOption,
+  EXIT,
+  NotFoundError,
+  requiredString,
+  UsageError,
+  type Command,
+  type CommandContext,
+} from '../cli';
 import { toJson, withLedgerDb } from '../ledger-db';
+import { CUT_OFF_HELP, CUT_OFF_OPTIONS, timeCutOffOption } from './cut-off-options';
 import { openLedgerTree, type LedgerTree } from './ledger-tree';
 
 const SCAN_BATCH = 5000;
@@ -45,13 +57,55 @@ interface ExportPlan {
   count: number;
   /** Selected events recorded after the digest, left out. */
   leftOut: number;
+  /** Events outside the cut-off kept to close a chain (occurredAt). */
+  outsideCutOff: number;
   items(): AsyncIterable<{ event: StoredEvent; sequence: number }>;
 }
 
-async function readStreams(ledger: LedgerTree, streams: Iterable<string>): Promise<StoredEvent[]> {
+/**
+ * One stream's events as of the cut-off. Bundles check each stream's chain from revision 0 without holes,
+ * so where `occurredAt` leaves one (an event dated after the instant between two dated before it), the
+ * events in between are kept too and counted as outside the cut-off; `asOf` keeps a prefix, with no hole.
+ */
+function cutStream(
+  events: StoredEvent[],
+  cutOff: TimeCutOff | null,
+): { kept: StoredEvent[]; inside: StoredEvent[] } {
+  if (!cutOff) return { kept: events, inside: events };
+  let end = 0;
+  const inside: StoredEvent[] = [];
+  for (const [index, event] of events.entries()) {
+    const verdict = cutOffVerdict(cutOff, event.metadata);
+    if (verdict === 'stop') break;
+    if (verdict === 'keep') {
+      end = index + 1;
+      inside.push(event);
+    }
+  }
+  return { kept: events.slice(0, end), inside };
+}
+
+interface SelectedEvents {
+  events: StoredEvent[];
+  /** The events within the cut-off: the ones whose links are followed. */
+  inside: StoredEvent[];
+  /** Events kept only to close a stream's chain, outside the cut-off (occurredAt). */
+  outsideCutOff: number;
+}
+
+async function readStreams(
+  ledger: LedgerTree,
+  streams: Iterable<string>,
+  cutOff: TimeCutOff | null,
+): Promise<SelectedEvents> {
   const events: StoredEvent[] = [];
-  for (const stream of streams) events.push(...(await ledger.events.readStream(stream)));
-  return events;
+  const inside: StoredEvent[] = [];
+  for (const stream of streams) {
+    const cut = cutStream(await ledger.events.readStream(stream), cutOff);
+    events.push(...cut.kept);
+    inside.push(...cut.inside);
+  }
+  return { events, inside, outsideCutOff: events.length - inside.length };
 }
 
 function linkedCharges(events: readonly StoredEvent[]): string[] {
@@ -78,32 +132,67 @@ function instant(name: string, value: string): number {
 function selectionOf(options: CommandContext['options']): BundleSelection {
   const issue = options.issue;
   const customer = options.customer;
-  const from = options.from;
-  const to = options.to;
-  const given = [issue !== undefined, customer !== undefined, from !== undefined || to !== undefined];
+  const from = aliasedOption(options, 'recorded-from', 'from');
+  const to = aliasedOption(options, 'recorded-to', 'to');
+  const given = [
+    issue !== undefined,
+    customer !== undefined,
+    from.value !== undefined || to.value !== undefined,
+  ];
   if (given.filter(Boolean).length !== 1) {
-    throw new UsageError('Give exactly one of --issue <id>, --customer <id>, or --from <time> --to <time>.');
+    throw new UsageError(
+      'Give exactly one of --issue <id>, --customer <id>, or --recorded-from <time> --recorded-to <time>.',
+    );
   }
-  if (typeof issue === 'string') return { issueId: issue };
-  if (typeof customer === 'string') return { customerId: customer };
-  const recordedFrom = requiredString(options, 'from');
-  const recordedTo = requiredString(options, 'to');
-  if (instant('from', recordedFrom) >= instant('to', recordedTo))
-    throw new UsageError('--from must be before --to.');
+  const cutOff = timeCutOffOption(options);
+  const at = cutOff ? cutOffLabel(cutOff) : {};
+  if (typeof issue === 'string') return { issueId: issue, ...at };
+  if (typeof customer === 'string') return { customerId: customer, ...at };
+  if (cutOff) {
+    throw new UsageError(
+      `--${cutOff.kind === 'asOf' ? 'as-of' : 'occurred-at'} applies to --issue and --customer; ` +
+        'a recorded-time range is already cut by --recorded-to.',
+    );
+  }
+  const recordedFrom = requiredValue(from.value, from.usedName);
+  const recordedTo = requiredValue(to.value, to.usedName);
+  if (instant(from.usedName, recordedFrom) >= instant(to.usedName, recordedTo))
+    throw new UsageError(`--${from.usedName} must be before --${to.usedName}.`);
   return { recordedFrom, recordedTo };
+}
+
+function requiredValue(value: unknown, name: string): string {
+  return requiredString({ [name]: value as string | undefined }, name);
 }
 
 type StreamSelection = Extract<BundleSelection, { issueId: string } | { customerId: string }>;
 
+function cutOffOf(selection: StreamSelection): TimeCutOff | null {
+  if (selection.asOf !== undefined) return { kind: 'asOf', at: new Date(selection.asOf) };
+  if (selection.occurredAt !== undefined) return { kind: 'occurredAt', at: new Date(selection.occurredAt) };
+  return null;
+}
+
+/**
+ * With a cut-off, each stream is cut on its own and only the charges that the kept events link are
+ * followed: a charge linked after the cut-off is not in the bundle.
+ */
 async function selectEvents(
   ledger: LedgerTree,
   selection: StreamSelection,
   progress: (n: number) => void,
-): Promise<StoredEvent[]> {
+): Promise<SelectedEvents> {
+  const cutOff = cutOffOf(selection);
   if ('issueId' in selection) {
     const issue = await ledger.events.readStream(`issue-${selection.issueId}`);
     if (issue.length === 0) throw new NotFoundError(`No issue "${selection.issueId}".`);
-    return [...issue, ...(await readStreams(ledger, linkedCharges(issue)))];
+    const own = cutStream(issue, cutOff);
+    const charges = await readStreams(ledger, linkedCharges(own.inside), cutOff);
+    return {
+      events: [...own.kept, ...charges.events],
+      inside: [...own.inside, ...charges.inside],
+      outsideCutOff: own.kept.length - own.inside.length + charges.outsideCutOff,
+    };
   }
   // Charges and issues name their customer in their first event; later events do not, so the scan finds
   // the streams and then reads them whole.
@@ -116,10 +205,24 @@ async function selectEvents(
     },
     progress,
   );
-  const events = await readStreams(ledger, streams);
-  if (events.length === 0) throw new NotFoundError(`No customer "${customerId}".`);
-  const linked = linkedCharges(events).filter((stream) => !streams.has(stream));
-  return [...events, ...(await readStreams(ledger, linked))];
+  const named = await readStreams(ledger, streams, cutOff);
+  if (named.events.length === 0 && !(await existsAny(ledger, streams))) {
+    throw new NotFoundError(`No customer "${customerId}".`);
+  }
+  const linked = linkedCharges(named.inside).filter((stream) => !streams.has(stream));
+  const charges = await readStreams(ledger, linked, cutOff);
+  return {
+    events: [...named.events, ...charges.events],
+    inside: [...named.inside, ...charges.inside],
+    outsideCutOff: named.outsideCutOff + charges.outsideCutOff,
+  };
+}
+
+async function existsAny(ledger: LedgerTree, streams: Iterable<string>): Promise<boolean> {
+  for (const stream of streams) {
+    if ((await ledger.events.readStream(stream, { maxCount: 1 })).length > 0) return true;
+  }
+  return false;
 }
 
 /** Issue and customer selections: whole streams, few enough to hold. */
@@ -129,7 +232,7 @@ async function planStreams(
   digest: SignedDigest,
   progress: (n: number) => void,
 ): Promise<ExportPlan> {
-  const selected = await selectEvents(ledger, selection, progress);
+  const { events: selected, outsideCutOff } = await selectEvents(ledger, selection, progress);
   const unique = new Map(selected.map((event) => [event.metadata.eventId, event]));
   const leaves: { event: StoredEvent; sequence: number }[] = [];
   let leftOut = 0;
@@ -143,6 +246,7 @@ async function planStreams(
     streams: [...new Set(leaves.map(({ event }) => event.stream))].sort(),
     count: leaves.length,
     leftOut,
+    outsideCutOff,
     items: async function* () {
       yield* leaves;
     },
@@ -191,6 +295,7 @@ async function planRange(
     streams: [...spans.keys()].sort(),
     count,
     leftOut,
+    outsideCutOff: 0,
     items: async function* () {
       for await (const batch of batches(ledger, cutoff)) {
         for (const event of batch) {
@@ -208,13 +313,18 @@ async function planRange(
 export const exportBundle: Command = {
   path: ['export'],
   args: [],
-  synopsis: '--issue <id> | --customer <id> | --from <time> --to <time>  --out <bundle.jsonl>',
+  synopsis:
+    '--issue <id> | --customer <id> [--as-of <time> | --occurred-at <time>] | ' +
+    '--recorded-from <time> --recorded-to <time>  --out <bundle.jsonl>',
   summary: 'Write an evidence bundle: the events, their inclusion proofs and the signed digest.',
   options: {
     issue: { type: 'string' },
     customer: { type: 'string' },
+    'recorded-from': { type: 'string' },
+    'recorded-to': { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
+    ...CUT_OFF_OPTIONS,
     out: { type: 'string' },
   },
   optionHelp: [
@@ -223,7 +333,11 @@ export const exportBundle: Command = {
       '--customer <id>',
       'the customer stream, the issues and charges naming the customer, their linked charges',
     ],
-    ['--from <time> --to <time>', 'every event recorded in [from, to) (recordedAt, ISO-8601)'],
+    ...CUT_OFF_HELP.map(([flag, text]): [string, string] => [flag, `with --issue or --customer: ${text}`]),
+    [
+      '--recorded-from <time> --recorded-to <time>',
+      'every event recorded in [from, to) (recordedAt, ISO-8601); --from and --to are the older names',
+    ],
     ['--out <file>', 'where to write the bundle (JSON lines, docs/hashing.md)'],
   ],
   example: 'ledger export --issue is_1001 --out is_1001.jsonl',
@@ -241,7 +355,7 @@ export const exportBundle: Command = {
           'recordedFrom' in selection
             ? await planRange(ledger, selection, digest, progress)
             : await planStreams(ledger, selection, digest, progress);
-        const { streams, count, leftOut } = plan;
+        const { streams, count, leftOut, outsideCutOff } = plan;
         const file = createWriteStream(out, { encoding: 'utf8' });
         const write = async (line: string) => {
           if (!file.write(`${line}\n`)) await once(file, 'drain');
@@ -270,6 +384,9 @@ export const exportBundle: Command = {
         io.stderr(
           `\nwrote ${count} event(s) of ${streams.length} stream(s) to ${out}` +
             (leftOut ? `; ${leftOut} event(s) recorded after the digest left out` : '') +
+            (outsideCutOff
+              ? `; ${outsideCutOff} event(s) outside the cut-off kept to close their stream's chain`
+              : '') +
             '\n',
         );
         // Exports are reads the access log covers (DESIGN.md); the CLI has no API key, so the OS user acts.
@@ -292,7 +409,7 @@ export const exportBundle: Command = {
           uuidv7Generator,
           systemClock,
         );
-        const result = { out, events: count, streams, leftOut, digest };
+        const result = { out, events: count, streams, leftOut, outsideCutOff, digest };
         io.stdout(globals.json ? `${toJson(result)}\n` : `${out}\n`);
         return EXIT.ok;
       } finally {

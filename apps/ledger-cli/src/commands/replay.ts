@@ -9,20 +9,15 @@ import {
 } from '@app/ledger';
 import { EXIT, NotFoundError, optionalInteger, UsageError, type Command, type CommandContext } from '../cli';
 import { toJson, withLedgerDb } from '../ledger-db';
-
-function instant(name: string, value: unknown): Date {
-  const at = typeof value === 'string' ? new Date(value) : new Date(Number.NaN);
-  if (Number.isNaN(at.getTime())) throw new UsageError(`--${name} must be an ISO-8601 date-time.`);
-  return at;
-}
+import { instantOption } from './cut-off-options';
 
 function pointOf(options: CommandContext['options']): ReplayPoint {
   const given = ['as-of', 'revision', 'occurred-at'].filter((name) => options[name] !== undefined);
   if (given.length > 1)
     throw new UsageError(`Give one of --as-of, --revision, --occurred-at, not ${given.join(' and ')}.`);
-  if (options['as-of'] !== undefined) return { kind: 'asOf', at: instant('as-of', options['as-of']) };
+  if (options['as-of'] !== undefined) return { kind: 'asOf', at: instantOption('as-of', options['as-of']) };
   if (options['occurred-at'] !== undefined)
-    return { kind: 'occurredAt', at: instant('occurred-at', options['occurred-at']) };
+    return { kind: 'occurredAt', at: instantOption('occurred-at', options['occurred-at']) };
   const revision = optionalInteger(options, 'revision');
   return revision === undefined ? { kind: 'head' } : { kind: 'revision', revision };
 }

@@ -8,3 +8,4 @@ export * from './access-log/access-log';
 export * from './access-log/access-log-reader';
 export * from './replay/stream-replay';
 export * from './digest';
+export * from './replay/stream-history';

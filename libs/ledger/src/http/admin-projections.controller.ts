@@ -8,6 +8,7 @@ import {
   type RebuildReport,
 } from '../application/ports/projections.port';
 import { Roles } from './auth/roles.decorator';
+import { NoQueryDto } from './dto/query.dto';
 import { ProblemError } from './problem';
 import { projectionOverview } from './projection-overview';
 
@@ -34,7 +35,7 @@ export class AdminProjectionsController {
 
   @Get()
   @Roles('admin', 'auditor', 'analyst')
-  async list() {
+  async list(@Query() _query: NoQueryDto) {
     const overview = await projectionOverview(this.projections, this.eventStore);
     return {
       ...overview,
@@ -64,7 +65,7 @@ export class AdminProjectionsController {
   @Post(':name/retry')
   @Roles('admin')
   @HttpCode(202)
-  async retry(@Param('name') name: string) {
+  async retry(@Param('name') name: string, @Query() _query: NoQueryDto) {
     this.known(name);
     await this.projections.retry(name);
     return { projection: name };

@@ -10,6 +10,7 @@ import {
 import { Roles } from './auth/roles.decorator';
 import { ConsistencyQueryDto, DigestListQueryDto, ProofQueryDto } from './dto/audit-digest.dto';
 import { ID_MESSAGE, ID_PATTERN } from './dto/common.dto';
+import { NoQueryDto } from './dto/query.dto';
 import { ProblemError } from './problem';
 
 /** What the composition root gives the digest routes; absent where no tree is kept (answers 503). */
@@ -72,7 +73,7 @@ export class AuditDigestController {
   /** The latest signed digest: treeSize, rootHash, createdAt, signature, publicKey, algorithm. */
   @Get('digest')
   @Roles('auditor', 'analyst', 'agent')
-  async latest() {
+  async latest(@Query() _query: NoQueryDto) {
     const digest = await this.available().digests.store.latestDigest();
     if (!digest) {
       throw ProblemError.of('digest-not-found', 'no digest has been published yet', { treeSize: null });
@@ -96,7 +97,7 @@ export class AuditDigestController {
   @Post('digests')
   @Roles('auditor')
   @HttpCode(201)
-  async publish() {
+  async publish(@Query() _query: NoQueryDto) {
     return this.available().digests.publisher.publish();
   }
 

@@ -1,11 +1,14 @@
-import { Controller, DefaultValuePipe, Get, Inject, Param, Query } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore, type StoredEvent } from '../application/ports/event-store.port';
+import { cutOffLabel } from '../application/history-cut-off';
+import { readStreamHistory } from '../audit/replay/stream-history';
 import { Roles } from './auth/roles.decorator';
+import { timeCutOffOf } from './cut-off';
+import { MAX_STREAM_EVENTS_LIMIT, StreamEventsQueryDto } from './dto/audit.dto';
 import { ProblemError } from './problem';
 
 export const STREAM_NAME_PATTERN = /^(charge|issue|customer|accesslog)-[A-Za-z0-9_-]{1,64}$/;
-const MAX_LIMIT = 1000;
 
 function badParam(field: string, message: string): ProblemError {
   return ProblemError.of('validation-failed', `${field} ${message}`, { errors: [{ field, message }] });
@@ -32,25 +35,23 @@ export function storedEventView(event: StoredEvent) {
 export class AuditEventsController {
   constructor(@Inject(EVENT_STORE) private readonly eventStore: EventStore) {}
 
-  /** The stored events, unmodified, with the canonical bytes their hashes cover. */
+  /** The stored events, unmodified, with the canonical bytes their hashes cover; as of a time cut-off. */
   @Get('streams/:stream/events')
   @Roles('auditor')
-  async events(
-    @Param('stream') stream: string,
-    @Query('fromRevision', new DefaultValuePipe('0')) fromRevision: string,
-    @Query('limit', new DefaultValuePipe(String(MAX_LIMIT))) limit: string,
-  ) {
+  async events(@Param('stream') stream: string, @Query() query: StreamEventsQueryDto) {
     if (!STREAM_NAME_PATTERN.test(stream))
       throw badParam('stream', 'must be a ledger stream name such as charge-ch_1');
-    if (!/^\d{1,15}$/.test(fromRevision)) throw badParam('fromRevision', 'must be a non-negative integer');
-    if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIMIT) {
-      throw badParam('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
-    }
-    const events = await this.eventStore.readStream(stream, {
-      fromRevision: Number(fromRevision),
-      maxCount: Number(limit),
+    const cutOff = timeCutOffOf(query);
+    const { events, nextFromRevision } = await readStreamHistory(this.eventStore, stream, {
+      fromRevision: Number(query.fromRevision ?? 0),
+      limit: Number(query.limit ?? MAX_STREAM_EVENTS_LIMIT),
+      cutOff,
     });
-    const next = events.length === Number(limit) ? events[events.length - 1].revision + 1 : null;
-    return { stream, items: events.map(storedEventView), nextFromRevision: next };
+    return {
+      stream,
+      ...(cutOff ? { at: cutOffLabel(cutOff) } : {}),
+      items: events.map(storedEventView),
+      nextFromRevision,
+    };
   }
 }

@@ -11,6 +11,7 @@ import {
 } from '../audit/replay/stream-replay';
 import { STREAM_NAME_PATTERN } from './audit-events.controller';
 import { Roles } from './auth/roles.decorator';
+import { atMostOneOf, timeCutOffOf } from './cut-off';
 import { StreamStateQueryDto } from './dto/audit.dto';
 import { ProblemError } from './problem';
 
@@ -18,28 +19,10 @@ function badParam(field: string, message: string): ProblemError {
   return ProblemError.of('validation-failed', `${field} ${message}`, { errors: [{ field, message }] });
 }
 
-function instant(field: string, value: string): Date {
-  const at = new Date(value);
-  if (Number.isNaN(at.getTime())) throw badParam(field, 'must be an ISO-8601 date-time');
-  return at;
-}
-
 function pointOf(query: StreamStateQueryDto): ReplayPoint {
-  const given = (['asOf', 'revision', 'occurredAt'] as const).filter((name) => query[name] !== undefined);
-  if (given.length > 1) {
-    throw ProblemError.of(
-      'validation-failed',
-      `Give one of asOf, revision, occurredAt, not ${given.join(' and ')}`,
-      {
-        errors: given.map((field) => ({ field, message: 'only one of asOf, revision, occurredAt' })),
-      },
-    );
-  }
-  if (query.asOf !== undefined) return { kind: 'asOf', at: instant('asOf', query.asOf) };
-  if (query.occurredAt !== undefined)
-    return { kind: 'occurredAt', at: instant('occurredAt', query.occurredAt) };
+  atMostOneOf(query, ['asOf', 'revision', 'occurredAt']);
   if (query.revision !== undefined) return { kind: 'revision', revision: Number(query.revision) };
-  return { kind: 'head' };
+  return timeCutOffOf(query) ?? { kind: 'head' };
 }
 
 @ApiTags('audit')

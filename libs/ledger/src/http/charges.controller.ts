@@ -1,4 +1,4 @@
-import { Body, Controller, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -19,6 +19,7 @@ import {
   RequestRefundDto,
   SubmitEvidenceDto,
 } from './dto/charge.dto';
+import { NoQueryDto } from './dto/query.dto';
 import { commandFields, IdParamPipe } from './params';
 
 @ApiTags('charges')
@@ -50,6 +51,7 @@ export class ChargesController {
   @Post()
   @Roles('service')
   record(
+    @Query() _query: NoQueryDto,
     @Body() dto: RecordChargeDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -61,6 +63,7 @@ export class ChargesController {
   @Roles('service', 'agent')
   requestRefund(
     @Param('chargeId', IdParamPipe) chargeId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: RequestRefundDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -73,6 +76,7 @@ export class ChargesController {
   approveRefund(
     @Param('chargeId', IdParamPipe) chargeId: string,
     @Param('refundId', IdParamPipe) refundId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: EmptyCommandDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -85,6 +89,7 @@ export class ChargesController {
   rejectRefund(
     @Param('chargeId', IdParamPipe) chargeId: string,
     @Param('refundId', IdParamPipe) refundId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: RejectRefundDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -97,6 +102,7 @@ export class ChargesController {
   succeedRefund(
     @Param('chargeId', IdParamPipe) chargeId: string,
     @Param('refundId', IdParamPipe) refundId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: EmptyCommandDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -109,6 +115,7 @@ export class ChargesController {
   failRefund(
     @Param('chargeId', IdParamPipe) chargeId: string,
     @Param('refundId', IdParamPipe) refundId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: FailRefundDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -126,6 +133,7 @@ export class ChargesController {
   cancelRefund(
     @Param('chargeId', IdParamPipe) chargeId: string,
     @Param('refundId', IdParamPipe) refundId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: CancelRefundDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -137,6 +145,7 @@ export class ChargesController {
   @Roles('service')
   openDispute(
     @Param('chargeId', IdParamPipe) chargeId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: OpenDisputeDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -149,6 +158,7 @@ export class ChargesController {
   escalateDispute(
     @Param('chargeId', IdParamPipe) chargeId: string,
     @Param('disputeId', IdParamPipe) disputeId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: EscalateDisputeDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -166,6 +176,7 @@ export class ChargesController {
   submitEvidence(
     @Param('chargeId', IdParamPipe) chargeId: string,
     @Param('disputeId', IdParamPipe) disputeId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: SubmitEvidenceDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -183,6 +194,7 @@ export class ChargesController {
   closeDispute(
     @Param('chargeId', IdParamPipe) chargeId: string,
     @Param('disputeId', IdParamPipe) disputeId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: CloseDisputeDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,

@@ -1,4 +1,4 @@
-import { Body, Controller, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -12,6 +12,7 @@ import { Roles } from './auth/roles.decorator';
 import { CommandGateway, type CommandBodyCommon } from './command-gateway';
 import { EmptyCommandDto } from './dto/charge.dto';
 import { ChurnCustomerDto } from './dto/customer.dto';
+import { NoQueryDto } from './dto/query.dto';
 import { commandFields, IdParamPipe } from './params';
 
 @ApiTags('customers')
@@ -44,6 +45,7 @@ export class CustomersController {
   @Roles('service')
   churn(
     @Param('customerId', IdParamPipe) customerId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: ChurnCustomerDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -61,6 +63,7 @@ export class CustomersController {
   @Roles('service')
   reactivate(
     @Param('customerId', IdParamPipe) customerId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: EmptyCommandDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,

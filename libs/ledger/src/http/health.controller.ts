@@ -1,8 +1,9 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '../application/ports/event-store.port';
 import { PROJECTIONS_CONTROL, type ProjectionsControl } from '../application/ports/projections.port';
 import { Public } from './auth/roles.decorator';
+import { NoQueryDto } from './dto/query.dto';
 import { projectionOverview } from './projection-overview';
 
 export const STORAGE_ENGINES = Symbol('StorageEngines');
@@ -22,7 +23,7 @@ export class HealthController {
    */
   @Get()
   @Public()
-  async health() {
+  async health(@Query() _query: NoQueryDto) {
     try {
       const overview = await projectionOverview(this.projections, this.eventStore);
       const failed = overview.projections.filter((projection) => projection.state === 'failed');

@@ -1,4 +1,4 @@
-import { Body, Controller, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -21,6 +21,7 @@ import {
   ReopenIssueDto,
   ResolveIssueDto,
 } from './dto/issue.dto';
+import { NoQueryDto } from './dto/query.dto';
 import { commandFields, IdParamPipe } from './params';
 
 @ApiTags('issues')
@@ -53,6 +54,7 @@ export class IssuesController {
   @Post()
   @Roles('service', 'agent')
   open(
+    @Query() _query: NoQueryDto,
     @Body() dto: OpenIssueDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -75,6 +77,7 @@ export class IssuesController {
   @Roles('agent', 'service')
   assign(
     @Param('issueId', IdParamPipe) issueId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: AssignIssueDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -86,6 +89,7 @@ export class IssuesController {
   @Roles('agent', 'service')
   contact(
     @Param('issueId', IdParamPipe) issueId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: RecordContactDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -97,6 +101,7 @@ export class IssuesController {
   @Roles('agent')
   note(
     @Param('issueId', IdParamPipe) issueId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: AddNoteDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -108,6 +113,7 @@ export class IssuesController {
   @Roles('agent', 'service')
   linkCharge(
     @Param('issueId', IdParamPipe) issueId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: LinkChargeDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -119,6 +125,7 @@ export class IssuesController {
   @Roles('agent')
   escalate(
     @Param('issueId', IdParamPipe) issueId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: EscalateIssueDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -130,6 +137,7 @@ export class IssuesController {
   @Roles('agent')
   resolve(
     @Param('issueId', IdParamPipe) issueId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: ResolveIssueDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -141,6 +149,7 @@ export class IssuesController {
   @Roles('agent', 'service')
   reopen(
     @Param('issueId', IdParamPipe) issueId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: ReopenIssueDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -152,6 +161,7 @@ export class IssuesController {
   @Roles('agent', 'service')
   close(
     @Param('issueId', IdParamPipe) issueId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: EmptyCommandDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -163,6 +173,7 @@ export class IssuesController {
   @Roles('service')
   feedback(
     @Param('issueId', IdParamPipe) issueId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: FeedbackDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -174,6 +185,7 @@ export class IssuesController {
   @Roles('agent', 'service')
   followUp(
     @Param('issueId', IdParamPipe) issueId: string,
+    @Query() _query: NoQueryDto,
     @Body() dto: FollowUpDto,
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,

@@ -18,7 +18,8 @@ import {
 import { GetIssueTimeline, type IssueTimelinePage } from '../read-models/issue-timeline/issue-timeline.query';
 import { ALL_ROLES, Roles } from './auth/roles.decorator';
 import { csvStream, wantsCsv } from './csv';
-import { limitOf, ListIssuesQueryDto, PageQueryDto, ReadQueryDto } from './dto/query.dto';
+import { timeCutOffOf } from './cut-off';
+import { limitOf, ListIssuesQueryDto, ReadQueryDto, TimelineQueryDto } from './dto/query.dto';
 import { IdParamPipe } from './params';
 import { ReadYourWrites } from './read-your-writes';
 
@@ -103,10 +104,11 @@ export class QueriesController {
 
   @Get('issues/:issueId/timeline')
   @Roles(...ALL_ROLES)
-  async timeline(@Param('issueId', IdParamPipe) issueId: string, @Query() query: PageQueryDto) {
+  async timeline(@Param('issueId', IdParamPipe) issueId: string, @Query() query: TimelineQueryDto) {
+    const cutOff = timeCutOffOf(query);
     await this.readYourWrites.await(query.minPosition, ISSUE_TIMELINE);
     const page = await this.queries.execute<GetIssueTimeline, IssueTimelinePage | null>(
-      new GetIssueTimeline(issueId, limitOf(query), query.cursor),
+      new GetIssueTimeline(issueId, limitOf(query), query.cursor, cutOff),
     );
     if (!page) throw new NotFoundError('issue-not-found', `Issue ${issueId} does not exist`, { issueId });
     return page;

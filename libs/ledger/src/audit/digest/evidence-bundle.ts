@@ -15,8 +15,13 @@ import {
 export const BUNDLE_KIND = 'ledger-evidence-bundle';
 export const BUNDLE_VERSION = 1;
 
+/** A stream selection's time cut-off, as `ledger export --as-of | --occurred-at` gave it (ISO-8601). */
+export type BundleCutOff = { asOf?: string; occurredAt?: string };
+
 export type BundleSelection =
-  { issueId: string } | { customerId: string } | { recordedFrom: string; recordedTo: string };
+  | ({ issueId: string } & BundleCutOff)
+  | ({ customerId: string } & BundleCutOff)
+  | { recordedFrom: string; recordedTo: string };
 
 export interface BundleHeader {
   kind: typeof BUNDLE_KIND;

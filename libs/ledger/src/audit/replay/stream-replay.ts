@@ -1,4 +1,5 @@
 import { asDomainEvent } from '../../application/aggregate-state-cache';
+import { cutOffVerdict, type TimeCutOff } from '../../application/history-cut-off';
 import type { EventStore, StoredEvent } from '../../application/ports/event-store.port';
 import { chargeDecider } from '../../domain/charge/charge.decider';
 import { customerDecider } from '../../domain/customer/customer.decider';
@@ -25,11 +26,7 @@ export type ReplayableAggregate = keyof typeof REPLAYABLE;
  *   command side never held; it answers "what had happened by then, as we know it now".
  * - nothing: the whole stream.
  */
-export type ReplayPoint =
-  | { kind: 'revision'; revision: number }
-  | { kind: 'asOf'; at: Date }
-  | { kind: 'occurredAt'; at: Date }
-  | { kind: 'head' };
+export type ReplayPoint = { kind: 'revision'; revision: number } | TimeCutOff | { kind: 'head' };
 
 export interface ReplayedEvent {
   revision: number;
@@ -136,16 +133,18 @@ export async function replayStream(
     applied++;
   };
 
-  const at = point.kind === 'asOf' || point.kind === 'occurredAt' ? point.at.getTime() : 0;
   let fromRevision = 0;
   scan: for (;;) {
     const page = await eventStore.readStream(stream, { fromRevision, maxCount: PAGE });
     for (const event of page) {
       if (point.kind === 'revision' && event.revision > point.revision) break scan;
-      if (point.kind === 'asOf' && Date.parse(event.metadata.recordedAt) > at) break scan;
-      if (point.kind === 'occurredAt' && Date.parse(event.metadata.occurredAt) > at) {
-        skipped.push(event.revision);
-        continue;
+      if (point.kind === 'asOf' || point.kind === 'occurredAt') {
+        const verdict = cutOffVerdict(point, event.metadata);
+        if (verdict === 'stop') break scan;
+        if (verdict === 'skip') {
+          skipped.push(event.revision);
+          continue;
+        }
       }
       apply(event);
     }

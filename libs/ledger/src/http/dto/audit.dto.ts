@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, Matches, MaxLength } from 'class-validator';
+import { AsOfCutOff, OccurredAtCutOff, TimeCutOffQueryDto } from './cut-off.dto';
 import { IsInstant } from './instant';
 import { ID_MESSAGE, ID_PATTERN } from './common.dto';
 
@@ -9,13 +10,26 @@ const STREAM = /^(charge|issue|customer|accesslog)-[A-Za-z0-9_-]{1,64}$/;
 const ACCESS_ACTOR = new RegExp(`${ID_PATTERN.source}|^cli:[A-Za-z0-9._-]{1,64}$`);
 const ACCESS_LOG_LIMIT = /^(?:[1-9]\d?|[1-4]\d\d|500)$/;
 
-/** Exactly one of asOf, revision, occurredAt (none: the whole stream); checked in the controller. */
-export class StreamStateQueryDto {
-  @ApiPropertyOptional({
-    description: 'ISO-8601 instant: the state from the events recorded (recordedAt) at or before it',
-  })
+export const MAX_STREAM_EVENTS_LIMIT = 1000;
+
+/** The stored events from a revision, a page at a time, with at most one time cut-off. */
+export class StreamEventsQueryDto extends TimeCutOffQueryDto {
+  @ApiPropertyOptional({ description: 'First revision to read (default 0)' })
   @IsOptional()
-  @IsInstant({ message: 'asOf must be an ISO-8601 date-time' })
+  @Matches(/^\d{1,15}$/, { message: 'fromRevision must be a non-negative integer' })
+  fromRevision?: string;
+
+  @ApiPropertyOptional({ description: `1–${MAX_STREAM_EVENTS_LIMIT}, default ${MAX_STREAM_EVENTS_LIMIT}` })
+  @IsOptional()
+  @Matches(/^(?=\d{1,4}$)0*(?:[1-9]\d{0,2}|1000)$/, {
+    message: `limit must be an integer from 1 to ${MAX_STREAM_EVENTS_LIMIT}`,
+  })
+  limit?: string;
+}
+
+/** At most one of asOf, revision, occurredAt (none: the whole stream); checked in the controller. */
+export class StreamStateQueryDto {
+  @AsOfCutOff()
   asOf?: string;
 
   @ApiPropertyOptional({ description: 'The state right after this revision (0-based)' })
@@ -23,12 +37,7 @@ export class StreamStateQueryDto {
   @Matches(REVISION, { message: 'revision must be a non-negative integer' })
   revision?: string;
 
-  @ApiPropertyOptional({
-    description:
-      'ISO-8601 instant of business time: the events that occurred at or before it, in stream order',
-  })
-  @IsOptional()
-  @IsInstant({ message: 'occurredAt must be an ISO-8601 date-time' })
+  @OccurredAtCutOff()
   occurredAt?: string;
 }
 

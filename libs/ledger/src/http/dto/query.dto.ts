@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches, MaxLength } from 'class-validator';
+import { AsOfCutOff, OccurredAtCutOff } from './cut-off.dto';
 import { IsInstant } from './instant';
 import { CHANNELS, ISSUE_CATEGORIES, PRIORITIES } from './vocabulary';
 import { ID_MESSAGE, ID_PATTERN } from './common.dto';
@@ -8,6 +9,12 @@ const POSITION = /^(?:0|[1-9]\d{0,18})$/;
 const LIMIT = /^(?:[1-9]\d?|[1-4]\d\d|500)$/;
 export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 500;
+
+/**
+ * The query of a route that takes no parameter: with the global pipe's forbidNonWhitelisted, any parameter
+ * is unknown and refused (400), as on the routes that take some.
+ */
+export class NoQueryDto {}
 
 /** minPosition (read-your-writes) is accepted by every query. */
 export class ReadQueryDto {
@@ -28,6 +35,15 @@ export class PageQueryDto extends ReadQueryDto {
   @MaxLength(512)
   @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor must be a nextCursor returned by the previous page' })
   cursor?: string;
+}
+
+/** A timeline page, as of at most one time cut-off (the same as GET /audit/streams/:stream/state's). */
+export class TimelineQueryDto extends PageQueryDto {
+  @AsOfCutOff()
+  asOf?: string;
+
+  @OccurredAtCutOff()
+  occurredAt?: string;
 }
 
 export class ListIssuesQueryDto extends PageQueryDto {
