@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventStoreDBClient } from '@eventstore/db-client';
 import {
   eventHash,
+  StorageUnavailableError,
   WrongExpectedRevisionError,
   ZERO_HASH,
   type NewEvent,
@@ -58,7 +59,9 @@ describe('EventStoreDbEventStore over gRPC (scripted server)', () => {
 
   beforeEach(async () => {
     server = await ScriptedEsdbServer.start();
-    store = EventStoreDbEventStore.fromConnectionString(server.connectionString);
+    store = EventStoreDbEventStore.fromConnectionString(server.connectionString, {
+      unansweredRetryDelayMs: 1,
+    });
   });
 
   afterEach(async () => {
@@ -168,6 +171,39 @@ describe('EventStoreDbEventStore over gRPC (scripted server)', () => {
       });
     } finally {
       await lenient.close();
+    }
+  });
+
+  it('retries an append whose answer was lost with the same ids, so it is stored once', async () => {
+    await store.append('issue-6', [newEvent()], 'no_stream');
+    server.failNextAppends('after-write', 'before-write');
+    const result = await store.append('issue-6', [newEvent(), newEvent()], 'any');
+    expect(server.log.map((record) => record.revision)).toEqual([0, 1, 2]);
+    expect(result).toEqual({ stream: 'issue-6', nextExpectedRevision: 2, position: server.log[2].position });
+  });
+
+  it('answers StorageUnavailableError when the server stays unavailable, having written nothing', async () => {
+    server.failNextAppends('before-write', 'before-write', 'before-write', 'before-write');
+    const error = await rejection(store.append('issue-7', [newEvent()], 'no_stream'));
+    expect(error).toBeInstanceOf(StorageUnavailableError);
+    expect(server.log).toEqual([]);
+  });
+
+  it('refuses an append over the maximum append size before sending it', async () => {
+    const small = new EventStoreDbEventStore(EventStoreDBClient.connectionString(server.connectionString), {
+      maxAppendSizeBytes: 4096,
+    });
+    try {
+      const error = await rejection(
+        small.append('issue-8', [newEvent({ text: 'x'.repeat(5000) })], 'no_stream'),
+      );
+      expect(error).toBeInstanceOf(RangeError);
+      expect(server.log).toEqual([]);
+      expect(
+        (await small.append('issue-8', [newEvent({ text: 'x' })], 'no_stream')).nextExpectedRevision,
+      ).toBe(0);
+    } finally {
+      await small.close();
     }
   });
 });

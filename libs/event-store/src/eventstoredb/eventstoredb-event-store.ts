@@ -4,7 +4,12 @@ import {
   END,
   EventStoreDBClient,
   FORWARDS,
+  DeadlineExceededError,
+  MaxAppendSizeExceededError,
+  NotLeaderError,
   START,
+  TimeoutError,
+  UnavailableError,
   StreamNotFoundError,
   WrongExpectedVersionError,
   type AppendResult as EsdbAppendResult,
@@ -14,6 +19,7 @@ import {
   canonicalEventBytes,
   DuplicateEventIdError,
   eventHash,
+  StorageUnavailableError,
   WrongExpectedRevisionError,
   ZERO_HASH,
   type AppendOptions,
@@ -52,10 +58,23 @@ export interface EventStoreCapabilities {
 export interface EventStoreDbEventStoreOptions {
   /** Retries of an `any` / `stream_exists` append whose read tail moved before the append landed. */
   maxConcurrencyRetries?: number;
+  /** Retries of an append the server did not answer (unavailable, deadline, not leader), same event ids. */
+  maxUnansweredRetries?: number;
+  /** Delay before the first such retry; doubled at each. */
+  unansweredRetryDelayMs?: number;
+  /**
+   * Largest append sent, in bytes of data and metadata: the server's MaxAppendSize (1 MiB by default)
+   * refuses more. A larger append is refused here, before anything is sent.
+   */
+  maxAppendSizeBytes?: number;
 }
 
 // Each round of contenders on one stream has a winner: 16 covers that many writers racing on a stream.
 const DEFAULT_MAX_CONCURRENCY_RETRIES = 16;
+const DEFAULT_MAX_UNANSWERED_RETRIES = 3;
+const DEFAULT_UNANSWERED_RETRY_DELAY_MS = 100;
+/** EventStoreDB's default MaxAppendSize. */
+const DEFAULT_MAX_APPEND_SIZE_BYTES = 1024 * 1024;
 /** Events of $all per read call: bounded, so one readAll is several calls rather than one huge stream. */
 const READ_ALL_PAGE = 1000;
 /** Events read backwards per call while looking for the last ledger event. */
@@ -65,8 +84,19 @@ type AllPosition = typeof START | typeof END | { commit: bigint; prepare: bigint
 
 async function collect(events: AsyncIterable<ResolvedEvent>): Promise<ResolvedEvent[]> {
   const collected: ResolvedEvent[] = [];
-  for await (const event of events) collected.push(event);
+  try {
+    for await (const event of events) collected.push(event);
+  } catch (error) {
+    throw unansweredRead(error, 'reading $all');
+  }
   return collected;
+}
+
+/** A read the server did not answer is the port's StorageUnavailableError (a 503 on the command path). */
+function unansweredRead(error: unknown, what: string): unknown {
+  return isUnanswered(error)
+    ? new StorageUnavailableError(`EventStoreDB did not answer ${what}`, { cause: error })
+    : error;
 }
 
 function samePosition(
@@ -89,6 +119,9 @@ export class EventStoreDbEventStore implements EventStore {
     subscriptions: false,
   };
   private readonly maxConcurrencyRetries: number;
+  private readonly maxUnansweredRetries: number;
+  private readonly unansweredRetryDelayMs: number;
+  private readonly maxAppendSizeBytes: number;
   private closed = false;
 
   constructor(
@@ -96,6 +129,9 @@ export class EventStoreDbEventStore implements EventStore {
     options: EventStoreDbEventStoreOptions = {},
   ) {
     this.maxConcurrencyRetries = options.maxConcurrencyRetries ?? DEFAULT_MAX_CONCURRENCY_RETRIES;
+    this.maxUnansweredRetries = options.maxUnansweredRetries ?? DEFAULT_MAX_UNANSWERED_RETRIES;
+    this.unansweredRetryDelayMs = options.unansweredRetryDelayMs ?? DEFAULT_UNANSWERED_RETRY_DELAY_MS;
+    this.maxAppendSizeBytes = options.maxAppendSizeBytes ?? DEFAULT_MAX_APPEND_SIZE_BYTES;
   }
 
   static fromConnectionString(connectionString: string, options?: EventStoreDbEventStoreOptions) {
@@ -184,7 +220,7 @@ export class EventStoreDbEventStore implements EventStore {
     } catch (error) {
       // The port reads an absent stream as empty; the client raises StreamNotFoundError for it.
       if (error instanceof StreamNotFoundError) return [];
-      throw error;
+      throw unansweredRead(error, `reading ${stream}`);
     }
     return read;
   }
@@ -303,16 +339,41 @@ export class EventStoreDbEventStore implements EventStore {
         metadata: { ...ledgerMetadata },
       });
     });
+    const size = proposed.reduce((sum, event) => sum + event.data.byteLength + 256, 0);
+    if (size > this.maxAppendSizeBytes) {
+      throw new RangeError(
+        `An append of about ${size} bytes to ${stream} exceeds the server's maximum of ${this.maxAppendSizeBytes}`,
+      );
+    }
     let result: EsdbAppendResult;
-    try {
-      result = await this.client.appendToStream(stream, proposed, {
-        expectedRevision: current === -1 ? 'no_stream' : BigInt(current),
-      });
-    } catch (error) {
-      if (error instanceof WrongExpectedVersionError) {
-        throw new WrongExpectedRevisionError(stream, expected, actualRevisionOf(error.actualVersion));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // The same request each time: at an exact revision, the server takes the same ids again as the
+        // write it already stored (when the lost answer was a success), so a retry never appends twice.
+        result = await this.client.appendToStream(stream, proposed, {
+          expectedRevision: current === -1 ? 'no_stream' : BigInt(current),
+        });
+        break;
+      } catch (error) {
+        if (error instanceof WrongExpectedVersionError) {
+          throw new WrongExpectedRevisionError(stream, expected, actualRevisionOf(error.actualVersion));
+        }
+        if (error instanceof MaxAppendSizeExceededError) {
+          throw new RangeError(
+            `The append to ${stream} exceeds the server's maximum of ${error.maxAppendSize}`,
+            {
+              cause: error,
+            },
+          );
+        }
+        if (!isUnanswered(error)) throw error;
+        if (attempt >= this.maxUnansweredRetries) {
+          throw new StorageUnavailableError(`EventStoreDB did not answer an append to ${stream}`, {
+            cause: error,
+          });
+        }
+        await delay(this.unansweredRetryDelayMs * 2 ** attempt);
       }
-      throw error;
     }
     if (!result.success) {
       // throwOnAppendFailure=false answers a conflict this way; nextExpectedRevision is -1 for no stream.
@@ -328,6 +389,20 @@ export class EventStoreDbEventStore implements EventStore {
     }
     return { stream, nextExpectedRevision, position: last.position };
   }
+}
+
+/** Errors after which an append may or may not be stored, or was refused by a follower: worth a retry. */
+function isUnanswered(error: unknown): boolean {
+  return (
+    error instanceof UnavailableError ||
+    error instanceof DeadlineExceededError ||
+    error instanceof TimeoutError ||
+    error instanceof NotLeaderError
+  );
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function actualRevisionOf(actual: WrongExpectedVersionError['actualVersion']): number {

@@ -15,6 +15,8 @@ export interface ScriptedRecord {
   position: bigint;
 }
 
+export type AppendFailure = 'before-write' | 'after-write';
+
 type ExpectedOption =
   | { kind: 'revision'; revision: number }
   | { kind: 'no_stream' }
@@ -37,6 +39,7 @@ type ExpectedOption =
 export class ScriptedEsdbServer {
   readonly log: ScriptedRecord[] = [];
   private readonly streams = new Map<string, ScriptedRecord[]>();
+  private readonly appendFailures: AppendFailure[] = [];
   private nextPosition = 1024n;
 
   private constructor(
@@ -70,6 +73,14 @@ export class ScriptedEsdbServer {
       data: new Uint8Array(Buffer.from(JSON.stringify(json), 'utf8')),
       customMetadata: new Uint8Array(),
     });
+  }
+
+  /**
+   * The next appends fail with UNAVAILABLE, as when a connection drops: `before-write` stores nothing,
+   * `after-write` stores the events and loses the answer (the outcome the client cannot know).
+   */
+  failNextAppends(...failures: AppendFailure[]): void {
+    this.appendFailures.push(...failures);
   }
 
   async stop(): Promise<void> {
@@ -152,7 +163,10 @@ export class ScriptedEsdbServer {
         callback({ code: grpc.status.INVALID_ARGUMENT, details: 'no options' });
         return;
       }
-      callback(null, this.decideAppend(stream, expected, proposed));
+      const failure = this.appendFailures.shift();
+      if (failure === 'before-write') return callback(unavailable());
+      const answer = this.decideAppend(stream, expected, proposed);
+      callback(failure === 'after-write' ? unavailable() : null, answer);
     });
   }
 
@@ -245,6 +259,14 @@ export class ScriptedEsdbServer {
     for (const record of selected.slice(0, count)) call.write(readResponseOf(record));
     call.end();
   }
+}
+
+function unavailable(): grpc.ServiceError {
+  return Object.assign(new Error('connection lost'), {
+    code: grpc.status.UNAVAILABLE,
+    details: 'connection lost',
+    metadata: new grpc.Metadata(),
+  });
 }
 
 function wrongExpectedVersion(expected: ExpectedOption, current: number): AppendResp {
