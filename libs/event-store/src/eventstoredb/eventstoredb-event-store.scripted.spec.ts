@@ -152,11 +152,10 @@ describe('EventStoreDbEventStore over gRPC (scripted server)', () => {
     expect((await store.append('issue-4', [newEvent()], 'stream_exists')).nextExpectedRevision).toBe(7);
   });
 
-  it('refuses throwOnAppendFailure=false and a subscription it cannot serve yet', () => {
+  it('refuses throwOnAppendFailure=false', () => {
     expect(() =>
       EventStoreDbEventStore.fromConnectionString(`${server.connectionString}&throwOnAppendFailure=false`),
     ).toThrow(/throwOnAppendFailure=false/);
-    expect(() => store.subscribeToAll()).toThrow(/not supported yet/);
   });
 
   it('turns a conflict answered as success: false (throwOnAppendFailure=false) into the port error', async () => {
@@ -204,6 +203,22 @@ describe('EventStoreDbEventStore over gRPC (scripted server)', () => {
       ).toBe(0);
     } finally {
       await small.close();
+    }
+  });
+
+  it('subscribes again after a drop from the last delivered position, delivering each event once', async () => {
+    await store.append('issue-9', [newEvent({ n: 0 }), newEvent({ n: 1 })], 'no_stream');
+    server.writeForeign('$statistics-1', '$statsCollected', {});
+    const subscription = store.subscribeToAll({ filter: { streamPrefixes: ['issue-'] } });
+    const iterator = subscription[Symbol.asyncIterator]();
+    try {
+      const seen = [(await iterator.next()).value, (await iterator.next()).value];
+      server.dropSubscriptions();
+      await store.append('issue-9', [newEvent({ n: 2 })], 1);
+      seen.push((await iterator.next()).value);
+      expect(seen.map((event: StoredEvent) => event.data)).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }]);
+    } finally {
+      await subscription.unsubscribe();
     }
   });
 });

@@ -31,8 +31,10 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type StoredEvent,
+  type SubscribeToAllOptions,
   type Subscription,
 } from '@app/ledger';
+import { EventStoreDbSubscription } from './eventstoredb-subscription';
 
 /** Marks an event as the ledger's: `$all` also holds system events and other applications' streams. */
 export const LEDGER_EVENT_FORMAT = 'ledger-jcs-v1';
@@ -51,7 +53,7 @@ export interface EventStoreCapabilities {
    * stream, another revision) is not refused. Only a retry at the same expected revision is recognised.
    */
   refusesEventIdsReusedElsewhere: boolean;
-  /** False: subscribeToAll throws "not supported yet". */
+  /** False while subscribeToAll throws "not supported yet". */
   subscriptions: boolean;
 }
 
@@ -110,19 +112,20 @@ function samePosition(
  * The EventStore port on EventStoreDB through @eventstore/db-client (docs/storage.md, "EventStoreDB
  * adapter"). Every append uses an exact expected revision, because the hash chain needs the previous event's
  * hash; each event is a binary event whose data is its canonical bytes, so the bytes hashed are the bytes
- * kept. Subscriptions are not implemented yet.
+ * kept. Subscriptions deliver events only: checkpoints are not yet part of the port.
  */
 export class EventStoreDbEventStore implements EventStore {
   readonly recordsIdempotency = false;
   readonly capabilities: EventStoreCapabilities = {
     refusesEventIdsReusedElsewhere: false,
-    subscriptions: false,
+    subscriptions: true,
   };
   private readonly maxConcurrencyRetries: number;
   private readonly maxUnansweredRetries: number;
   private readonly unansweredRetryDelayMs: number;
   private readonly maxAppendSizeBytes: number;
   private closed = false;
+  private readonly subscriptions = new Set<EventStoreDbSubscription>();
 
   constructor(
     private readonly client: EventStoreDBClient,
@@ -254,8 +257,17 @@ export class EventStoreDbEventStore implements EventStore {
     return read;
   }
 
-  subscribeToAll(): Subscription {
-    throw new Error('EventStoreDbEventStore: subscribeToAll is not supported yet');
+  subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
+    this.assertOpen();
+    const subscription = new EventStoreDbSubscription({
+      client: this.client,
+      options,
+      toStoredEvent,
+      isDrop: isUnanswered,
+      onEnd: (ended) => this.subscriptions.delete(ended),
+    });
+    this.subscriptions.add(subscription);
+    return subscription;
   }
 
   async headPosition(): Promise<bigint> {
@@ -280,6 +292,7 @@ export class EventStoreDbEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.unsubscribe()));
     await this.client.dispose();
   }
 

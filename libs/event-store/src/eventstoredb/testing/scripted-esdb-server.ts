@@ -17,6 +17,11 @@ export interface ScriptedRecord {
 
 export type AppendFailure = 'before-write' | 'after-write';
 
+interface LiveSubscription {
+  call: grpc.ServerWritableStream<ReadReq, ReadResp>;
+  prefixes: string[] | undefined;
+}
+
 type ExpectedOption =
   | { kind: 'revision'; revision: number }
   | { kind: 'no_stream' }
@@ -33,6 +38,7 @@ type ExpectedOption =
  * - $all holding system events (`$`-streams) and foreign JSON events beside the ledger's;
  * - a read of an absent stream answered `stream_not_found`;
  * - positions that are sparse log offsets with prepare = commit.
+ * - subscriptions to $all (history strictly after a position, then live; prefix filters), and drops.
  * Server features (Streams.BatchAppend, ServerFeatures) are left unimplemented, as on servers that predate
  * them, so the client falls back to Streams.Append.
  */
@@ -40,6 +46,7 @@ export class ScriptedEsdbServer {
   readonly log: ScriptedRecord[] = [];
   private readonly streams = new Map<string, ScriptedRecord[]>();
   private readonly appendFailures: AppendFailure[] = [];
+  private readonly live = new Set<LiveSubscription>();
   private nextPosition = 1024n;
 
   private constructor(
@@ -104,6 +111,9 @@ export class ScriptedEsdbServer {
     events.push(record);
     this.streams.set(stream, events);
     this.log.push(record);
+    for (const subscriber of this.live) {
+      if (matches(record, subscriber.prefixes)) subscriber.call.write(readResponseOf(record));
+    }
     return record;
   }
 
@@ -211,12 +221,52 @@ export class ScriptedEsdbServer {
     return new AppendResp().setSuccess(success);
   }
 
-  private read(call: grpc.ServerWritableStream<ReadReq, ReadResp>): void {
-    const options = call.request.getOptions();
-    if (!options || options.hasSubscription()) {
-      call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'subscriptions are not scripted' });
+  /**
+   * A subscription to $all: confirmation, the events strictly after the start position, then live events
+   * as they are written. Filtered by stream-name prefixes when asked. Checkpoints are not scripted.
+   */
+  private subscribe(call: grpc.ServerWritableStream<ReadReq, ReadResp>, options: ReadReq.Options): void {
+    const all = options.getAll();
+    if (!all) {
+      call.emit('error', {
+        code: grpc.status.UNIMPLEMENTED,
+        details: 'stream subscriptions are not scripted',
+      });
       return;
     }
+    const prefixList = options.getFilter()?.getStreamIdentifier()?.getPrefixList();
+    const prefixes = prefixList && prefixList.length > 0 ? prefixList : undefined;
+    const confirmation = new ReadResp.SubscriptionConfirmation();
+    confirmation.setSubscriptionId(crypto.randomUUID());
+    call.write(new ReadResp().setConfirmation(confirmation));
+    const after = all.hasPosition() ? BigInt(all.getPosition()?.getCommitPosition() ?? '0') : undefined;
+    const history = all.hasEnd()
+      ? []
+      : this.log.filter(
+          (record) => (after === undefined || record.position > after) && matches(record, prefixes),
+        );
+    for (const record of history) call.write(readResponseOf(record));
+    const subscriber: LiveSubscription = { call, prefixes };
+    this.live.add(subscriber);
+    call.on('cancelled', () => this.live.delete(subscriber));
+    call.on('close', () => this.live.delete(subscriber));
+  }
+
+  /** Ends every subscription as a server going away would: the client sees UNAVAILABLE. */
+  dropSubscriptions(): void {
+    for (const subscriber of this.live) {
+      subscriber.call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'dropped' });
+    }
+    this.live.clear();
+  }
+
+  private read(call: grpc.ServerWritableStream<ReadReq, ReadResp>): void {
+    const options = call.request.getOptions();
+    if (!options) {
+      call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'no options' });
+      return;
+    }
+    if (options.hasSubscription()) return this.subscribe(call, options);
     const backwards = options.getReadDirection() === ReadReq.Options.ReadDirection.BACKWARDS;
     const count = Number(options.getCount());
     let selected: ScriptedRecord[];
@@ -259,6 +309,10 @@ export class ScriptedEsdbServer {
     for (const record of selected.slice(0, count)) call.write(readResponseOf(record));
     call.end();
   }
+}
+
+function matches(record: ScriptedRecord, prefixes: string[] | undefined): boolean {
+  return prefixes === undefined || prefixes.some((prefix) => record.stream.startsWith(prefix));
 }
 
 function unavailable(): grpc.ServiceError {
