@@ -5,7 +5,7 @@ import {
   ConcurrentModificationError,
   PreconditionFailedError,
 } from '../application/commands/stream-command-runner';
-import { StorageBusyError } from '../application/ports/event-store.port';
+import { StorageBusyError, StorageUnavailableError } from '../application/ports/event-store.port';
 import { IdempotencyKeyReusedError } from '../application/ports/idempotency-store.port';
 import { RestartingError } from '../application/ports/restarting-error';
 import { InvalidReadQueryError } from '../application/ports/read-model-store.port';
@@ -71,6 +71,12 @@ export function toProblem(error: unknown): Problem {
     return edgeProblem(
       'service-unavailable',
       'The ledger’s storage is locked by another writer (a long rebuild, say); nothing was written, retry shortly',
+    );
+  }
+  if (error instanceof StorageUnavailableError) {
+    return edgeProblem(
+      'service-unavailable',
+      'The ledger’s event storage did not answer; retry shortly, with the same Idempotency-Key for a command',
     );
   }
   if (error instanceof RestartingError) return edgeProblem('service-unavailable', error.message);

@@ -159,6 +159,19 @@ export class StorageBusyError extends Error {
   }
 }
 
+/**
+ * The event storage did not answer (unreachable, past its deadline, or a node that is not the leader), and
+ * the adapter's retries did not settle the outcome: an append may or may not be stored. The same request may
+ * be sent again shortly (HTTP 503 with Retry-After); a retry with the same Idempotency-Key finds the
+ * command's events if they were stored.
+ */
+export class StorageUnavailableError extends Error {
+  override readonly name = 'StorageUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /** The same event ids appended again with a different expected revision or content. */
 export class DuplicateEventIdError extends Error {
   override readonly name = 'DuplicateEventIdError';
