@@ -17,6 +17,7 @@ import {
 } from '@eventstore/db-client';
 import {
   canonicalEventBytes,
+  hashedMetadata,
   DuplicateEventIdError,
   eventHash,
   StorageUnavailableError,
@@ -328,7 +329,7 @@ export class EventStoreDbEventStore implements EventStore {
     }
     const proposed = events.map((event, index) => {
       const revision = current + 1 + index;
-      const metadata = { ...pickMetadata(event), prevHash };
+      const metadata = hashedMetadata(event.metadata, prevHash);
       const canonical = canonicalEventBytes({
         stream,
         revision,
@@ -437,34 +438,6 @@ function replayOf(stream: string, tailNewestFirst: StoredEvent[], events: NewEve
   const reused = events.find((event) => stored.has(event.metadata.eventId));
   if (reused) throw new DuplicateEventIdError(reused.metadata.eventId);
   return null;
-}
-
-/** The members the hash covers, and no others, as the SQLite adapter stores them. */
-function pickMetadata(event: NewEvent) {
-  const {
-    eventId,
-    occurredAt,
-    recordedAt,
-    actor,
-    correlationId,
-    causationId,
-    idempotencyKey,
-    idempotencyScope,
-    requestFingerprint,
-    schemaVersion,
-  } = event.metadata;
-  return {
-    eventId,
-    occurredAt,
-    recordedAt,
-    actor,
-    correlationId,
-    causationId,
-    idempotencyKey,
-    idempotencyScope,
-    requestFingerprint,
-    schemaVersion,
-  };
 }
 
 /**

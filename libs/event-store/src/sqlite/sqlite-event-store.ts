@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import {
   canonicalEventBytes,
+  hashedMetadata,
   canonicalize,
   DuplicateEventIdError,
   eventHash,
@@ -400,31 +401,7 @@ export class SqliteEventStore implements EventStore {
     let position = head?.last_position ?? -1;
     for (const event of events) {
       revision++;
-      const {
-        eventId,
-        occurredAt,
-        recordedAt,
-        actor,
-        correlationId,
-        causationId,
-        idempotencyKey,
-        idempotencyScope,
-        requestFingerprint,
-        schemaVersion,
-      } = event.metadata;
-      const metadata = {
-        eventId,
-        occurredAt,
-        recordedAt,
-        actor,
-        correlationId,
-        causationId,
-        idempotencyKey,
-        idempotencyScope,
-        requestFingerprint,
-        schemaVersion,
-        prevHash,
-      };
+      const metadata = hashedMetadata(event.metadata, prevHash);
       const canonical = canonicalEventBytes({
         stream,
         revision,
@@ -438,15 +415,15 @@ export class SqliteEventStore implements EventStore {
       const inserted = this.insertEvent.run({
         stream,
         revision,
-        event_id: eventId,
+        event_id: metadata.eventId,
         type: event.type,
         schema_version: event.schemaVersion,
         data: canonicalize(event.data),
         metadata: canonicalize({ ...metadata, hash }),
         canonical,
         hash,
-        recorded_at: recordedAt,
-        idempotency_key: idempotencyKey ?? null,
+        recorded_at: metadata.recordedAt,
+        idempotency_key: metadata.idempotencyKey ?? null,
       });
       position = Number(inserted.lastInsertRowid);
       prevHash = hash;

@@ -15,6 +15,42 @@ export interface CanonicalEventInput {
   metadata: EventMetadataInput & { prevHash: string; hash?: string };
 }
 
+/**
+ * The metadata members an appended event's hash covers, and no others, with the previous hash: what every
+ * event-store adapter stores, so that a field added to the input never reaches the bytes of one engine
+ * and not another's.
+ */
+export function hashedMetadata(
+  metadata: EventMetadataInput,
+  prevHash: string,
+): EventMetadataInput & { prevHash: string } {
+  const {
+    eventId,
+    occurredAt,
+    recordedAt,
+    actor,
+    correlationId,
+    causationId,
+    idempotencyKey,
+    idempotencyScope,
+    requestFingerprint,
+    schemaVersion,
+  } = metadata;
+  return {
+    eventId,
+    occurredAt,
+    recordedAt,
+    actor,
+    correlationId,
+    causationId,
+    idempotencyKey,
+    idempotencyScope,
+    requestFingerprint,
+    schemaVersion,
+    prevHash,
+  };
+}
+
 /** The JCS text whose UTF-8 bytes are hashed (DESIGN.md, "Hashing"). */
 export function canonicalEventBytes(event: CanonicalEventInput): string {
   const { hash: _hash, ...metadata } = event.metadata;
