@@ -16,10 +16,8 @@ import {
   type ResolvedEvent,
 } from '@eventstore/db-client';
 import {
-  canonicalEventBytes,
-  hashedMetadata,
+  hashedEvent,
   DuplicateEventIdError,
-  eventHash,
   StorageUnavailableError,
   WrongExpectedRevisionError,
   ZERO_HASH,
@@ -329,16 +327,7 @@ export class EventStoreDbEventStore implements EventStore {
     }
     const proposed = events.map((event, index) => {
       const revision = current + 1 + index;
-      const metadata = hashedMetadata(event.metadata, prevHash);
-      const canonical = canonicalEventBytes({
-        stream,
-        revision,
-        type: event.type,
-        schemaVersion: event.schemaVersion,
-        data: event.data,
-        metadata,
-      });
-      const hash = eventHash(canonical);
+      const { canonical, hash } = hashedEvent(stream, revision, event, prevHash);
       prevHash = hash;
       const ledgerMetadata: LedgerEventMetadata = {
         format: LEDGER_EVENT_FORMAT,

@@ -1,10 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import {
-  canonicalEventBytes,
-  hashedMetadata,
+  hashedEvent,
   canonicalize,
   DuplicateEventIdError,
-  eventHash,
   IdempotencyScopeTakenError,
   StorageBusyError,
   WrongExpectedRevisionError,
@@ -401,16 +399,7 @@ export class SqliteEventStore implements EventStore {
     let position = head?.last_position ?? -1;
     for (const event of events) {
       revision++;
-      const metadata = hashedMetadata(event.metadata, prevHash);
-      const canonical = canonicalEventBytes({
-        stream,
-        revision,
-        type: event.type,
-        schemaVersion: event.schemaVersion,
-        data: event.data,
-        metadata,
-      });
-      const hash = eventHash(canonical);
+      const { metadata, canonical, hash } = hashedEvent(stream, revision, event, prevHash);
       // Stored as JCS too, so parsing and re-encoding on verification gives back the canonical bytes.
       const inserted = this.insertEvent.run({
         stream,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { EventMetadataInput, StoredEvent } from '../application/ports/event-store.port';
+import type { EventMetadataInput, NewEvent, StoredEvent } from '../application/ports/event-store.port';
 import { canonicalize } from './canonical-json';
 
 /** prevHash of the first event of every stream. */
@@ -13,42 +13,6 @@ export interface CanonicalEventInput {
   data: Record<string, unknown>;
   /** `hash` may be present (a stored event); it is left out, since it is the hash of these bytes. */
   metadata: EventMetadataInput & { prevHash: string; hash?: string };
-}
-
-/**
- * The metadata members an appended event's hash covers, and no others, with the previous hash: what every
- * event-store adapter stores, so that a field added to the input never reaches the bytes of one engine
- * and not another's.
- */
-export function hashedMetadata(
-  metadata: EventMetadataInput,
-  prevHash: string,
-): EventMetadataInput & { prevHash: string } {
-  const {
-    eventId,
-    occurredAt,
-    recordedAt,
-    actor,
-    correlationId,
-    causationId,
-    idempotencyKey,
-    idempotencyScope,
-    requestFingerprint,
-    schemaVersion,
-  } = metadata;
-  return {
-    eventId,
-    occurredAt,
-    recordedAt,
-    actor,
-    correlationId,
-    causationId,
-    idempotencyKey,
-    idempotencyScope,
-    requestFingerprint,
-    schemaVersion,
-    prevHash,
-  };
 }
 
 /** The JCS text whose UTF-8 bytes are hashed (DESIGN.md, "Hashing"). */
@@ -67,6 +31,39 @@ export function canonicalEventBytes(event: CanonicalEventInput): string {
 /** Lowercase hex SHA-256 of the canonical bytes (a string is taken as UTF-8). */
 export function eventHash(canonical: string | Uint8Array): string {
   return createHash('sha256').update(canonical).digest('hex');
+}
+
+/**
+ * An event about to be appended at `revision`, chained to `prevHash`: the metadata its hash covers (only
+ * the members below, whatever else the input carries), its canonical bytes and their hash. Every
+ * event-store adapter appends through this, so no engine can store other bytes than another.
+ */
+export function hashedEvent(stream: string, revision: number, event: NewEvent, prevHash: string) {
+  const { eventId, occurredAt, recordedAt, actor, correlationId, causationId, schemaVersion } =
+    event.metadata;
+  const { idempotencyKey, idempotencyScope, requestFingerprint } = event.metadata;
+  const metadata = {
+    eventId,
+    occurredAt,
+    recordedAt,
+    actor,
+    correlationId,
+    causationId,
+    idempotencyKey,
+    idempotencyScope,
+    requestFingerprint,
+    schemaVersion,
+    prevHash,
+  };
+  const canonical = canonicalEventBytes({
+    stream,
+    revision,
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    data: event.data,
+    metadata,
+  });
+  return { metadata, canonical, hash: eventHash(canonical) };
 }
 
 export type ChainBreakReason =
