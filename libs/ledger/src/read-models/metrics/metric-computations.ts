@@ -208,8 +208,7 @@ function countIssues(context: Context, grouped: GroupedRows): IssueCounts {
   const { snapshot, asOf, targets } = context;
   const { f, i } = snapshot.issues;
   const { openedAt, firstContactAt, secondContactAt, firstResolvedAt, firstReopenedAt, settledAt } = f;
-  const { feedbackAt } = f;
-  const { priority, csat: scores } = i;
+  const { priority } = i;
   const escalatedAt = ESCALATION_TARGETS.map((to) => f[`escalated_${to}`]);
   const responseTarget = PRIORITIES.map((name) => targets[name].firstResponseMinutes);
   const resolutionTarget = PRIORITIES.map((name) => targets[name].resolutionMinutes);
@@ -241,9 +240,7 @@ function countIssues(context: Context, grouped: GroupedRows): IssueCounts {
       }
     }
     if (escalated) counts[base + COUNTER.escalated]++;
-    // The latest score given by asOf: the row's latest unless that came later (then an earlier one, if any).
-    const fed = feedbackAt[row];
-    const score = fed <= asOf ? scores[row] : fed > asOf ? snapshot.csatAt(row, asOf) : -1;
+    const score = snapshot.csatAt(row, asOf);
     if (score >= 1) {
       counts[base + COUNTER.csat + score - 1]++;
       counts[base + COUNTER.csatSum] += score;

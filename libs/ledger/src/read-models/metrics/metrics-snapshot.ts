@@ -313,21 +313,28 @@ export class MetricsSnapshot {
 
   /** The latest CSAT score given by `instant`, -1 none. */
   csatAt(row: number, instant: number): number {
-    const latest = this.issues.f.feedbackAt[row];
-    if (latest <= instant) return this.issues.i.csat[row];
-    // No feedback at all (NaN), or only later feedback from a single score: nothing given by then.
-    if (!(latest > instant)) return -1;
-    const history = this.feedbackHistory.get(row);
-    return history === undefined ? -1 : valueAt(history, instant);
+    return this.latestAt(row, instant, this.issues.f.feedbackAt, this.issues.i.csat, this.feedbackHistory);
   }
 
   /** The assignee at `instant` (the agents Dictionary's code), -1 none. */
   agentAt(row: number, instant: number): number {
-    const latest = this.issues.f.assignedAt[row];
-    if (latest <= instant) return this.issues.i.agent[row];
-    if (!(latest > instant)) return -1;
-    const history = this.assignmentHistory.get(row);
-    return history === undefined ? -1 : valueAt(history, instant);
+    return this.latestAt(row, instant, this.issues.f.assignedAt, this.issues.i.agent, this.assignmentHistory);
+  }
+
+  /** A value kept by putTimeline, as it was at `instant`: the columns' latest unless set after it. */
+  private latestAt(
+    row: number,
+    instant: number,
+    latestAt: Float64Array,
+    latest: Int32Array,
+    history: Map<number, Timeline>,
+  ): number {
+    const at = latestAt[row];
+    if (at <= instant) return latest[row];
+    // Never set (NaN), or set once and only after the instant: nothing by then.
+    if (!(at > instant)) return -1;
+    const timeline = history.get(row);
+    return timeline === undefined ? -1 : valueAt(timeline, instant);
   }
 
   /** Whether an issue row is open at asOf (in the backlog): never settled by then, or reopened last. */

@@ -72,7 +72,8 @@ const msOf = (iso: string | null): number => (iso === null ? Number.NaN : Date.p
 
 function clock(start: number, event: number, ended: number, targetMinutes: number, asOf: number): SlaClock {
   const state = SLA_STATES[slaState(start, event, ended, targetMinutes, asOf)];
-  const end = event <= asOf && !(ended < event) ? event : ended <= asOf ? Math.min(ended, asOf) : asOf;
+  // Where the clock ended: at its event, without it, or still running at asOf.
+  const end = event <= asOf && !(ended < event) ? event : ended <= asOf ? ended : asOf;
   return {
     targetMinutes,
     dueAt: new Date(start + targetMinutes * 60_000).toISOString(),
