@@ -10,7 +10,10 @@ const listOf = (values: readonly string[]) =>
 
 /** The filters every metric takes (API.md "Queries"). */
 class MetricFiltersDto extends ReadQueryDto {
-  @ApiPropertyOptional({ description: 'The instant the metric is computed at (ISO-8601); default now' })
+  @ApiPropertyOptional({
+    description:
+      'The instant the metric is computed at, in business time: only facts that occurred by then count (ISO-8601); default now',
+  })
   @IsOptional()
   @IsInstant({ message: 'asOf must be an ISO-8601 date-time' })
   asOf?: string;
