@@ -32,11 +32,19 @@ export interface SourceLedger {
   idempotencyRecords: number;
 }
 
+/** A charge recorded with an Idempotency-Key, as POST /charges does. */
 function keyedEvent(n: number): NewEvent {
   return {
-    type: 'NoteAdded',
+    type: 'ChargeSucceeded',
     schemaVersion: 1,
-    data: { issueId: `keyed-${n}`, text: `note ${n}` },
+    data: {
+      chargeId: `chkeyed${n}`,
+      customerId: `cukeyed${n % 5}`,
+      amount: 1000 + n,
+      currency: 'EUR',
+      method: 'card',
+      provider: 'stripe',
+    },
     metadata: {
       eventId: randomUUID(),
       occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
@@ -83,12 +91,15 @@ export async function buildSourceLedger(
     const heldDigest = await publishDigest(db, store);
     await new SqliteIdempotencyStore(db).fingerprintKey();
     for (let n = 0; n < keyed; n++) {
-      await store.append(`issue-keyed-${n % 7}`, [keyedEvent(n)], 'any', {
+      await store.append(`charge-chkeyed${n}`, [keyedEvent(n)], 'no_stream', {
         idempotency: { scope: `scope-${n}`, requestHash: `request-${n}`, status: 201, extra: { n } },
       });
     }
-    const appended = Number(await store.headPosition());
-    await appendLedgerHistory(store, options.seed + 1, options.events - appended, options.onProgress);
+    // The generator gives about what it is asked for (it skips a second churn of a customer): top up.
+    for (let seed = options.seed + 1; Number(await store.headPosition()) < options.events; seed++) {
+      const appended = Number(await store.headPosition());
+      await appendLedgerHistory(store, seed, options.events - appended, options.onProgress);
+    }
     return {
       events: Number(await store.headPosition()),
       heldDigest,
@@ -115,8 +126,12 @@ export interface CliRun {
 export function runLedger(
   args: string[],
   onStderr?: (text: string, kill: () => void) => void,
+  extraEnv: Record<string, string> = {},
 ): Promise<CliRun> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('LEDGER_')));
+  const env = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('LEDGER_'))),
+    ...extraEnv,
+  };
   const child = spawn(process.execPath, [join(repoRoot, 'scripts/ledger.mjs'), ...args], {
     cwd: repoRoot,
     env,

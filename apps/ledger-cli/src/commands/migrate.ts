@@ -14,6 +14,7 @@ import {
 import { toJson } from '../ledger-db';
 import { openLockedLedgerFile } from '../migrate/locked-ledger-file';
 import {
+  checkSource,
   Migration,
   type MigrationEndpoint,
   type MigrationPhase,
@@ -195,6 +196,7 @@ export const migrate: Command = {
         engine: 'sqlite',
         name: sourceFile,
       };
+      checkSource(sourceDb, globals.config.signingKey);
       const targetDb = openLockedLedgerFile(join(target.dataDir, LEDGER_DB_FILE), 'target', { create: true });
       closers.push(() => {
         targetDb.close();

@@ -120,6 +120,41 @@ function digestsOf(db: Database): SignedDigest[] {
 const normalisePem = (pem: string) => pem.replace(/\s+/g, '');
 
 /**
+ * Refuses a source that a migration would not move whole: tables it does not know (they would be left
+ * behind), or digests signed with a configured key that is not given. Answers where the signing key is.
+ * Runs before the target is opened, so a refusal writes nothing anywhere.
+ */
+export function checkSource(db: Database, signingKey: string | undefined): MigrationReport['signingKey'] {
+  const leftBehind = tablesLeftBehind(db);
+  if (leftBehind.length > 0) {
+    throw new MigrationRefusedError(
+      `The source holds tables this version does not know how to move: ${leftBehind.join(', ')}. ` +
+        'They would be left behind, so nothing was migrated.',
+    );
+  }
+  const stored = rowCount(db, 'merkle_signing_key') > 0;
+  const latest = digestsOf(db).at(-1);
+  const configured = signingKey?.trim() ? signingKey : undefined;
+  if (latest && !stored && !configured) {
+    throw new MigrationRefusedError(
+      "The source's published digests are signed with a configured key (LEDGER_SIGNING_KEY), which is not " +
+        'in its ledger.db: set LEDGER_SIGNING_KEY to that key for this command (and for the target ledger), ' +
+        'so that the target goes on signing with it. Nothing was migrated.',
+    );
+  }
+  if (latest && configured && !stored) {
+    const publicKey = publicKeyPem(parseSigningKey(configured));
+    if (normalisePem(publicKey) !== normalisePem(latest.publicKey)) {
+      throw new MigrationRefusedError(
+        "LEDGER_SIGNING_KEY is not the key of the source's latest digest: set the key the digests were " +
+          'signed with. Nothing was migrated.',
+      );
+    }
+  }
+  return stored ? 'copied' : configured ? 'LEDGER_SIGNING_KEY' : 'none';
+}
+
+/**
  * Moves an embedded ledger to another store (docs/migration.md): every event through `importEvents`, in
  * ledger order, a batch at a time; then compares the two ledgers event by event, copies what a ledger
  * cannot work without, builds the target's Merkle tree and checks every published digest against it. Run
@@ -136,14 +171,7 @@ export class Migration {
   ) {}
 
   async run(): Promise<MigrationReport> {
-    const signingKey = this.checkSigningKey();
-    const leftBehind = tablesLeftBehind(this.source.db);
-    if (leftBehind.length > 0) {
-      throw new MigrationRefusedError(
-        `The source holds tables this version does not know how to move: ${leftBehind.join(', ')}. ` +
-          'They would be left behind, so nothing was migrated.',
-      );
-    }
+    const signingKey = checkSource(this.source.db, this.options.signingKey);
     // Dense positions: the embedded source's head is its number of events (-1 when it has none).
     const total = Math.max(Number(await this.source.events.headPosition()), 0);
     const resumedFrom = await this.resumePoint();
@@ -167,30 +195,6 @@ export class Migration {
       notMoved: [...OPERATIONAL_TABLES],
       rebuiltAtStart: ['read models (rm_* tables): the projector projects every event at its first start'],
     };
-  }
-
-  /** The key the published digests are signed with must move, or be configured: else refuse. */
-  private checkSigningKey(): MigrationReport['signingKey'] {
-    const stored = rowCount(this.source.db, 'merkle_signing_key') > 0;
-    const latest = digestsOf(this.source.db).at(-1);
-    const configured = this.options.signingKey?.trim() ? this.options.signingKey : undefined;
-    if (latest && !stored && !configured) {
-      throw new MigrationRefusedError(
-        "The source's published digests are signed with a configured key (LEDGER_SIGNING_KEY), which is not " +
-          'in its ledger.db: set LEDGER_SIGNING_KEY to that key for this command (and for the target ledger), ' +
-          'so that the target goes on signing with it. Nothing was migrated.',
-      );
-    }
-    if (latest && configured && !stored) {
-      const publicKey = publicKeyPem(parseSigningKey(configured));
-      if (normalisePem(publicKey) !== normalisePem(latest.publicKey)) {
-        throw new MigrationRefusedError(
-          "LEDGER_SIGNING_KEY is not the key of the source's latest digest: set the key the digests were " +
-            'signed with. Nothing was migrated.',
-        );
-      }
-    }
-    return stored ? 'copied' : configured ? 'LEDGER_SIGNING_KEY' : 'none';
   }
 
   /**
