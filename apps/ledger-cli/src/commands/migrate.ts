@@ -155,11 +155,9 @@ export const migrate: Command = {
       `source events per import batch (default ${DEFAULT_BATCH_SIZE}, at most ${MAX_BATCH_SIZE})`,
     ],
     ['--max-rate <n>', 'import at most n events per second (a server shared with other work)'],
-    [
-      '',
-      'The source is the configured ledger (--data-dir / LEDGER_DATA_DIR), which must be stopped. Run again ' +
-        'after an interruption to resume. Read models are rebuilt by the target ledger at its first start.',
-    ],
+    ['', 'The source is the configured ledger (--data-dir / LEDGER_DATA_DIR), stopped: both'],
+    ['', 'files are locked. Run again after an interruption to resume. The target ledger'],
+    ['', 'rebuilds its read models at its first start. See docs/migration.md.'],
   ],
   example: 'ledger migrate --data-dir ./data --to ./data-new --json > migrate.json',
   async run({ globals, options, io }) {
