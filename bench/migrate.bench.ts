@@ -59,7 +59,9 @@ async function main(): Promise<void> {
     if (first.signal !== 'SIGKILL' || held >= source.events)
       throw new Error('the first run was not interrupted');
 
+    const resumedAt = Date.now();
     const second = await runLedger(args);
+    const resumedWall = (Date.now() - resumedAt) / 1000;
     if (second.code !== 0) throw new Error(`the resumed run failed:\n${second.stderr}`);
     const report = JSON.parse(second.stdout) as {
       events: {
@@ -92,7 +94,8 @@ async function main(): Promise<void> {
     const uninterrupted = JSON.parse(whole.stdout) as typeof report;
     console.log(
       `uninterrupted run to another directory: ${uninterrupted.events.imported.toLocaleString('en')} events in ` +
-        `${uninterrupted.events.seconds} s: ${uninterrupted.events.eventsPerSecond.toLocaleString('en')} events/s`,
+        `${uninterrupted.events.seconds} s: ${uninterrupted.events.eventsPerSecond.toLocaleString('en')} events/s; ` +
+        `the whole command ${wholeWall.toFixed(1)} s`,
     );
 
     const check = await checkMigration(sourceDir, targetDir, source.heldDigest);

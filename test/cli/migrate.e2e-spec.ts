@@ -147,7 +147,7 @@ describe('ledger migrate', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ events: { imported: 0, resumedFrom: source.events } });
   }, 180_000);
 
-  it('moves the events to EventStoreDB (scripted gRPC server), resuming after the server stopped answering', async () => {
+  it('moves the events to EventStoreDB (scripted gRPC server), resuming after the server stopped answering, and back', async () => {
     const server = await ScriptedEsdbServer.start();
     try {
       const toDataDir = join(root, 'esdb-data');
@@ -214,6 +214,25 @@ describe('ledger migrate', () => {
           .get(answer.stream),
       )!.event_id;
       expect(answer.position).toBe(byEvent.get(eventId));
+
+      // And back: the ledger on EventStoreDB (its events on the server, the rest in its data directory) to an
+      // embedded one, which is the original again, positions in idempotency records included.
+      const backDir = join(root, 'back');
+      const back = await runLedger(
+        ['migrate', '--data-dir', toDataDir, '--to', backDir, '--json'],
+        undefined,
+        {
+          EVENTSTORE_CONNECTION_STRING: server.connectionString,
+        },
+      );
+      expect(back.stderr).toContain('counting source events');
+      expect(back.code).toBe(0);
+      expect(JSON.parse(back.stdout)).toMatchObject({
+        source: expect.stringContaining('EventStoreDB at 127.0.0.1'),
+        events: { total: source.events, resumedFrom: 0 },
+      });
+      const check = await checkMigration(sourceDir, backDir, source.heldDigest);
+      expect(check).toMatchObject({ events: source.events, leaves: source.events, heldDigestVerifies: true });
     } finally {
       await server.stop();
     }

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openEventStoreDbEventStore, SqliteEventStore } from '@app/event-store';
-import { embeddedLedgerFile, LEDGER_DB_FILE } from '@app/runtime';
+import { embeddedLedgerFile, LEDGER_DB_FILE, ledgerFile } from '@app/runtime';
 import {
   EXIT,
   NotFoundError,
@@ -69,6 +69,7 @@ function formatDuration(seconds: number): string {
 }
 
 const PHASE_LABELS: Record<MigrationPhase, string> = {
+  count: 'counting source events',
   events: 'importing events',
   compare: 'comparing events',
   tree: 'building the Merkle tree',
@@ -155,9 +156,10 @@ export const migrate: Command = {
       `source events per import batch (default ${DEFAULT_BATCH_SIZE}, at most ${MAX_BATCH_SIZE})`,
     ],
     ['--max-rate <n>', 'import at most n events per second (a server shared with other work)'],
-    ['', 'The source is the configured ledger (--data-dir / LEDGER_DATA_DIR), stopped: both'],
-    ['', 'files are locked. Run again after an interruption to resume. The target ledger'],
-    ['', 'rebuilds its read models at its first start. See docs/migration.md.'],
+    ['', 'The source is the configured ledger (--data-dir / LEDGER_DATA_DIR, and the server of'],
+    ['', 'EVENTSTORE_CONNECTION_STRING when set), stopped: its files are locked. Run again after'],
+    ['', 'an interruption to resume. The target ledger rebuilds its read models at its first start.'],
+    ['', 'See docs/migration.md.'],
   ],
   example: 'ledger migrate --data-dir ./data --to ./data-new --json > migrate.json',
   async run({ globals, options, io }) {
@@ -172,7 +174,17 @@ export const migrate: Command = {
     }
     const maxRate = optionalInteger(options, 'max-rate');
     if (maxRate === 0) throw new UsageError('--max-rate must be at least 1.');
-    const sourceFile = embeddedLedgerFile(globals.config);
+    // The source is the ledger the configuration selects: embedded, or EventStoreDB with the rest of the
+    // ledger in the data directory. Another engine is refused here as in every command.
+    const fromServer = globals.config.mongodbUri ? undefined : globals.config.eventStoreConnectionString;
+    const sourceFile = fromServer ? ledgerFile(globals.config.dataDir) : embeddedLedgerFile(globals.config);
+    if (
+      fromServer &&
+      target.kind === 'eventstoredb' &&
+      hostsOf(fromServer) === hostsOf(target.connectionString)
+    ) {
+      throw new UsageError('The target is the server the ledger runs on: give another one.');
+    }
     if (!existsSync(sourceFile)) {
       throw new NotFoundError(`No ledger database at ${sourceFile}; pass --data-dir or set LEDGER_DATA_DIR.`);
     }
@@ -186,13 +198,15 @@ export const migrate: Command = {
       closers.push(() => {
         sourceDb.close();
       });
-      const sourceEvents = new SqliteEventStore(sourceDb);
+      const sourceEvents = fromServer
+        ? await openEventStoreDbEventStore(fromServer)
+        : new SqliteEventStore(sourceDb);
       closers.push(() => sourceEvents.close());
       const source: MigrationEndpoint = {
         events: sourceEvents,
         db: sourceDb,
-        engine: 'sqlite',
-        name: sourceFile,
+        engine: fromServer ? 'eventstoredb' : 'sqlite',
+        name: fromServer ? `${hostsOf(fromServer)} (data directory ${globals.config.dataDir})` : sourceFile,
       };
       checkSource(sourceDb, globals.config.signingKey);
       const targetDb = openLockedLedgerFile(join(target.dataDir, LEDGER_DB_FILE), 'target', { create: true });

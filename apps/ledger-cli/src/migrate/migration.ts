@@ -36,7 +36,7 @@ export interface MigrationEndpoint {
   name: string;
 }
 
-export type MigrationPhase = 'events' | 'compare' | 'tree';
+export type MigrationPhase = 'count' | 'events' | 'compare' | 'tree';
 
 export interface MigrationProgress {
   phase: MigrationPhase;
@@ -172,11 +172,10 @@ export class Migration {
 
   async run(): Promise<MigrationReport> {
     const signingKey = checkSource(this.source.db, this.options.signingKey);
-    // Dense positions: the embedded source's head is its number of events (-1 when it has none).
-    const total = Math.max(Number(await this.source.events.headPosition()), 0);
-    const resumedFrom = await this.resumePoint();
+    const total = await this.countSource();
+    const { done: resumedFrom, after } = await this.resumePoint();
     const importStarted = Date.now();
-    const imported = await this.importEvents(resumedFrom, total);
+    const imported = await this.importEvents(resumedFrom, after, total);
     const importSeconds = (Date.now() - importStarted) / 1000;
     const positions = await this.compare(total);
     const copied = this.copyTables(positions);
@@ -198,10 +197,33 @@ export class Migration {
   }
 
   /**
-   * 0 for an empty target; after an interrupted run, the number of source events the target holds, once
-   * its first and last events are found to be the source's. Anything else on the target is refused.
+   * The source's events up to a position (all without one). Embedded positions are dense from 1, so the
+   * position is the count; on EventStoreDB they are log offsets, and the events are counted.
    */
-  private async resumePoint(): Promise<number> {
+  private async countSource(upTo?: bigint): Promise<number> {
+    if (this.source.engine === 'sqlite') {
+      return Math.max(Number(upTo ?? (await this.source.events.headPosition())), 0);
+    }
+    let counted = 0;
+    let from: bigint | undefined;
+    for (;;) {
+      const page = await this.source.events.readAll({ fromPosition: from, maxCount: this.options.batchSize });
+      for (const event of page) {
+        if (upTo !== undefined && event.position > upTo) return counted;
+        counted++;
+      }
+      if (page.length === 0) return counted;
+      from = page[page.length - 1].position + 1n;
+      this.options.onProgress({ phase: 'count', done: counted, total: counted, rate: 0 });
+    }
+  }
+
+  /**
+   * Nothing done for an empty target; after an interrupted run, how many source events the target holds and
+   * the source position of the last, once the target's first and last events are found to be the source's.
+   * Anything else on the target is refused.
+   */
+  private async resumePoint(): Promise<{ done: number; after?: bigint }> {
     const { events, engine, name } = this.target;
     const head = await events.headPosition();
     if (head < 0n) {
@@ -215,7 +237,7 @@ export class Migration {
             .join(', ')}. Migrate to a new, empty target.`,
         );
       }
-      return 0;
+      return { done: 0 };
     }
     const notOurs = (detail: string) =>
       new MigrationRefusedError(
@@ -235,19 +257,19 @@ export class Migration {
     if (!same || same.revision !== last.revision || same.metadata.hash !== last.metadata.hash) {
       throw notOurs(`its last event ${last.stream}@${last.revision} is not the source’s`);
     }
-    // The source's positions are dense: the event's position is how many source events the target holds.
-    const done = Number(same.position);
+    const done = await this.countSource(same.position);
+    // Dense positions on an embedded target: its head is how many events it holds.
     if (engine === 'sqlite' && Number(head) !== done) {
       throw notOurs(`it holds ${head} events, the source has ${done} up to ${last.stream}@${last.revision}`);
     }
-    return done;
+    return { done, after: same.position };
   }
 
-  private async importEvents(resumedFrom: number, total: number): Promise<number> {
+  private async importEvents(resumedFrom: number, after: bigint | undefined, total: number): Promise<number> {
     const { batchSize, maxRate } = this.options;
     const began = Date.now();
     let imported = 0;
-    let from = BigInt(resumedFrom + 1);
+    let from = after === undefined ? undefined : after + 1n;
     for (;;) {
       const batch = await this.source.events.readAll({ fromPosition: from, maxCount: batchSize });
       if (batch.length === 0) break;
