@@ -82,6 +82,7 @@ async function main(): Promise<void> {
       `resumed run stderr (last progress lines):\n${second.stderr.split('\n').slice(-4).join('\n')}`,
     );
 
+    const wholeAt = Date.now();
     const whole = await runLedger([
       'migrate',
       '--data-dir',
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
       join(root, 'whole'),
       '--json',
     ]);
+    const wholeWall = (Date.now() - wholeAt) / 1000;
     if (whole.code !== 0) throw new Error(`the uninterrupted run failed:\n${whole.stderr}`);
     const uninterrupted = JSON.parse(whole.stdout) as typeof report;
     console.log(
