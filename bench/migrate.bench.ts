@@ -76,11 +76,11 @@ async function main(): Promise<void> {
     console.log(
       `resumed run: ${report.events.imported.toLocaleString('en')} events imported after ` +
         `${report.events.resumedFrom.toLocaleString('en')} in ${report.events.seconds} s: ` +
-        `${report.events.eventsPerSecond.toLocaleString('en')} events/s`,
+        `${report.events.eventsPerSecond.toLocaleString('en')} events/s; the whole command (import, comparison, ` +
+        `Merkle tree, digest checks, start-up) ${resumedWall.toFixed(1)} s`,
     );
-    console.log(
-      `resumed run stderr (last progress lines):\n${second.stderr.split('\n').slice(-4).join('\n')}`,
-    );
+    const lines = second.stderr.split('\n').map((line) => line.split('\r').filter(Boolean).at(-1)?.trim());
+    console.log(`its last progress lines:\n  ${lines.filter(Boolean).join('\n  ')}`);
 
     const wholeAt = Date.now();
     const whole = await runLedger([
