@@ -140,7 +140,9 @@ export interface EventStore {
    * (docs/migration.md): the same canonical bytes and hash, in the order given, which must be the source's
    * ledger order. Each event is checked first (audit/event-import.ts): its hash is the SHA-256 of its
    * bytes, the bytes encode its fields, its revision follows its stream's last one here and its prevHash is
-   * that event's hash. A batch with a refused event (ImportRejectedError) stores nothing.
+   * that event's hash. A batch with a refused event (ImportRejectedError) stores nothing. Otherwise the
+   * batch is stored whole on SQLite (one transaction); on EventStoreDB, one append per run of one stream's
+   * events, so a server failure part way leaves the runs before it stored, and a migration resumes after them.
    */
   importEvents(events: readonly StoredEvent[]): Promise<ImportResult>;
   close(): Promise<void>;
