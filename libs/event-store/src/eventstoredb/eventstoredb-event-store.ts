@@ -26,6 +26,7 @@ import {
   type EventMetadata,
   type EventStore,
   type ExpectedRevision,
+  type ImportResult,
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
@@ -34,6 +35,7 @@ import {
   type Subscription,
 } from '@app/ledger';
 import { EventStoreDbSubscription } from './eventstoredb-subscription';
+import { EventStoreDbImporter } from './eventstoredb-import';
 
 /** Marks an event as the ledger's: `$all` also holds system events and other applications' streams. */
 export const LEDGER_EVENT_FORMAT = 'ledger-jcs-v1';
@@ -125,6 +127,7 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly maxAppendSizeBytes: number;
   private closed = false;
   private readonly subscriptions = new Set<EventStoreDbSubscription>();
+  private importer: EventStoreDbImporter | undefined;
 
   constructor(
     private readonly client: EventStoreDBClient,
@@ -286,6 +289,20 @@ export class EventStoreDbEventStore implements EventStore {
       if (resolved.length < HEAD_SCAN_PAGE || last === undefined) return -1n;
       cursor = last;
     }
+  }
+
+  /** Stores another ledger's events as they were stored (eventstoredb-import.ts), in the order given. */
+  async importEvents(events: readonly StoredEvent[]): Promise<ImportResult> {
+    this.assertOpen();
+    this.importer ??= new EventStoreDbImporter(this.client, {
+      format: LEDGER_EVENT_FORMAT,
+      lastEvent: async (stream) => (await this.readTail(stream, 1))[0],
+      isUnanswered,
+      maxAppendSizeBytes: this.maxAppendSizeBytes,
+      maxUnansweredRetries: this.maxUnansweredRetries,
+      unansweredRetryDelayMs: this.unansweredRetryDelayMs,
+    });
+    return this.importer.import(events);
   }
 
   async close(): Promise<void> {

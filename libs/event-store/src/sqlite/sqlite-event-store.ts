@@ -11,6 +11,7 @@ import {
   type AppendResult,
   type EventStore,
   type ExpectedRevision,
+  type ImportResult,
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
@@ -26,6 +27,7 @@ import { RecentEvents } from './recent-events';
 import { SqliteSubscription } from './sqlite-subscription';
 import { toStoredEvent, type EventRow } from './event-row';
 import { IdempotencyTable } from './sqlite-idempotency-store';
+import { SqliteEventImporter } from './sqlite-import';
 
 interface StreamRow {
   revision: number;
@@ -135,6 +137,7 @@ export class SqliteEventStore implements EventStore {
   private readonly readFromPosition: Statement<[number, number], EventRow>;
   private readonly selectHead: Statement<[], { head: number | null }>;
   private readonly commitBatch: (batch: PendingAppend[]) => Outcome[];
+  private importer: SqliteEventImporter | undefined;
 
   static open(path: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
     return new SqliteEventStore(openSqlite(path), {
@@ -286,6 +289,14 @@ export class SqliteEventStore implements EventStore {
   async headPosition(): Promise<bigint> {
     const { head } = this.selectHead.get()!;
     return head === null ? -1n : BigInt(head);
+  }
+
+  /** Stores another ledger's events as they were stored (sqlite-import.ts); one transaction per batch. */
+  async importEvents(events: readonly StoredEvent[]): Promise<ImportResult> {
+    if (this.closed) throw new Error('SqliteEventStore is closed');
+    const result = (this.importer ??= new SqliteEventImporter(this.db)).import(events);
+    if (result.imported > 0) this.notifier.notify();
+    return result;
   }
 
   /** Commits what is queued, ends the subscriptions, and closes the handle when open() made it. */

@@ -109,6 +109,13 @@ export interface Subscription extends AsyncIterable<StoredEvent> {
   unsubscribe(): Promise<void>;
 }
 
+/** What `importEvents` answers. */
+export interface ImportResult {
+  imported: number;
+  /** This store's position of the last event imported (positions differ between engines); null for none. */
+  lastPosition: bigint | null;
+}
+
 export interface EventStore {
   /**
    * True when `append` writes `options.idempotency` in the same transaction as the events (embedded SQLite,
@@ -128,6 +135,16 @@ export interface EventStore {
   subscribeToAll(options?: SubscribeToAllOptions): Subscription;
   /** Position of the last committed event, or -1n for an empty ledger. */
   headPosition(): Promise<bigint>;
+  /**
+   * Stores events read from another ledger as they were stored there, for `ledger migrate`
+   * (docs/migration.md): the same canonical bytes and hash, in the order given, which must be the source's
+   * ledger order. Each event is checked first (audit/event-import.ts): its hash is the SHA-256 of its
+   * bytes, the bytes encode its fields, its revision follows its stream's last one here and its prevHash is
+   * that event's hash. A batch with a refused event (ImportRejectedError) stores nothing. Otherwise the
+   * batch is stored whole on SQLite (one transaction); on EventStoreDB, one append per run of one stream's
+   * events, so a server failure part way leaves the runs before it stored, and a migration resumes after them.
+   */
+  importEvents(events: readonly StoredEvent[]): Promise<ImportResult>;
   close(): Promise<void>;
 }
 
@@ -177,5 +194,30 @@ export class DuplicateEventIdError extends Error {
   override readonly name = 'DuplicateEventIdError';
   constructor(readonly eventId: string) {
     super(`Event ${eventId} was already appended with other content or at another revision`);
+  }
+}
+
+export type ImportRejection =
+  /** The canonical bytes do not encode the event's fields. */
+  | 'canonical-mismatch'
+  /** metadata.hash is not the SHA-256 of the canonical bytes. */
+  | 'hash-mismatch'
+  /** The revision does not follow the stream's last revision on this store. */
+  | 'revision-mismatch'
+  /** prevHash is not the hash of the stream's last event on this store. */
+  | 'prev-hash-mismatch'
+  /** This store already holds an event with that id. */
+  | 'event-id-taken';
+
+/** An event given to importEvents cannot be stored as it is: nothing of its batch was stored. */
+export class ImportRejectedError extends Error {
+  override readonly name = 'ImportRejectedError';
+  constructor(
+    readonly stream: string,
+    readonly revision: number,
+    readonly reason: ImportRejection,
+    readonly detail: string,
+  ) {
+    super(`Import of ${stream}@${revision} refused (${reason}): ${detail}`);
   }
 }
