@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventStoreDBClient } from '@eventstore/db-client';
 import {
+  AppendTooLargeError,
   eventHash,
   StorageUnavailableError,
   WrongExpectedRevisionError,
@@ -196,7 +197,8 @@ describe('EventStoreDbEventStore over gRPC (scripted server)', () => {
       const error = await rejection(
         small.append('issue-8', [newEvent({ text: 'x'.repeat(5000) })], 'no_stream'),
       );
-      expect(error).toBeInstanceOf(RangeError);
+      expect(error).toBeInstanceOf(AppendTooLargeError);
+      expect(error).toMatchObject({ stream: 'issue-8', maxBytes: 4096 });
       expect(server.log).toEqual([]);
       expect(
         (await small.append('issue-8', [newEvent({ text: 'x' })], 'no_stream')).nextExpectedRevision,
@@ -204,6 +206,16 @@ describe('EventStoreDbEventStore over gRPC (scripted server)', () => {
     } finally {
       await small.close();
     }
+  });
+
+  it('answers the server refusing of a too-large append as AppendTooLargeError, having written nothing', async () => {
+    server.maxAppendSizeBytes = 2048;
+    const error = await rejection(
+      store.append('issue-10', [newEvent({ text: 'x'.repeat(3000) })], 'no_stream'),
+    );
+    expect(error).toBeInstanceOf(AppendTooLargeError);
+    expect(error).toMatchObject({ stream: 'issue-10', maxBytes: 2048 });
+    expect(server.log).toEqual([]);
   });
 
   it('subscribes again after a drop from the last delivered position, delivering each event once', async () => {

@@ -16,6 +16,7 @@ import {
   type ResolvedEvent,
 } from '@eventstore/db-client';
 import {
+  AppendTooLargeError,
   hashedEvent,
   DuplicateEventIdError,
   StorageUnavailableError,
@@ -343,11 +344,7 @@ export class EventStoreDbEventStore implements EventStore {
       });
     });
     const size = proposed.reduce((sum, event) => sum + event.data.byteLength + 256, 0);
-    if (size > this.maxAppendSizeBytes) {
-      throw new RangeError(
-        `An append of about ${size} bytes to ${stream} exceeds the server's maximum of ${this.maxAppendSizeBytes}`,
-      );
-    }
+    if (size > this.maxAppendSizeBytes) throw new AppendTooLargeError(stream, this.maxAppendSizeBytes);
     let result: EsdbAppendResult;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -362,12 +359,8 @@ export class EventStoreDbEventStore implements EventStore {
           throw new WrongExpectedRevisionError(stream, expected, actualRevisionOf(error.actualVersion));
         }
         if (error instanceof MaxAppendSizeExceededError) {
-          throw new RangeError(
-            `The append to ${stream} exceeds the server's maximum of ${error.maxAppendSize}`,
-            {
-              cause: error,
-            },
-          );
+          // The server's limit is lower than the one configured here: nothing was written.
+          throw new AppendTooLargeError(stream, error.maxAppendSize, { cause: error });
         }
         if (!isUnanswered(error)) throw error;
         if (attempt >= this.maxUnansweredRetries) {

@@ -37,7 +37,8 @@ type ExpectedOption =
  * - an exact-revision retry of ids already written there answered as success without a position;
  * - $all holding system events (`$`-streams) and foreign JSON events beside the ledger's;
  * - a read of an absent stream answered `stream_not_found`;
- * - positions that are sparse log offsets with prepare = commit.
+ * - positions that are sparse log offsets with prepare = commit;
+ * - the maximum append size (MaxAppendSize), refused with its exception trailers.
  * - subscriptions to $all (history strictly after a position, then live; prefix filters), and drops.
  * Server features (Streams.BatchAppend, ServerFeatures) are left unimplemented, as on servers that predate
  * them, so the client falls back to Streams.Append.
@@ -48,6 +49,8 @@ export class ScriptedEsdbServer {
   private readonly appendFailures: AppendFailure[] = [];
   private readonly live = new Set<LiveSubscription>();
   private nextPosition = 1024n;
+  /** The server's MaxAppendSize: an append whose events' data and metadata exceed it is refused whole. */
+  maxAppendSizeBytes = 1024 * 1024;
 
   private constructor(
     private readonly server: grpc.Server,
@@ -175,6 +178,11 @@ export class ScriptedEsdbServer {
       }
       const failure = this.appendFailures.shift();
       if (failure === 'before-write') return callback(unavailable());
+      const size = proposed.reduce(
+        (sum, message) => sum + message.data.byteLength + message.customMetadata.byteLength,
+        0,
+      );
+      if (size > this.maxAppendSizeBytes) return callback(maximumAppendSizeExceeded(this.maxAppendSizeBytes));
       const answer = this.decideAppend(stream, expected, proposed);
       callback(failure === 'after-write' ? unavailable() : null, answer);
     });
@@ -320,6 +328,18 @@ function unavailable(): grpc.ServiceError {
     code: grpc.status.UNAVAILABLE,
     details: 'connection lost',
     metadata: new grpc.Metadata(),
+  });
+}
+
+/** EventStoreDB's refusal of a too-large append: the exception name and the limit travel as trailers. */
+function maximumAppendSizeExceeded(maxAppendSize: number): grpc.ServiceError {
+  const metadata = new grpc.Metadata();
+  metadata.set('exception', 'maximum-append-size-exceeded');
+  metadata.set('maximum-append-size', String(maxAppendSize));
+  return Object.assign(new Error('Maximum Append Size Exceeded'), {
+    code: grpc.status.INVALID_ARGUMENT,
+    details: `Maximum Append Size of ${maxAppendSize} Exceeded.`,
+    metadata,
   });
 }
 

@@ -179,3 +179,23 @@ export class DuplicateEventIdError extends Error {
     super(`Event ${eventId} was already appended with other content or at another revision`);
   }
 }
+
+/**
+ * An append larger than the event store takes in one write (EventStoreDB's MaxAppendSize, 1 MiB by
+ * default): nothing was written, and the same append will never succeed. The request that made it is too
+ * large (HTTP 413), not a failure of the server.
+ */
+export class AppendTooLargeError extends Error {
+  override readonly name = 'AppendTooLargeError';
+  constructor(
+    readonly stream: string,
+    /** The most the store takes in one append, in bytes. */
+    readonly maxBytes: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `The append to ${stream} is larger than the event store takes in one write (${maxBytes} bytes)`,
+      options,
+    );
+  }
+}
