@@ -33,6 +33,7 @@ import {
   type StoredEvent,
   type SubscribeToAllOptions,
   type Subscription,
+  type SubscriptionItem,
 } from '@app/ledger';
 import { EventStoreDbSubscription } from './eventstoredb-subscription';
 
@@ -257,7 +258,9 @@ export class EventStoreDbEventStore implements EventStore {
     return read;
   }
 
-  subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
+  subscribeToAll(options?: SubscribeToAllOptions & { checkpoints?: false }): Subscription;
+  subscribeToAll(options: SubscribeToAllOptions & { checkpoints: true }): Subscription<SubscriptionItem>;
+  subscribeToAll(options: SubscribeToAllOptions = {}): Subscription<SubscriptionItem> {
     this.assertOpen();
     const subscription = new EventStoreDbSubscription({
       client: this.client,

@@ -17,9 +17,26 @@ export interface ScriptedRecord {
 
 export type AppendFailure = 'before-write' | 'after-write';
 
+/** A subscription's server-side filter: stream-name prefixes, or a regular expression on event types. */
+type SubscriptionFilter = { on: 'stream'; prefixes: string[] } | { on: 'type'; regex: RegExp } | undefined;
+
 interface LiveSubscription {
   call: grpc.ServerWritableStream<ReadReq, ReadResp>;
-  prefixes: string[] | undefined;
+  filter: SubscriptionFilter;
+  /** Records the filter looked at since the last checkpoint (filtered subscriptions only). */
+  considered: number;
+  /** Messages left before this subscription is dropped (dropNextSubscriptionAfter). */
+  dropAfter: number | undefined;
+}
+
+export interface ScriptedCheckpoints {
+  /** Records a filtered subscription considers between two checkpoints (the server's default is 32). */
+  interval: number;
+  /**
+   * Send checkpoints with prepare position 0 and only the commit position set, as servers have done for
+   * filtered subscriptions (EventStore issue #3989).
+   */
+  prepareZero: boolean;
 }
 
 type ExpectedOption =
@@ -39,7 +56,8 @@ type ExpectedOption =
  * - a read of an absent stream answered `stream_not_found`;
  * - positions that are sparse log offsets with prepare = commit;
  * - the maximum append size (MaxAppendSize), refused with its exception trailers.
- * - subscriptions to $all (history strictly after a position, then live; prefix filters), and drops.
+ * - subscriptions to $all (history strictly after a position, then live; stream-prefix and event-type
+ *   filters), checkpoints of filtered ones (optionally with prepare = 0), and drops, also mid-stream.
  * Server features (Streams.BatchAppend, ServerFeatures) are left unimplemented, as on servers that predate
  * them, so the client falls back to Streams.Append.
  */
@@ -51,6 +69,9 @@ export class ScriptedEsdbServer {
   private nextPosition = 1024n;
   /** The server's MaxAppendSize: an append whose events' data and metadata exceed it is refused whole. */
   maxAppendSizeBytes = 1024 * 1024;
+  /** How filtered subscriptions are sent checkpoints. */
+  readonly checkpoints: ScriptedCheckpoints = { interval: 32, prepareZero: false };
+  private nextDropAfter: number | undefined;
 
   private constructor(
     private readonly server: grpc.Server,
@@ -114,9 +135,7 @@ export class ScriptedEsdbServer {
     events.push(record);
     this.streams.set(stream, events);
     this.log.push(record);
-    for (const subscriber of this.live) {
-      if (matches(record, subscriber.prefixes)) subscriber.call.write(readResponseOf(record));
-    }
+    for (const subscriber of this.live) this.send(subscriber, record);
     return record;
   }
 
@@ -231,7 +250,9 @@ export class ScriptedEsdbServer {
 
   /**
    * A subscription to $all: confirmation, the events strictly after the start position, then live events
-   * as they are written. Filtered by stream-name prefixes when asked. Checkpoints are not scripted.
+   * as they are written. A filtered one (stream-name prefixes, or an event-type regex such as the client's
+   * excludeSystemEvents) also gets a checkpoint every `checkpoints.interval` records it considered, at the
+   * last of them, and one on going live, as the server does.
    */
   private subscribe(call: grpc.ServerWritableStream<ReadReq, ReadResp>, options: ReadReq.Options): void {
     const all = options.getAll();
@@ -242,22 +263,62 @@ export class ScriptedEsdbServer {
       });
       return;
     }
-    const prefixList = options.getFilter()?.getStreamIdentifier()?.getPrefixList();
-    const prefixes = prefixList && prefixList.length > 0 ? prefixList : undefined;
+    const subscriber: LiveSubscription = {
+      call,
+      filter: filterOf(options.getFilter()),
+      considered: 0,
+      dropAfter: this.nextDropAfter,
+    };
+    this.nextDropAfter = undefined;
     const confirmation = new ReadResp.SubscriptionConfirmation();
     confirmation.setSubscriptionId(crypto.randomUUID());
     call.write(new ReadResp().setConfirmation(confirmation));
     const after = all.hasPosition() ? BigInt(all.getPosition()?.getCommitPosition() ?? '0') : undefined;
     const history = all.hasEnd()
       ? []
-      : this.log.filter(
-          (record) => (after === undefined || record.position > after) && matches(record, prefixes),
-        );
-    for (const record of history) call.write(readResponseOf(record));
-    const subscriber: LiveSubscription = { call, prefixes };
+      : this.log.filter((record) => after === undefined || record.position > after);
     this.live.add(subscriber);
     call.on('cancelled', () => this.live.delete(subscriber));
     call.on('close', () => this.live.delete(subscriber));
+    for (const record of history) this.send(subscriber, record);
+    const last = history.at(-1);
+    if (subscriber.filter && last && this.live.has(subscriber)) {
+      this.sendCheckpoint(subscriber, last.position);
+      subscriber.considered = 0;
+    }
+  }
+
+  /** A record as one subscriber sees it: the event if it passes the filter, then maybe a checkpoint. */
+  private send(subscriber: LiveSubscription, record: ScriptedRecord): void {
+    if (matches(record, subscriber.filter)) this.deliver(subscriber, readResponseOf(record));
+    if (!subscriber.filter) return;
+    subscriber.considered++;
+    if (subscriber.considered >= this.checkpoints.interval) {
+      subscriber.considered = 0;
+      this.sendCheckpoint(subscriber, record.position);
+    }
+  }
+
+  private sendCheckpoint(subscriber: LiveSubscription, position: bigint): void {
+    const checkpoint = new ReadResp.Checkpoint();
+    checkpoint.setCommitPosition(position.toString());
+    checkpoint.setPreparePosition(this.checkpoints.prepareZero ? '0' : position.toString());
+    this.deliver(subscriber, new ReadResp().setCheckpoint(checkpoint));
+  }
+
+  private deliver(subscriber: LiveSubscription, response: ReadResp): void {
+    if (!this.live.has(subscriber)) return;
+    if (subscriber.dropAfter !== undefined && subscriber.dropAfter-- <= 0) {
+      this.live.delete(subscriber);
+      subscriber.call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'dropped' });
+      return;
+    }
+    subscriber.call.write(response);
+  }
+
+  /** The next subscription is dropped (UNAVAILABLE) after this many events and checkpoints. */
+  dropNextSubscriptionAfter(messages: number): void {
+    this.nextDropAfter = messages;
   }
 
   /** Ends every subscription as a server going away would: the client sees UNAVAILABLE. */
@@ -319,8 +380,18 @@ export class ScriptedEsdbServer {
   }
 }
 
-function matches(record: ScriptedRecord, prefixes: string[] | undefined): boolean {
-  return prefixes === undefined || prefixes.some((prefix) => record.stream.startsWith(prefix));
+function filterOf(options: ReadReq.Options.FilterOptions | undefined): SubscriptionFilter {
+  const byStream = options?.getStreamIdentifier();
+  if (byStream) return { on: 'stream', prefixes: byStream.getPrefixList() };
+  const byType = options?.getEventType();
+  if (byType) return { on: 'type', regex: new RegExp(byType.getRegex()) };
+  return undefined;
+}
+
+function matches(record: ScriptedRecord, filter: SubscriptionFilter): boolean {
+  if (!filter) return true;
+  if (filter.on === 'type') return filter.regex.test(record.type);
+  return filter.prefixes.some((prefix) => record.stream.startsWith(prefix));
 }
 
 function unavailable(): grpc.ServiceError {
