@@ -13,7 +13,13 @@ import {
   type SubscriptionItem,
 } from '@app/ledger';
 import { describeEventStoreContract } from '../contract/event-store.contract';
-import { EventStoreDbEventStore, LEDGER_EVENT_FORMAT } from './eventstoredb-event-store';
+import {
+  EventStoreDbEventStore,
+  isSupportedServerVersion,
+  LEDGER_EVENT_FORMAT,
+  MIN_SERVER_VERSION,
+  UnsupportedEventStoreServerError,
+} from './eventstoredb-event-store';
 import { ScriptedEsdbServer } from './testing/scripted-esdb-server';
 
 // The real client and adapter over real gRPC, against a protocol test double: see scripted-esdb-server.ts.
@@ -379,6 +385,54 @@ describe('EventStoreDbEventStore over gRPC (scripted server)', () => {
       } finally {
         await subscription.unsubscribe();
       }
+    });
+  });
+
+  describe('checkServer', () => {
+    /** A new client each time: the client keeps the server's features once fetched. */
+    async function checked(version: string | undefined): Promise<unknown> {
+      server.serverVersion = version;
+      const fresh = EventStoreDbEventStore.fromConnectionString(server.connectionString);
+      try {
+        return await fresh.checkServer();
+      } catch (error) {
+        return error;
+      } finally {
+        await fresh.close();
+      }
+    }
+
+    it('accepts the minimum version and later ones, as ServerFeatures reports them', async () => {
+      expect(MIN_SERVER_VERSION).toBe('24.10.5');
+      expect(await checked('24.10.5')).toEqual({ serverVersion: '24.10.5' });
+      expect(await checked('25.0.1')).toEqual({ serverVersion: '25.0.1' });
+      expect(await checked('26.0.3')).toEqual({ serverVersion: '26.0.3' });
+    });
+
+    it('refuses an older server, 25.0.0, and one that does not report its version', async () => {
+      for (const version of ['24.10.4', '23.10.5', '25.0.0', undefined]) {
+        const error = await checked(version);
+        expect(error).toBeInstanceOf(UnsupportedEventStoreServerError);
+        expect(error).toMatchObject({ serverVersion: version ?? 'unknown' });
+        expect((error as Error).message).toContain('24.10.5 or later');
+      }
+    });
+
+    it('answers StorageUnavailableError when the server does not answer', async () => {
+      const fresh = EventStoreDbEventStore.fromConnectionString(server.connectionString);
+      await server.stop();
+      try {
+        expect(await rejection(fresh.checkServer())).toBeInstanceOf(StorageUnavailableError);
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    it('compares versions by number, prerelease tags aside', () => {
+      const supported = ['24.10.5', '24.10.14', '24.11.0', '25.0.1', '25.0.1-rc.2', '26.1.0'];
+      const refused = ['24.10.4', '24.9.9', '23.10.9', '25.0.0', '25.0.0-rc.6', '0.0.0', 'unknown', ''];
+      expect(supported.filter(isSupportedServerVersion)).toEqual(supported);
+      expect(refused.filter(isSupportedServerVersion)).toEqual([]);
     });
   });
 });

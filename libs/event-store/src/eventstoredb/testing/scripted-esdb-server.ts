@@ -1,5 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { Empty, StreamIdentifier, UUID } from '@eventstore/db-client/generated/shared_pb';
+import {
+  ServerFeaturesService,
+  type IServerFeaturesServer,
+} from '@eventstore/db-client/generated/serverfeatures_grpc_pb';
+import { SupportedMethod, SupportedMethods } from '@eventstore/db-client/generated/serverfeatures_pb';
 import { StreamsService, type IStreamsServer } from '@eventstore/db-client/generated/streams_grpc_pb';
 import { AppendReq, AppendResp, ReadReq, ReadResp } from '@eventstore/db-client/generated/streams_pb';
 
@@ -58,8 +63,8 @@ type ExpectedOption =
  * - the maximum append size (MaxAppendSize), refused with its exception trailers.
  * - subscriptions to $all (history strictly after a position, then live; stream-prefix and event-type
  *   filters), checkpoints of filtered ones (optionally with prepare = 0), and drops, also mid-stream.
- * Server features (Streams.BatchAppend, ServerFeatures) are left unimplemented, as on servers that predate
- * them, so the client falls back to Streams.Append.
+ * - ServerFeatures, reporting `serverVersion` (or, unset, absent as on servers before 21.10).
+ * Streams.BatchAppend is left unimplemented and unlisted, so the client uses Streams.Append.
  */
 export class ScriptedEsdbServer {
   readonly log: ScriptedRecord[] = [];
@@ -72,6 +77,12 @@ export class ScriptedEsdbServer {
   /** How filtered subscriptions are sent checkpoints. */
   readonly checkpoints: ScriptedCheckpoints = { interval: 32, prepareZero: false };
   private nextDropAfter: number | undefined;
+  /**
+   * The version ServerFeatures reports, or undefined for a server without that service (before 21.10).
+   * It lists Streams.Read and Streams.Append only: a real server also lists BatchAppend, which the client
+   * would then use for appends, and which this double does not play.
+   */
+  serverVersion: string | undefined = '24.10.5';
 
   private constructor(
     private readonly server: grpc.Server,
@@ -87,6 +98,10 @@ export class ScriptedEsdbServer {
     );
     const scripted = new ScriptedEsdbServer(server, port);
     server.addService(StreamsService, scripted.handlers());
+    const features: IServerFeaturesServer = {
+      getSupportedMethods: (_call, callback) => scripted.supportedMethods(callback),
+    };
+    server.addService(ServerFeaturesService, features);
     return scripted;
   }
 
@@ -137,6 +152,20 @@ export class ScriptedEsdbServer {
     this.log.push(record);
     for (const subscriber of this.live) this.send(subscriber, record);
     return record;
+  }
+
+  private supportedMethods(callback: grpc.sendUnaryData<SupportedMethods>): void {
+    if (this.serverVersion === undefined) {
+      callback({ code: grpc.status.UNIMPLEMENTED, details: 'no ServerFeatures on this server' });
+      return;
+    }
+    const methods = ['read', 'append'].map((name) =>
+      new SupportedMethod().setServiceName('event_store.client.streams.Streams').setMethodName(name),
+    );
+    callback(
+      null,
+      new SupportedMethods().setEventStoreServerVersion(this.serverVersion).setMethodsList(methods),
+    );
   }
 
   private handlers(): IStreamsServer {
