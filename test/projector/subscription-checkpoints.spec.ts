@@ -12,6 +12,8 @@ import {
   type SubscribeToAllOptions,
 } from '@app/ledger';
 import { SqliteReadModelStore } from '@app/read-store';
+import { EventStoreDbEventStore } from '../../libs/event-store/src/eventstoredb/eventstoredb-event-store';
+import { ScriptedEsdbServer } from '../../libs/event-store/src/eventstoredb/testing/scripted-esdb-server';
 
 // The runner follows a subscription that yields checkpoints. The store here subscribes with a prefix
 // filter (as EventStoreDB does server-side), so the stretches of other streams come as checkpoints: the
@@ -134,5 +136,28 @@ describe('projection runner on a subscription with checkpoints', () => {
     await until(() => runner?.status.state === 'failed');
     expect(runner.status.failure).toMatchObject({ stream: 'probe-2' });
     expect(await readStore.checkpoint('probe')).toBe(applied.position);
+  });
+
+  it('on EventStoreDB (scripted gRPC server), moves past events of other applications with the server checkpoints', async () => {
+    const server = await ScriptedEsdbServer.start();
+    const esdb = EventStoreDbEventStore.fromConnectionString(server.connectionString);
+    try {
+      server.checkpoints.interval = 10;
+      await esdb.append('probe-1', [newEvent({})], 'no_stream');
+      for (let index = 0; index < 25; index++) {
+        server.writeForeign(`billing-${index}`, 'InvoiceSent', { index });
+      }
+      const end = server.log.at(-1)!.position;
+      runner = new ProjectionRunner(probe, esdb, readStore);
+      runner.start();
+      await until(() => runner?.status.position === end.toString());
+      expect(await readStore.checkpoint('probe')).toBe(end);
+      expect(await readStore.get('probes', 'probe-1')).toMatchObject({ count: 1 });
+    } finally {
+      await runner?.stop();
+      runner = undefined;
+      await esdb.close();
+      await server.stop();
+    }
   });
 });

@@ -401,6 +401,22 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
         }
       });
 
+      it('starts at the beginning from position -1, the head of an empty ledger', async () => {
+        if (refusedAsDeclared()) return;
+        const tag = randomUUID().slice(0, 8);
+        const appended = await store.append(`${tag}thing-1`, events(1), 'no_stream');
+        const subscription = store.subscribeToAll({
+          fromPosition: -1n,
+          filter: { streamPrefixes: [`${tag}thing-`] },
+        });
+        try {
+          const [event] = await take(subscription[Symbol.asyncIterator](), 1);
+          expect(event.position).toBe(appended.position);
+        } finally {
+          await subscription.unsubscribe();
+        }
+      });
+
       it('delivers only streams matching a prefix, history and live', async () => {
         if (refusedAsDeclared()) return;
         const tag = randomUUID().slice(0, 8);

@@ -303,6 +303,7 @@ export class EventStoreDbEventStore implements EventStore {
 
   subscribeToAll(options?: SubscribeToAllOptions & { checkpoints?: false }): Subscription;
   subscribeToAll(options: SubscribeToAllOptions & { checkpoints: true }): Subscription<SubscriptionItem>;
+  subscribeToAll(options?: SubscribeToAllOptions): Subscription<SubscriptionItem>;
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription<SubscriptionItem> {
     this.assertOpen();
     const subscription = new EventStoreDbSubscription({

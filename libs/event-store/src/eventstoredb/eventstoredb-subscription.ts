@@ -130,8 +130,9 @@ export class EventStoreDbSubscription implements Subscription<SubscriptionItem> 
     const { client, options, toStoredEvent, isDrop } = this.parts;
     const prefixes = options.filter?.streamPrefixes;
     const checkpoints = options.checkpoints === true;
+    // -1 (the head of an empty ledger, a projection that applied nothing) is the beginning too.
     let last =
-      options.fromPosition === undefined || options.fromPosition === 'start'
+      options.fromPosition === undefined || options.fromPosition === 'start' || options.fromPosition < 0n
         ? undefined
         : options.fromPosition;
     let pause = RESUBSCRIBE_DELAY_MS;

@@ -262,6 +262,7 @@ export class SqliteEventStore implements EventStore {
 
   subscribeToAll(options?: SubscribeToAllOptions & { checkpoints?: false }): Subscription;
   subscribeToAll(options: SubscribeToAllOptions & { checkpoints: true }): Subscription<SubscriptionItem>;
+  subscribeToAll(options?: SubscribeToAllOptions): Subscription<SubscriptionItem>;
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription<SubscriptionItem> {
     if (this.closed) throw new Error('SqliteEventStore is closed');
     const after =

@@ -148,6 +148,8 @@ export interface EventStore {
   subscribeToAll(options?: SubscribeToAllOptions & { checkpoints?: false }): Subscription;
   /** Events and, between them, checkpoints (SubscriptionCheckpoint). */
   subscribeToAll(options: SubscribeToAllOptions & { checkpoints: true }): Subscription<SubscriptionItem>;
+  /** Options as one value (a wrapper passing them on): checkpoints when `options.checkpoints` says so. */
+  subscribeToAll(options?: SubscribeToAllOptions): Subscription<SubscriptionItem>;
   /** Position of the last committed event, or -1n for an empty ledger. */
   headPosition(): Promise<bigint>;
   close(): Promise<void>;
