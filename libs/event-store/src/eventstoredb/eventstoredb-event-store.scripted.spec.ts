@@ -367,6 +367,23 @@ describe('EventStoreDbEventStore over gRPC (scripted server)', () => {
       }
     });
 
+    it('ignores a checkpoint outside the log, as servers before 24.10.5 could send on going live', async () => {
+      server.checkpoints.outsideLogOnGoingLive = true;
+      await appendMany('other-1', 1, 5);
+      const subscription = store.subscribeToAll({
+        filter: { streamPrefixes: ['issue-'] },
+        checkpoints: true,
+      });
+      try {
+        const iterator = subscription[Symbol.asyncIterator]();
+        const next = iterator.next();
+        const live = await store.append('issue-1', [newEvent()], 'no_stream');
+        expect((await next).value).toMatchObject({ stream: 'issue-1', position: live.position });
+      } finally {
+        await subscription.unsubscribe();
+      }
+    });
+
     it('filters on the server even without stream prefixes, so that it gets checkpoints', async () => {
       server.checkpoints.interval = 5;
       await store.append('issue-1', [newEvent()], 'no_stream');

@@ -42,6 +42,11 @@ export interface ScriptedCheckpoints {
    * filtered subscriptions (EventStore issue #3989).
    */
   prepareZero: boolean;
+  /**
+   * Send the checkpoint on going live at (2^64 - 1, 2^64 - 1), outside the log, as servers up to 24.10.4
+   * could when nothing had matched the filter yet (KurrentDB #4892).
+   */
+  outsideLogOnGoingLive: boolean;
 }
 
 type ExpectedOption =
@@ -75,7 +80,11 @@ export class ScriptedEsdbServer {
   /** The server's MaxAppendSize: an append whose events' data and metadata exceed it is refused whole. */
   maxAppendSizeBytes = 1024 * 1024;
   /** How filtered subscriptions are sent checkpoints. */
-  readonly checkpoints: ScriptedCheckpoints = { interval: 32, prepareZero: false };
+  readonly checkpoints: ScriptedCheckpoints = {
+    interval: 32,
+    prepareZero: false,
+    outsideLogOnGoingLive: false,
+  };
   private nextDropAfter: number | undefined;
   /**
    * The version ServerFeatures reports, or undefined for a server without that service (before 21.10).
@@ -312,7 +321,10 @@ export class ScriptedEsdbServer {
     for (const record of history) this.send(subscriber, record);
     const last = history.at(-1);
     if (subscriber.filter && last && this.live.has(subscriber)) {
-      this.sendCheckpoint(subscriber, last.position);
+      this.sendCheckpoint(
+        subscriber,
+        this.checkpoints.outsideLogOnGoingLive ? 2n ** 64n - 1n : last.position,
+      );
       subscriber.considered = 0;
     }
   }
@@ -331,7 +343,9 @@ export class ScriptedEsdbServer {
   private sendCheckpoint(subscriber: LiveSubscription, position: bigint): void {
     const checkpoint = new ReadResp.Checkpoint();
     checkpoint.setCommitPosition(position.toString());
-    checkpoint.setPreparePosition(this.checkpoints.prepareZero ? '0' : position.toString());
+    checkpoint.setPreparePosition(
+      this.checkpoints.prepareZero && position < 2n ** 63n ? '0' : position.toString(),
+    );
     this.deliver(subscriber, new ReadResp().setCheckpoint(checkpoint));
   }
 
