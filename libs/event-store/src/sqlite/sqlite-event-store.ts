@@ -18,6 +18,7 @@ import {
   type StoredEvent,
   type SubscribeToAllOptions,
   type Subscription,
+  type SubscriptionItem,
 } from '@app/ledger';
 import { commitNotifierFor, DEFAULT_POLL_INTERVAL_MS, type CommitNotifier } from './commit-notifier';
 import { BOUND_LIMIT, isBusy, openSqlite, SQLITE_BUSY_TIMEOUT_MS } from './open-sqlite';
@@ -262,7 +263,10 @@ export class SqliteEventStore implements EventStore {
     return this.readFromPosition.all(Number(from < 1n ? 1n : from), limit).map(toStoredEvent);
   }
 
-  subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
+  subscribeToAll(options?: SubscribeToAllOptions & { checkpoints?: false }): Subscription;
+  subscribeToAll(options: SubscribeToAllOptions & { checkpoints: true }): Subscription<SubscriptionItem>;
+  subscribeToAll(options?: SubscribeToAllOptions): Subscription<SubscriptionItem>;
+  subscribeToAll(options: SubscribeToAllOptions = {}): Subscription<SubscriptionItem> {
     if (this.closed) throw new Error('SqliteEventStore is closed');
     const after =
       options.fromPosition === undefined || options.fromPosition === 'start'
@@ -275,6 +279,7 @@ export class SqliteEventStore implements EventStore {
       streamPrefixes: options.filter?.streamPrefixes,
       pageSize: this.pageSize,
       recent: options.filter?.streamPrefixes === undefined ? this.recent : undefined,
+      checkpoints: options.checkpoints === true,
       onEnd: (ended) => this.subscriptions.delete(ended),
     });
     this.subscriptions.add(subscription);

@@ -103,9 +103,29 @@ export interface SubscribeToAllOptions {
   fromPosition?: bigint | 'start';
   /** Only events whose stream starts with one of these prefixes. */
   filter?: { streamPrefixes: string[] };
+  /** Also yield SubscriptionCheckpoints between the events (subscribeToAll's second overload). */
+  checkpoints?: boolean;
 }
 
-export interface Subscription extends AsyncIterable<StoredEvent> {
+/**
+ * How far a subscription has read: every event matching its filter at or before `position` was yielded
+ * before this item. A consumer that has applied everything yielded before it may record `position` as its
+ * own checkpoint and later subscribe again from there, so that it advances over a long stretch of events
+ * its filter leaves out (or of other applications' events) instead of reading it again after a restart.
+ * Positions of checkpoints only grow, and are at least the position of the last event yielded.
+ */
+export interface SubscriptionCheckpoint {
+  readonly kind: 'checkpoint';
+  readonly position: bigint;
+}
+
+export type SubscriptionItem = StoredEvent | SubscriptionCheckpoint;
+
+export function isSubscriptionCheckpoint(item: SubscriptionItem): item is SubscriptionCheckpoint {
+  return 'kind' in item && item.kind === 'checkpoint';
+}
+
+export interface Subscription<Item extends SubscriptionItem = StoredEvent> extends AsyncIterable<Item> {
   unsubscribe(): Promise<void>;
 }
 
@@ -132,7 +152,11 @@ export interface EventStore {
   /** Events of one stream; an absent stream reads as an empty list. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
   readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
-  subscribeToAll(options?: SubscribeToAllOptions): Subscription;
+  subscribeToAll(options?: SubscribeToAllOptions & { checkpoints?: false }): Subscription;
+  /** Events and, between them, checkpoints (SubscriptionCheckpoint). */
+  subscribeToAll(options: SubscribeToAllOptions & { checkpoints: true }): Subscription<SubscriptionItem>;
+  /** Options as one value (a wrapper passing them on): checkpoints when `options.checkpoints` says so. */
+  subscribeToAll(options?: SubscribeToAllOptions): Subscription<SubscriptionItem>;
   /** Position of the last committed event, or -1n for an empty ledger. */
   headPosition(): Promise<bigint>;
   /**
@@ -219,5 +243,25 @@ export class ImportRejectedError extends Error {
     readonly detail: string,
   ) {
     super(`Import of ${stream}@${revision} refused (${reason}): ${detail}`);
+  }
+}
+
+/**
+ * An append larger than the event store takes in one write (EventStoreDB's MaxAppendSize, 1 MiB by
+ * default): nothing was written, and the same append will never succeed. The request that made it is too
+ * large (HTTP 413), not a failure of the server.
+ */
+export class AppendTooLargeError extends Error {
+  override readonly name = 'AppendTooLargeError';
+  constructor(
+    readonly stream: string,
+    /** The most the store takes in one append, in bytes. */
+    readonly maxBytes: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `The append to ${stream} is larger than the event store takes in one write (${maxBytes} bytes)`,
+      options,
+    );
   }
 }
