@@ -1,3 +1,4 @@
+import { describeEventImportContract } from '../contract/event-import.contract';
 import { describeEventStoreContract } from '../contract/event-store.contract';
 import { EventStoreDbEventStore } from './eventstoredb-event-store';
 
@@ -9,6 +10,10 @@ if (connectionString) {
   describeEventStoreContract('EventStoreDB (EVENTSTORE_CONNECTION_STRING)', async () => {
     const store = EventStoreDbEventStore.fromConnectionString(connectionString);
     return { store, capabilities: store.capabilities, cleanup: () => store.close() };
+  });
+  describeEventImportContract('EventStoreDB (EVENTSTORE_CONNECTION_STRING)', async () => {
+    const store = EventStoreDbEventStore.fromConnectionString(connectionString);
+    return { store, cleanup: () => store.close() };
   });
 } else {
   // No server can run here by default: say so in one line rather than skip silently.
