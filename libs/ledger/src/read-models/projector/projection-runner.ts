@@ -213,7 +213,11 @@ export class ProjectionRunner {
       }
       let subscription: Subscription;
       try {
-        subscription = this.eventStore.subscribeToAll({ fromPosition: checkpoint });
+        // A projection that applied nothing yet starts at the beginning: -1 is no position on every engine
+        // (EventStoreDB's positions are unsigned, and the client cannot send it).
+        subscription = this.eventStore.subscribeToAll({
+          fromPosition: checkpoint < 0n ? 'start' : checkpoint,
+        });
       } catch (error) {
         if (this.stopping) return;
         await this.pauseAfterStorageError(error);
