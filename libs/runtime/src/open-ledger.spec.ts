@@ -1,9 +1,10 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEmbeddedLedger } from './embedded/embedded-ledger';
 import { loadConfig } from './config';
-import { EngineUnavailableError } from './eventstoredb/eventstoredb-ledger';
+import { EngineUnavailableError, FIRST_READ_DEADLINE_MS } from './eventstoredb/eventstoredb-ledger';
 import { embeddedLedgerFile, openLedger, selectEngines, UnsupportedEngineError } from './open-ledger';
 import { ScriptedEsdbServer } from '../../event-store/src/eventstoredb/testing/scripted-esdb-server';
 
@@ -106,6 +107,28 @@ describe('openLedger on EventStoreDB (scripted gRPC server double)', () => {
     expect(message).toContain('ECONNREFUSED');
     expect(message).not.toMatch(/admin|s3cr/);
     expect(existsSync(join(dataDir, 'ledger.db'))).toBe(false);
+  });
+
+  it('gives up after a short deadline on a first read when the server accepts connections but never answers', async () => {
+    // A listener that takes the TCP connection and says nothing: the gRPC handshake never completes.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const failure = await openLedger(configFor(`esdb://127.0.0.1:${port}?tls=false`)).catch(
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(EngineUnavailableError);
+      expect((failure as Error).message).toBe(
+        `EventStoreDB at 127.0.0.1:${port} (EVENTSTORE_CONNECTION_STRING) did not answer a first read within ` +
+          `${FIRST_READ_DEADLINE_MS / 1000} s. Is the server running there (docker compose up -d eventstore), ` +
+          'and reachable from this machine?',
+      );
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
   });
 
   it('suggests ?tls=false when the TLS handshake fails (a server without TLS, a client with it)', async () => {
