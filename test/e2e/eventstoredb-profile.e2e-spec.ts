@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import request from 'supertest';
@@ -5,6 +6,7 @@ import { eventHash, leafHash, rootOf, type StoredEvent } from '@app/ledger';
 import type { OpenedLedger } from '@app/runtime';
 import { ScriptedEsdbServer } from '../../libs/event-store/src/eventstoredb/testing/scripted-esdb-server';
 import { expectCreated, get, post, uniqueIds } from '../support/http';
+import { runLedgerCli } from '../support/ledger-cli';
 import { startConfiguredLedger, type LedgerHarness } from '../support/ledger-harness';
 
 // The whole API on the profile "EventStoreDB events + SQLite derived", opened by openLedger from
@@ -213,5 +215,51 @@ describe('the EventStoreDB profile end to end (scripted gRPC server double)', ()
     }
     expect(items.map((item) => item.route)).toContain('/audit/streams/:stream/events');
     expect(server.log.some((record) => record.stream === items[0].logStream)).toBe(true);
+  });
+
+  it('runs the CLI’s event commands on the server too (events, replay, digest, rebuild)', async () => {
+    const env = { EVENTSTORE_CONNECTION_STRING: server.connectionString, LEDGER_DATA_DIR: h.dataDir };
+    const events = await runLedgerCli(['events', `issue-${ids.issue}`, '--json'], { env });
+    expect(events.stderr).toContain(`3 event(s) of issue-${ids.issue}`);
+    expect(events.code).toBe(0);
+    expect(JSON.parse(events.stdout).map((event: { type: string }) => event.type)).toEqual([
+      'IssueOpened',
+      'IssueAssigned',
+      'IssueResolved',
+    ]);
+
+    const replay = await runLedgerCli(['replay', `issue-${ids.issue}`, '--revision', '1', '--json'], { env });
+    expect(replay.code).toBe(0);
+    expect(JSON.parse(replay.stdout)).toMatchObject({ revision: 1, eventsApplied: 2 });
+
+    const digest = await runLedgerCli(['digest', '--json'], { env });
+    expect(digest.code).toBe(0);
+    const published = JSON.parse(digest.stdout);
+    const leaves = (await ledgerEvents())
+      .slice(0, published.treeSize)
+      .map((event) => leafHash(event.metadata.hash));
+    expect(leaves).toHaveLength(published.treeSize);
+    expect(rootOf(leaves).toString('hex')).toBe(published.rootHash);
+
+    const out = join(h.dataDir, 'bundle.jsonl');
+    const exported = await runLedgerCli(['export', '--issue', ids.issue, '--out', out], { env });
+    expect(exported.code).toBe(0);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    // A header, then the issue's three events and its linked charge's one, each with its proof.
+    expect(lines).toHaveLength(5);
+
+    const rebuild = await runLedgerCli(['rebuild', 'issue-summary', '--compare', '--json'], { env });
+    expect(rebuild.stderr).not.toMatch(/error/i);
+    expect(rebuild.code).toBe(0);
+    expect(JSON.parse(rebuild.stdout)).toMatchObject({
+      projection: 'issue-summary',
+      comparison: { differenceCount: 0 },
+    });
+    expect(JSON.parse(rebuild.stdout).applied).toBeGreaterThanOrEqual(3);
+
+    // The embedded-only commands say so rather than read the data directory's (event-less) file.
+    const parallel = await runLedgerCli(['rebuild', 'all', '--threads', '2'], { env });
+    expect(parallel.code).toBe(2);
+    expect(parallel.stderr).toContain('runs in one thread');
   });
 });

@@ -75,3 +75,13 @@ export function embeddedLedgerFile(config: LedgerConfig): string {
   }
   return ledgerFile(config.dataDir);
 }
+
+/**
+ * The SQLite file of the data directory, whatever holds the events: everything in the embedded profile;
+ * read models, idempotency records, API keys, the Merkle tree and digests when the events are on
+ * EventStoreDB. Commands that read events from the file itself use embeddedLedgerFile instead.
+ */
+export function sqliteLedgerFile(config: LedgerConfig): string {
+  if (selectEngines(config).readModels === 'mongodb') throw unsupported();
+  return ledgerFile(config.dataDir);
+}

@@ -29,6 +29,15 @@ export async function openEventStoreDbLedger(
   dataDir: string,
   options: EmbeddedOptions = {},
 ): Promise<EmbeddedLedger> {
+  const store = await connectEventStoreDb(connectionString);
+  return openLedgerOnSqliteFile(dataDir, { engine: 'eventstoredb', store, connectionString }, options);
+}
+
+/**
+ * The EventStoreDB adapter on `connectionString`, once the server answered a first read within
+ * FIRST_READ_DEADLINE_MS; else an EngineUnavailableError saying why (the API's start, the CLI's commands).
+ */
+export async function connectEventStoreDb(connectionString: string): Promise<EventStoreDbEventStore> {
   const target = eventStoreDbTarget(connectionString);
   let store: EventStoreDbEventStore;
   try {
@@ -46,7 +55,7 @@ export async function openEventStoreDbLedger(
     void store.close().catch(() => undefined);
     throw error;
   }
-  return openLedgerOnSqliteFile(dataDir, { engine: 'eventstoredb', store, connectionString }, options);
+  return store;
 }
 
 async function firstRead(store: EventStoreDbEventStore, target: EventStoreDbTarget): Promise<void> {
