@@ -1,13 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import request from 'supertest';
-import { eventHash, leafHash, rootOf, type StoredEvent } from '@app/ledger';
-import type { OpenedLedger } from '@app/runtime';
+import { ALL_PROJECTIONS, eventHash, leafHash, rootOf, type StoredEvent } from '@app/ledger';
+import { loadConfig, startStandaloneProjector, type OpenedLedger } from '@app/runtime';
 import { ScriptedEsdbServer } from '../../libs/event-store/src/eventstoredb/testing/scripted-esdb-server';
 import { expectCreated, get, post, uniqueIds } from '../support/http';
 import { runLedgerCli } from '../support/ledger-cli';
-import { startConfiguredLedger, type LedgerHarness } from '../support/ledger-harness';
+import { startConfiguredLedger, tempDataDir, type LedgerHarness } from '../support/ledger-harness';
 
 // The whole API on the profile "EventStoreDB events + SQLite derived", opened by openLedger from
 // EVENTSTORE_CONNECTION_STRING as `npm start` opens it. The server is ScriptedEsdbServer, a TEST DOUBLE OF
@@ -261,5 +261,30 @@ describe('the EventStoreDB profile end to end (scripted gRPC server double)', ()
     const parallel = await runLedgerCli(['rebuild', 'all', '--threads', '2'], { env });
     expect(parallel.code).toBe(2);
     expect(parallel.stderr).toContain('runs in one thread');
+  });
+
+  it('runs the standalone projector (apps/ledger-projector) on the server’s events into a data directory of its own', async () => {
+    const dataDir = tempDataDir();
+    const head = await h.eventStore.headPosition();
+    let reached!: () => void;
+    const caughtUp = new Promise<void>((resolve) => (reached = resolve));
+    const positions = new Map<string, bigint>();
+    const projector = await startStandaloneProjector(
+      loadConfig({ EVENTSTORE_CONNECTION_STRING: server.connectionString, LEDGER_DATA_DIR: dataDir }),
+      {
+        onStatus: (status) => {
+          positions.set(status.name, BigInt(status.position));
+          const all = positions.size === ALL_PROJECTIONS.length;
+          if (all && [...positions.values()].every((position) => position >= head)) reached();
+        },
+      },
+    );
+    try {
+      await caughtUp;
+      expect(positions.size).toBe(projector.projections);
+    } finally {
+      await projector.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
