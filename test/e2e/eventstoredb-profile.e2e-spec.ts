@@ -7,6 +7,7 @@ import { loadConfig, startStandaloneProjector, type OpenedLedger } from '@app/ru
 import { ScriptedEsdbServer } from '../../libs/event-store/src/eventstoredb/testing/scripted-esdb-server';
 import { expectCreated, get, post, uniqueIds } from '../support/http';
 import { runLedgerCli } from '../support/ledger-cli';
+import { projectionOverview } from '../../libs/ledger/src/http/projection-overview';
 import { startConfiguredLedger, tempDataDir, type LedgerHarness } from '../support/ledger-harness';
 
 // The whole API on the profile "EventStoreDB events + SQLite derived", opened by openLedger from
@@ -177,6 +178,36 @@ describe('the EventStoreDB profile end to end (scripted gRPC server double)', ()
       const behind = events.filter((event) => event.position > BigInt(projection.position)).length;
       expect(projection.lagEvents).toBe(String(behind));
     }
+  });
+
+  it('counts a lag in ledger events, never in log positions nor in other applications’ events', async () => {
+    server.writeForeign('orders-2', 'OrderPlaced', { orderId: 'o-2' });
+    const events = await ledgerEvents();
+    const behind = events[events.length - 4];
+    // A projection as the port reports it (ProjectionsControl), three ledger events behind the head.
+    const status = {
+      name: 'behind',
+      version: 1,
+      state: 'catching-up' as const,
+      position: behind.position.toString(),
+      lastRecordedAt: behind.metadata.recordedAt,
+      failure: null,
+    };
+    const overview = await projectionOverview(
+      {
+        statuses: () => [status, { ...status, name: 'fresh', position: '-1', lastRecordedAt: null }],
+        rebuilds: () => [],
+        waitFor: async () => false,
+        retry: async () => undefined,
+        rebuild: () => Promise.reject(new Error('not asked')),
+      },
+      h.eventStore,
+    );
+    expect(overview.headPosition).toBe(events[events.length - 1].position.toString());
+    expect(overview.projections.map(({ name, lagEvents }) => [name, lagEvents])).toEqual([
+      ['behind', '3'],
+      ['fresh', String(events.length)],
+    ]);
   });
 
   it('verifies the ledger by recomputing the hash of the stored bytes, and finds an event changed on the server', async () => {
