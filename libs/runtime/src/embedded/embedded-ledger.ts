@@ -147,8 +147,8 @@ export async function openLedgerOnSqliteFile(
       engines: { events: events.engine, readModels: 'sqlite' },
       engineConnections: engineConnections(events, eventStore, db),
       digests: { store: digestStore, publisher },
-      // Small batches: a verification in the API yields to requests every 2000 events. On EventStoreDB,
-      // verification reads through the port (the module's default), recomputing each stored bytes' hash.
+      // Small batches: a verification in the API yields to requests every 2000 events. On EventStoreDB it
+      // reads through the port and recomputes the hash of each event's stored bytes.
       verification:
         events.engine === 'sqlite'
           ? new SqliteVerificationSource(file, { batchSize: 2000 })
