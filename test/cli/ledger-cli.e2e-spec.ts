@@ -93,8 +93,8 @@ describe('ledger CLI', () => {
   it.each([
     [{ LEDGER_SLA_TARGETS: '{' }, 'LEDGER_SLA_TARGETS is not valid JSON'],
     [
-      { EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false' },
-      'EVENTSTORE_CONNECTION_STRING (EventStoreDB) is set, but this build does not support this engine yet',
+      { MONGODB_URI: 'mongodb://localhost:27017/ledger' },
+      'MONGODB_URI (MongoDB) is set, but this build does not support this engine yet',
     ],
   ])('exits 1 with the configuration %j, naming the variable, and creates nothing', async (env, message) => {
     const result = await runLedgerCli(

@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { Role } from '@app/ledger';
-import type { LedgerHarness } from './ledger-harness';
+import type { OpenedLedger } from '@app/runtime';
+import type { LedgerHarness as Harness } from './ledger-harness';
+
+/** What these helpers use of a harness, whichever profile it runs. */
+type LedgerHarness = Pick<Harness<OpenedLedger>, 'server' | 'auth'>;
 
 export function uniqueIds() {
   const s = randomBytes(5).toString('hex');

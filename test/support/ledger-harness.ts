@@ -3,12 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createLedgerApp, generateApiKey, type EventStore, type Role, type StoredEvent } from '@app/ledger';
-import { openEmbeddedLedger, type EmbeddedLedger, type EmbeddedOptions } from '@app/runtime';
+import {
+  loadConfig,
+  openEmbeddedLedger,
+  openLedger,
+  type EmbeddedLedger,
+  type EmbeddedOptions,
+  type OpenedLedger,
+} from '@app/runtime';
 
-export interface LedgerHarness {
+export interface LedgerHarness<Ledger extends OpenedLedger = EmbeddedLedger> {
   app: NestFastifyApplication;
   server: ReturnType<NestFastifyApplication['getHttpServer']>;
-  ledger: EmbeddedLedger;
+  ledger: Ledger;
   eventStore: EventStore;
   dataDir: string;
   /** One key per role, plus `admin`. */
@@ -35,7 +42,26 @@ export async function startLedger(
   existingKeys?: Record<Role, string>,
   options: EmbeddedOptions = {},
 ): Promise<LedgerHarness> {
-  const ledger = await openEmbeddedLedger(dataDir, options);
+  return harness(await openEmbeddedLedger(dataDir, options), dataDir, existingKeys);
+}
+
+/**
+ * The ledger as the configuration of `env` opens it (openLedger, as the API's main does), on a data
+ * directory in a temp dir: e.g. the EventStoreDB profile with EVENTSTORE_CONNECTION_STRING.
+ */
+export async function startConfiguredLedger(
+  env: NodeJS.ProcessEnv,
+  dataDir = tempDataDir(),
+): Promise<LedgerHarness<OpenedLedger>> {
+  const config = loadConfig({ LEDGER_DIGEST_INTERVAL_SECONDS: '0', ...env, LEDGER_DATA_DIR: dataDir });
+  return harness(await openLedger(config), dataDir);
+}
+
+async function harness<Ledger extends OpenedLedger>(
+  ledger: Ledger,
+  dataDir: string,
+  existingKeys?: Record<Role, string>,
+): Promise<LedgerHarness<Ledger>> {
   const keys = {} as Record<Role, string>;
   const keyIds = {} as Record<Role, string>;
   const roles: Role[] = ['service', 'agent', 'auditor', 'analyst', 'admin'];

@@ -18,9 +18,13 @@ export async function openEventStoreDbEventStore(
   connectionString: string,
   options?: EventStoreDbEventStoreOptions,
 ): Promise<EventStoreDbEventStore> {
+  return adapterModule().EventStoreDbEventStore.fromConnectionString(connectionString, options);
+}
+
+type AdapterModule = typeof import('./eventstoredb/eventstoredb-event-store');
+
+function adapterModule(): AdapterModule {
   // A require, not import(): this library is CommonJS (as in libs/ledger/src/http-entry.ts).
-  type Adapter = typeof import('./eventstoredb/eventstoredb-event-store');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const adapter = require('./eventstoredb/eventstoredb-event-store') as Adapter;
-  return adapter.EventStoreDbEventStore.fromConnectionString(connectionString, options);
+  return require('./eventstoredb/eventstoredb-event-store') as AdapterModule;
 }

@@ -24,5 +24,6 @@ export * from './application/history-cut-off';
 export * from './application/commands/command-meta';
 export { createLedgerApp, type CreateAppOptions } from './http-entry';
 export type { LedgerAdapters } from './http/ledger.module';
+export type { EngineConnection, EngineContent } from './http/health.controller';
 export * from './application/api-keys/api-keys';
 export * from './audit';

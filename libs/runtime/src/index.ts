@@ -14,3 +14,8 @@ export { WorkerProjections } from './threads/projector/worker-projections';
 export { WorkerTreeBuilder } from './threads/merkle/worker-tree-builder';
 export { SupervisedThread, type SupervisionOptions } from './threads/supervised-thread';
 export { THREAD_NAMES } from './threads/thread-name';
+export {
+  connectEventStoreDb,
+  EngineUnavailableError,
+  FIRST_READ_DEADLINE_MS,
+} from './eventstoredb/eventstoredb-ledger';

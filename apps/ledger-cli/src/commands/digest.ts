@@ -1,5 +1,5 @@
 import { EXIT, type Command } from '../cli';
-import { toJson, withLedgerDb } from '../ledger-db';
+import { toJson, withLedgerEvents } from '../ledger-db';
 import { openLedgerTree } from './ledger-tree';
 
 export const digest: Command = {
@@ -10,8 +10,8 @@ export const digest: Command = {
   optionHelp: [],
   example: 'ledger digest --json > digest.json',
   async run({ globals, io }) {
-    return withLedgerDb(globals.config, io, { create: false }, async (db) => {
-      const ledger = await openLedgerTree(db, io, globals.config.signingKey);
+    return withLedgerEvents(globals.config, io, async (events, db) => {
+      const ledger = await openLedgerTree(events, db, io, globals.config.signingKey);
       try {
         const published = await ledger.publisher.publish();
         io.stderr('\n');

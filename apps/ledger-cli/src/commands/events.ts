@@ -1,7 +1,6 @@
 import { cutOffLabel, readStreamHistory, type StoredEvent } from '@app/ledger';
-import { SqliteEventStore } from '@app/event-store';
 import { aliasedOption, EXIT, NotFoundError, optionalInteger, type Command } from '../cli';
-import { toJson, withLedgerDb } from '../ledger-db';
+import { toJson, withEventStore } from '../ledger-db';
 import { CUT_OFF_HELP, CUT_OFF_OPTIONS, timeCutOffOption } from './cut-off-options';
 
 function describe(event: StoredEvent): string {
@@ -42,24 +41,19 @@ export const events: Command = {
     let limit = optionalInteger(options, 'limit');
     if (toRevision !== undefined)
       limit = Math.min(limit ?? Infinity, Math.max(0, toRevision - fromRevision + 1));
-    return withLedgerDb(globals.config, io, { create: false }, async (db) => {
-      const store = new SqliteEventStore(db);
-      try {
-        const { events: stored } =
-          limit === 0
-            ? { events: [] }
-            : await readStreamHistory(store, stream, { fromRevision, limit, cutOff });
-        if (stored.length === 0 && (await store.readStream(stream, { maxCount: 1 })).length === 0) {
-          throw new NotFoundError(`No stream "${stream}".`);
-        }
-        if (globals.json) io.stdout(`${toJson(stored)}\n`);
-        else for (const event of stored) io.stdout(describe(event));
-        const at = cutOff ? ` as of ${JSON.stringify(cutOffLabel(cutOff))}` : '';
-        io.stderr(`${stored.length} event(s) of ${stream} from revision ${fromRevision}${at}\n`);
-        return EXIT.ok;
-      } finally {
-        await store.close();
+    return withEventStore(globals.config, io, async (store) => {
+      const { events: stored } =
+        limit === 0
+          ? { events: [] }
+          : await readStreamHistory(store, stream, { fromRevision, limit, cutOff });
+      if (stored.length === 0 && (await store.readStream(stream, { maxCount: 1 })).length === 0) {
+        throw new NotFoundError(`No stream "${stream}".`);
       }
+      if (globals.json) io.stdout(`${toJson(stored)}\n`);
+      else for (const event of stored) io.stdout(describe(event));
+      const at = cutOff ? ` as of ${JSON.stringify(cutOffLabel(cutOff))}` : '';
+      io.stderr(`${stored.length} event(s) of ${stream} from revision ${fromRevision}${at}\n`);
+      return EXIT.ok;
     });
   },
 };

@@ -25,7 +25,7 @@ import {
   type Command,
   type CommandContext,
 } from '../cli';
-import { toJson, withLedgerDb } from '../ledger-db';
+import { toJson, withLedgerEvents } from '../ledger-db';
 import { CUT_OFF_HELP, CUT_OFF_OPTIONS, timeCutOffOption } from './cut-off-options';
 import { openLedgerTree, type LedgerTree } from './ledger-tree';
 
@@ -344,8 +344,8 @@ export const exportBundle: Command = {
   async run({ globals, options, io }) {
     const selection = selectionOf(options);
     const out = resolve(io.cwd, requiredString(options, 'out'));
-    return withLedgerDb(globals.config, io, { create: false }, async (db) => {
-      const ledger = await openLedgerTree(db, io, globals.config.signingKey);
+    return withLedgerEvents(globals.config, io, async (events, db) => {
+      const ledger = await openLedgerTree(events, db, io, globals.config.signingKey);
       try {
         // One digest covers the whole bundle: published now if the tree grew since the last one.
         const digest = await ledger.publisher.publish();

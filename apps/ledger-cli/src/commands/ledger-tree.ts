@@ -1,37 +1,38 @@
-import { SqliteDigestStore, SqliteEventStore } from '@app/event-store';
+import { SqliteDigestStore } from '@app/event-store';
 import {
   DigestPublisher,
   MerkleTreeBuilder,
   publicKeyPem,
   resolveSigningKey,
   systemClock,
+  type EventStore,
 } from '@app/ledger';
 import type { Io } from '../cli';
 import type { LedgerDb } from '../ledger-db';
 
 export interface LedgerTree {
-  events: SqliteEventStore;
+  events: EventStore;
   tree: SqliteDigestStore;
   publisher: DigestPublisher;
   close(): Promise<void>;
 }
 
 /**
- * The event store, the Merkle tree and a digest publisher on the CLI's connection. Signs with
+ * The Merkle tree and a digest publisher on the CLI's connection, over `events` (the ledger's, whichever
+ * engine keeps them; the caller closes them). Signs with
  * LEDGER_SIGNING_KEY (`configured`) when set, else with the key kept in ledger.db (the one the API uses).
  */
 export async function openLedgerTree(
+  events: EventStore,
   db: LedgerDb,
   io: Io,
   configured: string | undefined,
 ): Promise<LedgerTree> {
-  const events = new SqliteEventStore(db);
   const tree = new SqliteDigestStore(db);
   const latest = await tree.latestDigest();
   if (!configured && latest && !(await tree.signingKey())) {
     // The API signs with a configured key; generating another here would split the digests' keys.
     await tree.close();
-    await events.close();
     throw new Error(
       'The published digests are signed with a configured key, not one kept in ledger.db: ' +
         'set LEDGER_SIGNING_KEY for the CLI as for the API.',
@@ -50,7 +51,6 @@ export async function openLedgerTree(
     publisher: new DigestPublisher(builder, tree, key, systemClock),
     async close() {
       await tree.close();
-      await events.close();
     },
   };
 }

@@ -1,9 +1,8 @@
-import { SqliteEventStore } from '@app/event-store';
 import { ALL_PROJECTIONS, ProjectorHost, type RebuildProgress, type RebuildReport } from '@app/ledger';
 import { SqliteReadModelStore } from '@app/read-store';
 import { defaultRebuildThreads, embeddedLedgerFile, rebuildAllInParallel } from '@app/runtime';
 import { EXIT, NotFoundError, UsageError, type Command } from '../cli';
-import { toJson, withLedgerDb } from '../ledger-db';
+import { toJson, withLedgerEvents } from '../ledger-db';
 
 const BAR_WIDTH = 30;
 
@@ -66,8 +65,8 @@ export const rebuild: Command = {
     if (!known.includes(name)) {
       throw new NotFoundError(`No projection "${name}"; known: ${known.join(', ')} (or all).`);
     }
-    return withLedgerDb(globals.config, io, { create: false }, async (db) => {
-      const eventStore = new SqliteEventStore(db);
+    // The events through the port: the file's own, or EventStoreDB's when EVENTSTORE_CONNECTION_STRING is set.
+    return withLedgerEvents(globals.config, io, async (eventStore, db) => {
       const store = new SqliteReadModelStore(db);
       const host = new ProjectorHost(eventStore, store, ALL_PROJECTIONS);
       try {
@@ -87,7 +86,6 @@ export const rebuild: Command = {
         else io.stdout(summary(report));
         return report.comparison && report.comparison.differenceCount > 0 ? EXIT.failure : EXIT.ok;
       } finally {
-        await eventStore.close();
         await store.close();
       }
     });
@@ -98,15 +96,21 @@ export const rebuild: Command = {
 async function rebuildAll({ globals, options, io }: Parameters<Command['run']>[0]): Promise<number> {
   if (options.compare)
     throw new UsageError('--compare works on one projection: rebuild <projection> --compare');
-  const threads = options.threads === undefined ? defaultRebuildThreads() : Number(options.threads);
+  // The rebuild threads read the events from the SQLite file: on EventStoreDB it runs in this process.
+  const onEventStoreDb = globals.config.eventStoreConnectionString !== undefined;
+  const threads =
+    options.threads === undefined ? (onEventStoreDb ? 1 : defaultRebuildThreads()) : Number(options.threads);
   if (!(Number.isInteger(threads) && threads >= 1 && threads <= 16)) {
     throw new UsageError(`--threads takes an integer from 1 to 16, not ${String(options.threads)}`);
   }
-  // Opened first so that a missing ledger is refused with exit 3, as for one projection.
-  const head = await withLedgerDb(globals.config, io, { create: false }, async (db) => {
-    const row = db.prepare('SELECT MAX(position) AS head FROM events').get() as { head: number | null };
-    return row.head ?? 0;
-  });
+  if (onEventStoreDb && threads > 1) {
+    throw new UsageError('With the events on EventStoreDB, `rebuild all` runs in one thread (--threads 1).');
+  }
+  // Opened first so that a missing ledger is refused with exit 3, as for one projection. The count of
+  // events for the progress bar is the head position where positions are dense; unknown (0) elsewhere.
+  const head = await withLedgerEvents(globals.config, io, async (events) =>
+    events.densePositions ? Math.max(0, Number(await events.headPosition())) : 0,
+  );
   let last = 0;
   const bar = (applied: number, eventsPerSecond: number) => {
     const done = head > 0 ? Math.min(1, applied / head) : 1;
@@ -124,8 +128,7 @@ async function rebuildAll({ globals, options, io }: Parameters<Command['run']>[0
   };
   const report =
     threads === 1
-      ? await withLedgerDb(globals.config, io, { create: false }, async (db) => {
-          const eventStore = new SqliteEventStore(db);
+      ? await withLedgerEvents(globals.config, io, async (eventStore, db) => {
           const store = new SqliteReadModelStore(db);
           try {
             await store.ensureCollections(ALL_PROJECTIONS.flatMap((projection) => projection.collections));
@@ -136,7 +139,6 @@ async function rebuildAll({ globals, options, io }: Parameters<Command['run']>[0
               groupSeconds: [done.seconds],
             };
           } finally {
-            await eventStore.close();
             await store.close();
           }
         })

@@ -1,4 +1,3 @@
-import { SqliteEventStore } from '@app/event-store';
 import {
   replayableAggregateOf,
   replayStream,
@@ -8,7 +7,7 @@ import {
   type ReplayPoint,
 } from '@app/ledger';
 import { EXIT, NotFoundError, optionalInteger, UsageError, type Command, type CommandContext } from '../cli';
-import { toJson, withLedgerDb } from '../ledger-db';
+import { toJson, withEventStore } from '../ledger-db';
 import { instantOption } from './cut-off-options';
 
 function pointOf(options: CommandContext['options']): ReplayPoint {
@@ -40,8 +39,7 @@ export const replay: Command = {
       throw new UsageError(`"${stream}" is not a charge-, issue- or customer- stream.`);
     }
     const point = pointOf(options);
-    return withLedgerDb(globals.config, io, { create: false }, async (db) => {
-      const store = new SqliteEventStore(db);
+    return withEventStore(globals.config, io, async (store) => {
       try {
         const result = await replayStream(store, stream, point);
         if (globals.json) io.stdout(`${toJson(result)}\n`);
@@ -63,8 +61,6 @@ export const replay: Command = {
           return EXIT.failure;
         }
         throw error;
-      } finally {
-        await store.close();
       }
     });
   },

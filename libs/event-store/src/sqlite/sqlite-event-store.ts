@@ -102,6 +102,8 @@ const NO_LIMIT = -1;
 export class SqliteEventStore implements EventStore {
   /** The events and their idempotency record share the file, so one transaction commits both. */
   readonly recordsIdempotency = true;
+  /** Positions are rowids, dense from 1 (schema.ts). */
+  readonly densePositions = true;
   private readonly notifier: CommitNotifier;
   private readonly maxBatchSize: number;
   private readonly pageSize: number;

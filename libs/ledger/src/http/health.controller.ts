@@ -7,6 +7,18 @@ import { NoQueryDto } from './dto/query.dto';
 import { projectionOverview } from './projection-overview';
 
 export const STORAGE_ENGINES = Symbol('StorageEngines');
+export const ENGINE_CONNECTIONS = Symbol('EngineConnections');
+
+/** What the ledger keeps in an engine, as /health names it. */
+export type EngineContent = 'events' | 'read models' | 'idempotency records' | 'API keys' | 'digests';
+
+/** One storage engine of the running ledger (the composition root lists them). */
+export interface EngineConnection {
+  engine: 'sqlite' | 'eventstoredb' | 'mongodb';
+  holds: EngineContent[];
+  /** Answers true when the engine answers a small read now; false (never throws) otherwise. */
+  check(): Promise<boolean>;
+}
 
 @ApiTags('operations')
 @Controller('health')
@@ -15,7 +27,19 @@ export class HealthController {
     @Inject(EVENT_STORE) private readonly eventStore: EventStore,
     @Inject(STORAGE_ENGINES) private readonly engines: { events: string; readModels: string },
     @Inject(PROJECTIONS_CONTROL) private readonly projections: ProjectionsControl,
+    @Inject(ENGINE_CONNECTIONS) private readonly connections: EngineConnection[],
   ) {}
+
+  /** Each engine with its connection state: `connected` when it answered a small read just now. */
+  private async engineStates() {
+    return Promise.all(
+      this.connections.map(async ({ engine, holds, check }) => ({
+        engine,
+        holds,
+        state: (await check().catch(() => false)) ? 'connected' : 'unavailable',
+      })),
+    );
+  }
 
   /**
    * Public, and so without data: positions, states and the failing position of a stopped projection
@@ -24,6 +48,7 @@ export class HealthController {
   @Get()
   @Public()
   async health(@Query() _query: NoQueryDto) {
+    const engines = await this.engineStates();
     try {
       const overview = await projectionOverview(this.projections, this.eventStore);
       const failed = overview.projections.filter((projection) => projection.state === 'failed');
@@ -32,6 +57,7 @@ export class HealthController {
         live: true,
         ready: true,
         storage: this.engines,
+        engines,
         headPosition: overview.headPosition,
         projections: overview.projections.map(
           ({ name, state, position, lagEvents, lagSeconds, failure, rebuild }) => ({
@@ -46,7 +72,14 @@ export class HealthController {
         ),
       };
     } catch {
-      return { status: 'degraded', live: true, ready: false, storage: this.engines, headPosition: null };
+      return {
+        status: 'degraded',
+        live: true,
+        ready: false,
+        storage: this.engines,
+        engines,
+        headPosition: null,
+      };
     }
   }
 }

@@ -40,7 +40,12 @@ import { VERIFICATION_SOURCE, type VerificationSource } from '../audit/verify/ve
 import { ChargesController } from './charges.controller';
 import { CommandGateway } from './command-gateway';
 import { CustomersController } from './customers.controller';
-import { HealthController, STORAGE_ENGINES } from './health.controller';
+import {
+  ENGINE_CONNECTIONS,
+  HealthController,
+  STORAGE_ENGINES,
+  type EngineConnection,
+} from './health.controller';
 import { IssuesController } from './issues.controller';
 import { ProblemFilter } from './problem.filter';
 import { ledgerValidationPipe } from './validation';
@@ -55,6 +60,8 @@ export interface LedgerAdapters {
   /** The projector's progress and controls (a worker thread in the embedded profile). */
   projections: ProjectionsControl;
   engines: { events: string; readModels: string };
+  /** Every engine the ledger runs on, what it holds, and a check of its connection (for /health). */
+  engineConnections: EngineConnection[];
   /** Raw reader for chain verification (embedded: the SQLite file); default: through the EventStore port. */
   verification?: VerificationSource;
   /** Batching of the access log (tests shorten the interval). */
@@ -103,6 +110,7 @@ export class LedgerModule {
         { provide: API_KEY_STORE, useValue: adapters.apiKeys },
         { provide: IDEMPOTENCY_STORE, useValue: adapters.idempotency },
         { provide: STORAGE_ENGINES, useValue: adapters.engines },
+        { provide: ENGINE_CONNECTIONS, useValue: adapters.engineConnections },
         { provide: LEDGER_DIGESTS, useValue: adapters.digests ?? null },
         {
           provide: VERIFICATION_SOURCE,

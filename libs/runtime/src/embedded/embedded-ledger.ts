@@ -10,13 +10,17 @@ import {
 import {
   DEFAULT_DIGEST_INTERVAL_SECONDS,
   DigestPublisher,
+  EventStoreVerificationSource,
   TREE_FOLLOW_INTERVAL_MS,
   resolveSigningKey,
   systemClock,
+  type EngineConnection,
+  type EventStore,
   type LedgerAdapters,
   type SlaTargets,
 } from '@app/ledger';
 import { SqliteApiKeyStore, SqliteReadModelStore } from '@app/read-store';
+import { ConfigurationError } from '../config';
 import { Resources } from '../resources';
 import { WorkerTreeBuilder } from '../threads/merkle/worker-tree-builder';
 import { WorkerProjections } from '../threads/projector/worker-projections';
@@ -42,13 +46,30 @@ export interface EmbeddedOptions {
 }
 
 /**
+ * Where the events of a ledger whose other data is in the SQLite file live: in that file (the embedded
+ * profile), or on an EventStoreDB server, through an adapter already opened (and reached) by the caller.
+ */
+export type LedgerEvents =
+  { engine: 'sqlite' } | { engine: 'eventstoredb'; store: EventStore; connectionString: string };
+
+/**
  * The single-machine profile: one SQLite file under the data directory holds events and everything else.
  * Connections on the request thread: the event store's own (its group fsync of the WAL covers exactly its
  * commits, see docs/storage.md), one for API keys, idempotency answers and queries, one for digests and
  * proofs (both synced at each COMMIT). The projector thread and the Merkle tree thread have one each.
  */
-export async function openEmbeddedLedger(
+export function openEmbeddedLedger(dataDir: string, options: EmbeddedOptions = {}): Promise<EmbeddedLedger> {
+  return openLedgerOnSqliteFile(dataDir, { engine: 'sqlite' }, options);
+}
+
+/**
+ * The SQLite file of `dataDir` with everything but the events when they live on EventStoreDB
+ * (docs/storage.md, "Profiles"): read models, idempotency records, API keys, the Merkle tree and digests.
+ * The projector and Merkle tree threads then read the events through clients of their own.
+ */
+export async function openLedgerOnSqliteFile(
   dataDir: string,
+  events: LedgerEvents,
   options: EmbeddedOptions = {},
 ): Promise<EmbeddedLedger> {
   mkdirSync(dataDir, { recursive: true });
@@ -59,14 +80,17 @@ export async function openEmbeddedLedger(
   try {
     // Checkpoints are the projector thread's (WalCheckpointer, off the request thread); the connections of
     // the request thread and of the Merkle thread checkpoint only past 64 MiB of WAL, as a backstop.
-    const eventStore = resources.add(
+    const eventStore: EventStore = resources.add(
       'the event store',
-      SqliteEventStore.open(file, {
-        onCommitted: () => projections?.committed(),
-        walAutocheckpointPages: BACKSTOP_AUTOCHECKPOINT_PAGES,
-      }),
+      events.engine === 'sqlite'
+        ? SqliteEventStore.open(file, {
+            onCommitted: () => projections?.committed(),
+            walAutocheckpointPages: BACKSTOP_AUTOCHECKPOINT_PAGES,
+          })
+        : events.store,
       (store) => store.close(),
     );
+    const eventStoreConnectionString = events.engine === 'eventstoredb' ? events.connectionString : undefined;
     // The Merkle tree is built in a thread of its own (threads/merkle/tree-thread.ts), never inside the
     // append transaction (docs/hashing.md, "Where the tree is built"); this connection serves proofs and
     // writes digests, fsynced at each COMMIT since they are not derived.
@@ -82,12 +106,16 @@ export async function openEmbeddedLedger(
       if (connection.open) connection.close();
     });
     db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+    if (events.engine === 'eventstoredb') refuseEmbeddedEvents(db, dataDir);
     const readModels = resources.add('the read models', new SqliteReadModelStore(db), (store) =>
       store.close(),
     );
     const started = resources.add(
       'the projector thread',
-      await WorkerProjections.start({ file, batchSize: options.projectionBatchSize }, options.supervision),
+      await WorkerProjections.start(
+        { file, eventStoreConnectionString, batchSize: options.projectionBatchSize },
+        options.supervision,
+      ),
       (thread) => thread.stop(),
     );
     projections = started;
@@ -95,7 +123,7 @@ export async function openEmbeddedLedger(
     const treeBuilder = resources.add(
       'the Merkle tree thread',
       await WorkerTreeBuilder.start(
-        { file, followIntervalMs: TREE_FOLLOW_INTERVAL_MS, batchSize: 5000 },
+        { file, eventStoreConnectionString, followIntervalMs: TREE_FOLLOW_INTERVAL_MS, batchSize: 5000 },
         logTreeError,
         options.supervision,
       ),
@@ -116,13 +144,71 @@ export async function openEmbeddedLedger(
       readModels,
       projections: started,
       slaTargets: options.slaTargets,
-      engines: { events: 'sqlite', readModels: 'sqlite' },
+      engines: { events: events.engine, readModels: 'sqlite' },
+      engineConnections: engineConnections(events, eventStore, db),
       digests: { store: digestStore, publisher },
-      // Small batches: a verification in the API yields to requests every 2000 events.
-      verification: new SqliteVerificationSource(file, { batchSize: 2000 }),
+      // Small batches: a verification in the API yields to requests every 2000 events. On EventStoreDB it
+      // reads through the port and recomputes the hash of each event's stored bytes.
+      verification:
+        events.engine === 'sqlite'
+          ? new SqliteVerificationSource(file, { batchSize: 2000 })
+          : new EventStoreVerificationSource(eventStore, {
+              countAll: async () => (await digestStore.head()).treeSize,
+            }),
     };
     return { adapters, projections: started, close: () => resources.close() };
   } catch (error) {
     return resources.abandon(error);
+  }
+}
+
+/**
+ * The data directory of a ledger on EventStoreDB must not hold an embedded ledger's events: its read
+ * models, Merkle tree and digests would describe those, with the embedded store's positions.
+ */
+function refuseEmbeddedEvents(db: ReturnType<typeof openSqlite>, dataDir: string): void {
+  const hasTable = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'events'").get();
+  if (hasTable && db.prepare('SELECT 1 FROM events LIMIT 1').get()) {
+    throw new ConfigurationError(
+      `EVENTSTORE_CONNECTION_STRING is set, and LEDGER_DATA_DIR (${dataDir}) holds an embedded ledger's ` +
+        'events: its read models, Merkle tree and digests describe those. Move that ledger with ' +
+        '`npm run ledger -- migrate --to <esdb-url>`, or give the EventStoreDB profile a data directory of its own.',
+    );
+  }
+}
+
+/** How long /health waits for a server's answer before calling it unavailable. */
+const ENGINE_CHECK_DEADLINE_MS = 2000;
+
+function engineConnections(
+  events: LedgerEvents,
+  eventStore: EventStore,
+  db: ReturnType<typeof openSqlite>,
+): EngineConnection[] {
+  const sqlite = async () => db.open && db.prepare('SELECT 1').pluck().get() === 1;
+  const derived: EngineConnection['holds'] = ['read models', 'idempotency records', 'API keys', 'digests'];
+  if (events.engine === 'sqlite') {
+    return [{ engine: 'sqlite', holds: ['events', ...derived], check: sqlite }];
+  }
+  return [
+    {
+      engine: 'eventstoredb',
+      holds: ['events'],
+      check: () => withinDeadline(eventStore.headPosition(), ENGINE_CHECK_DEADLINE_MS),
+    },
+    { engine: 'sqlite', holds: derived, check: sqlite },
+  ];
+}
+
+/** True when `work` settles successfully within `ms`; false when it fails or takes longer. */
+async function withinDeadline(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true), late]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
   }
 }

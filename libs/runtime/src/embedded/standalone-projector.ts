@@ -1,8 +1,9 @@
 import { openSqlite, SqliteEventStore } from '@app/event-store';
-import { ALL_PROJECTIONS, ProjectorHost, type ProjectionStatus } from '@app/ledger';
+import { ALL_PROJECTIONS, ProjectorHost, type EventStore, type ProjectionStatus } from '@app/ledger';
 import { SqliteReadModelStore } from '@app/read-store';
 import type { LedgerConfig } from '../config';
-import { embeddedLedgerFile } from '../open-ledger';
+import { connectEventStoreDb } from '../eventstoredb/eventstoredb-ledger';
+import { sqliteLedgerFile } from '../open-ledger';
 import { Resources } from '../resources';
 
 export interface StandaloneProjector {
@@ -14,20 +15,25 @@ export interface StandaloneProjector {
 
 /**
  * The projector on its own process (apps/ledger-projector): every projection on one connection to the
- * ledger's file, in this thread. Checkpoints live with the read models, so it and an API's projector thread
- * on the same file never apply a batch twice (the losing commit re-reads and resumes).
+ * ledger's file, in this thread; the events are the file's own, or read from EventStoreDB when
+ * EVENTSTORE_CONNECTION_STRING is set. Checkpoints live with the read models, so it and an API's projector
+ * thread on the same file never apply a batch twice (the losing commit re-reads and resumes).
  */
 export async function startStandaloneProjector(
   config: LedgerConfig,
   options: { onStatus?: (status: ProjectionStatus) => void } = {},
 ): Promise<StandaloneProjector> {
-  const file = embeddedLedgerFile(config);
+  const file = sqliteLedgerFile(config);
+  const connectionString = config.eventStoreConnectionString;
   const resources = new Resources();
   try {
+    const remote = connectionString === undefined ? undefined : await connectEventStoreDb(connectionString);
+    if (remote) resources.add('the EventStoreDB client', remote, (store) => store.close());
     const db = resources.add('the ledger connection', openSqlite(file), (connection) => {
       if (connection.open) connection.close();
     });
-    const eventStore = resources.add('the event store', new SqliteEventStore(db), (store) => store.close());
+    const eventStore: EventStore =
+      remote ?? resources.add('the event store', new SqliteEventStore(db), (store) => store.close());
     const store = resources.add('the read models', new SqliteReadModelStore(db), (models) => models.close());
     const host = resources.add(
       'the projections',

@@ -143,6 +143,11 @@ export interface EventStore {
    * the event metadata is what tells a retry that the command already ran.
    */
   readonly recordsIdempotency: boolean;
+  /**
+   * True when positions are dense (1, 2, 3... in ledger order: the embedded store), so that a difference of
+   * positions counts events. EventStoreDB's commit positions are log offsets: absent or false.
+   */
+  readonly densePositions?: boolean;
   append(
     stream: string,
     events: NewEvent[],

@@ -33,10 +33,23 @@ function rawRow(event: StoredEvent): RawEventRow {
 export class EventStoreVerificationSource implements VerificationSource {
   readonly densePositions = false;
 
-  constructor(private readonly eventStore: EventStore) {}
+  constructor(
+    private readonly eventStore: EventStore,
+    private readonly options: {
+      /**
+       * How many events the ledger holds, for progress: where positions are not dense (EventStoreDB) the
+       * head position is no count, and counting would mean reading everything twice. The runtime answers
+       * the Merkle tree's size there (events up to its last catch-up): an estimate.
+       */
+      countAll?: () => Promise<number>;
+    } = {},
+  ) {}
 
   snapshot<T>(use: (snapshot: VerificationSnapshot) => Promise<T>): Promise<T> {
     const store = this.eventStore;
+    const countAll =
+      this.options.countAll ??
+      (store.densePositions ? async () => Math.max(0, Number(await store.headPosition())) : async () => 0);
     // The rows of the batch being checked, for `row()`: a broken event is diagnosed before the next batch.
     let current = new Map<number, RawEventRow>();
     const scan = (events: StoredEvent[]): ScannedEvent[] => {
@@ -49,7 +62,7 @@ export class EventStoreVerificationSource implements VerificationSource {
     };
     return use({
       async count(stream) {
-        if (stream === undefined) return Math.max(0, Number(await store.headPosition()));
+        if (stream === undefined) return countAll();
         const last = await store.readStream(stream, {
           direction: 'backwards',
           fromRevision: 'end',

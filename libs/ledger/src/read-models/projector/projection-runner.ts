@@ -219,7 +219,12 @@ export class ProjectionRunner {
       }
       let subscription: Subscription<SubscriptionItem>;
       try {
-        subscription = this.eventStore.subscribeToAll({ fromPosition: checkpoint, checkpoints: true });
+        // A projection that applied nothing yet starts at the beginning: -1 is no position on every engine
+        // (EventStoreDB's positions are unsigned, and the client cannot send it).
+        subscription = this.eventStore.subscribeToAll({
+          fromPosition: checkpoint < 0n ? 'start' : checkpoint,
+          checkpoints: true,
+        });
       } catch (error) {
         if (this.stopping) return;
         await this.pauseAfterStorageError(error);

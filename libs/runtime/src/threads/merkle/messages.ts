@@ -12,8 +12,10 @@ export type FromTreeThread =
   | { type: 'stopped' };
 
 export interface TreeThreadData {
-  /** The SQLite file of the embedded ledger. */
+  /** The SQLite file that holds the tree (and, in the embedded profile, the events). */
   file: string;
+  /** Set in the EventStoreDB profile: the thread reads events through its own client of that server. */
+  eventStoreConnectionString?: string;
   followIntervalMs: number;
   batchSize?: number;
 }

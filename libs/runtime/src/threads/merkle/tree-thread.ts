@@ -1,18 +1,21 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   BACKSTOP_AUTOCHECKPOINT_PAGES,
+  openEventStoreDbEventStore,
   openSqlite,
   SqliteDigestStore,
   SqliteEventStore,
 } from '@app/event-store';
-import { MerkleTreeBuilder } from '@app/ledger';
+import { MerkleTreeBuilder, type EventStore } from '@app/ledger';
 import type { FromTreeThread, ToTreeThread, TreeThreadData } from './messages';
 import { nameThisThread, THREAD_NAMES } from '../thread-name';
 
 // The Merkle tree builder of the embedded profile, in a thread of its own: reading, hashing and writing
 // each event's leaf never takes time from the request thread (docs/hashing.md, "Where the tree is built").
+// In the EventStoreDB profile it reads the events through a client of its own, over the EventStore port;
+// the tree is the only writer of leaves, so each gets the next sequence in ledger order.
 const port = parentPort!;
-const { file, followIntervalMs, batchSize } = workerData as TreeThreadData;
+const { file, followIntervalMs, batchSize, eventStoreConnectionString } = workerData as TreeThreadData;
 const send = (message: FromTreeThread) => port.postMessage(message);
 nameThisThread(THREAD_NAMES.merkleTree);
 
@@ -27,7 +30,10 @@ async function main(): Promise<void> {
   db.pragma('synchronous = NORMAL');
   // The projector thread checkpoints the WAL (WalCheckpointer); this connection only as a backstop.
   db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
-  const events = new SqliteEventStore(db);
+  const events: EventStore =
+    eventStoreConnectionString === undefined
+      ? new SqliteEventStore(db)
+      : await openEventStoreDbEventStore(eventStoreConnectionString);
   const tree = new SqliteDigestStore(db);
   const builder = new MerkleTreeBuilder(events, tree, { batchSize });
   let lastFailure: string | undefined;

@@ -18,7 +18,9 @@ export type FromProjector =
   | { type: 'stopped' };
 
 export interface ProjectorThreadData {
-  /** The SQLite file of the embedded ledger. */
+  /** The SQLite file that holds the read models (and, in the embedded profile, the events). */
   file: string;
+  /** Set in the EventStoreDB profile: the thread reads events through its own client of that server. */
+  eventStoreConnectionString?: string;
   batchSize?: number;
 }

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   BACKSTOP_AUTOCHECKPOINT_PAGES,
+  openEventStoreDbEventStore,
   openSqlite,
   refreshPlannerStatistics,
   SqliteEventStore,
@@ -11,16 +12,18 @@ import {
   ProjectorHost,
   RebuildInProgressError,
   UnknownProjectionError,
+  type EventStore,
   type ProjectionStatus,
 } from '@app/ledger';
 import { SqliteReadModelStore } from '@app/read-store';
 import type { FromProjector, ProjectorThreadData, ToProjector } from './messages';
 import { nameThisThread, THREAD_NAMES } from '../thread-name';
 
-// The projector thread of the embedded profile: its own SQLite connection, so that projection and rebuild
-// work never blocks the request thread (better-sqlite3 is synchronous).
+// The projector thread of ledger-api: its own SQLite connection, so that projection and rebuild work never
+// blocks the request thread (better-sqlite3 is synchronous). In the EventStoreDB profile it reads the
+// events through a client of its own, over the EventStore port, and writes the read models here.
 const port = parentPort!;
-const { file, batchSize } = workerData as ProjectorThreadData;
+const { file, batchSize, eventStoreConnectionString } = workerData as ProjectorThreadData;
 const send = (message: FromProjector) => port.postMessage(message);
 nameThisThread(THREAD_NAMES.projector);
 const STATISTICS_INTERVAL_MS = 10 * 60 * 1000;
@@ -57,7 +60,11 @@ async function main(): Promise<void> {
   const checkpointer = WalCheckpointer.start(db, {
     onError: (error) => process.stderr.write(`projector: WAL checkpoint failed: ${String(error)}\n`),
   });
-  const eventStore = new SqliteEventStore(db);
+  // Embedded: the events of the same file, on this connection; a commit of the main thread wakes it.
+  let sqliteEvents: SqliteEventStore | undefined;
+  let eventStore: EventStore;
+  if (eventStoreConnectionString === undefined) eventStore = sqliteEvents = new SqliteEventStore(db);
+  else eventStore = await openEventStoreDbEventStore(eventStoreConnectionString);
   const store = new SqliteReadModelStore(db);
   const host = new ProjectorHost(eventStore, store, ALL_PROJECTIONS, {
     batchSize,
@@ -67,7 +74,7 @@ async function main(): Promise<void> {
   port.on('message', (message: ToProjector) => {
     switch (message.type) {
       case 'committed':
-        eventStore.wake();
+        sqliteEvents?.wake();
         return;
       case 'retry':
         // An unknown name was refused by the main thread already; nothing else can fail here.
