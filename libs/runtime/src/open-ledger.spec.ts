@@ -95,6 +95,21 @@ describe('openLedger on EventStoreDB (scripted gRPC server double)', () => {
     }
   });
 
+  it('refuses to start on a server older than the minimum version, or one that does not report it', async () => {
+    server.serverVersion = '24.10.4';
+    const old = await openLedger(configFor(server.connectionString)).catch((error: unknown) => error);
+    expect(old).toBeInstanceOf(EngineUnavailableError);
+    expect((old as Error).message).toMatch(
+      new RegExp(
+        `^EventStoreDB at 127\\.0\\.0\\.1:${server.port} .*24\\.10\\.4 is not supported.*24\\.10\\.5`,
+      ),
+    );
+    server.serverVersion = undefined;
+    const silent = await openLedger(configFor(server.connectionString)).catch((error: unknown) => error);
+    expect(silent).toBeInstanceOf(EngineUnavailableError);
+    expect((silent as Error).message).toMatch(/did not report its version/);
+  });
+
   it('fails at once, naming EventStoreDB and its host and never the credentials, when nothing listens there', async () => {
     const failure = await openLedger(configFor('esdb://admin:s3cr%40t@127.0.0.1:9?tls=false')).catch(
       (error: unknown) => error,

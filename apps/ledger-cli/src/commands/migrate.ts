@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { openEventStoreDbEventStore, SqliteEventStore } from '@app/event-store';
-import { embeddedLedgerFile, LEDGER_DB_FILE, ledgerFile } from '@app/runtime';
+import { SqliteEventStore } from '@app/event-store';
+import { connectEventStoreDb, embeddedLedgerFile, LEDGER_DB_FILE, ledgerFile } from '@app/runtime';
 import {
   EXIT,
   NotFoundError,
@@ -199,7 +199,7 @@ export const migrate: Command = {
         sourceDb.close();
       });
       const sourceEvents = fromServer
-        ? await openEventStoreDbEventStore(fromServer)
+        ? await connectEventStoreDb(fromServer)
         : new SqliteEventStore(sourceDb);
       closers.push(() => sourceEvents.close());
       const source: MigrationEndpoint = {
@@ -216,7 +216,7 @@ export const migrate: Command = {
       const targetEvents =
         target.kind === 'embedded'
           ? new SqliteEventStore(targetDb)
-          : await openEventStoreDbEventStore(target.connectionString);
+          : await connectEventStoreDb(target.connectionString);
       closers.push(() => targetEvents.close());
       const destination: MigrationEndpoint = {
         events: targetEvents,

@@ -35,7 +35,8 @@ export async function openEventStoreDbLedger(
 
 /**
  * The EventStoreDB adapter on `connectionString`, once the server answered a first read within
- * FIRST_READ_DEADLINE_MS; else an EngineUnavailableError saying why (the API's start, the CLI's commands).
+ * FIRST_READ_DEADLINE_MS and reported a supported version (EventStoreDbEventStore.checkServer); else an
+ * EngineUnavailableError saying why (the API's start, the CLI's commands).
  */
 export async function connectEventStoreDb(connectionString: string): Promise<EventStoreDbEventStore> {
   const target = eventStoreDbTarget(connectionString);
@@ -75,8 +76,16 @@ async function firstRead(store: EventStoreDbEventStore, target: EventStoreDbTarg
   });
   try {
     await Promise.race([store.headPosition(), deadline]);
+    // Then its version: a server older than the adapter's minimum could resume a projection past an event
+    // (docs/storage.md, "Positions"), so the ledger refuses to start on it.
+    await Promise.race([store.checkServer(), deadline]);
   } catch (error) {
     if (error instanceof EngineUnavailableError) throw error;
+    if (error instanceof Error && error.name === 'UnsupportedEventStoreServerError') {
+      throw new EngineUnavailableError(
+        `EventStoreDB at ${target.hosts} (EVENTSTORE_CONNECTION_STRING): ${target.redact(error.message)}`,
+      );
+    }
     throw new EngineUnavailableError(unreachableMessage(error, target));
   } finally {
     clearTimeout(timer);
