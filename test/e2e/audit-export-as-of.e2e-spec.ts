@@ -45,7 +45,7 @@ describe('ledger export --as-of | --occurred-at', () => {
       streams: [`charge-${ids.charge}`, `issue-${ids.issue}`],
       outsideCutOff: 0,
     });
-    expect(verifyBundle(readFileSync(bundle.out, 'utf8'))).toMatchObject({ ok: true, events: 3 });
+    expect(await verifyBundle(readFileSync(bundle.out, 'utf8'))).toMatchObject({ ok: true, events: 3 });
     const before = await exportTo('before.jsonl', '--issue', ids.issue, '--as-of', story.t0);
     expect(before.events).toEqual([]);
   }, 60_000);
@@ -73,7 +73,7 @@ describe('ledger export --as-of | --occurred-at', () => {
     );
     expect(mid.result.outsideCutOff).toBe(1);
     expect(mid.run.stderr).toContain("1 event(s) outside the cut-off kept to close their stream's chain");
-    expect(verifyBundle(readFileSync(mid.out, 'utf8'))).toMatchObject({ ok: true });
+    expect(await verifyBundle(readFileSync(mid.out, 'utf8'))).toMatchObject({ ok: true });
     const linked = await exportTo(
       'linked.jsonl',
       '--issue',
