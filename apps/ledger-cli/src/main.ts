@@ -10,6 +10,8 @@ import { replay } from './commands/replay';
 import { digest } from './commands/digest';
 import { exportBundle } from './commands/export';
 import { verifyBundleCommand, verifyConsistencyCommand, verifyProof } from './commands/offline-verify';
+import { publicKey } from './commands/public-key';
+import { invocationDirs } from './invocation-dir';
 
 const commands: Command[] = [
   keysCreate,
@@ -24,6 +26,7 @@ const commands: Command[] = [
   verifyProof,
   verifyBundleCommand,
   verifyConsistencyCommand,
+  publicKey,
   demo,
 ];
 
@@ -31,7 +34,7 @@ runCli(process.argv.slice(2), commands, {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
-  cwd: process.cwd(),
+  ...invocationDirs(process.env, process.cwd()),
 }).then(
   (code) => {
     process.exitCode = code;

@@ -254,6 +254,12 @@ export class BundleVerifier {
     }
     this.digest = parseDigest(header.digest);
     this.keyFingerprint = await fingerprintOrNull(this.crypto, this.digest.publicKey);
+    if (header.publicKeyFingerprint !== undefined && header.publicKeyFingerprint !== this.keyFingerprint) {
+      fail({
+        check: 'format',
+        detail: `the header names key ${String(header.publicKeyFingerprint)}, the digest carries ${String(this.keyFingerprint)}`,
+      });
+    }
     if (header.completeness !== undefined)
       this.cutOff = parseCompleteness(header.completeness, header.selection);
     this.header = header;

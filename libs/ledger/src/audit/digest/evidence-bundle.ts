@@ -25,6 +25,8 @@ export interface BundleHeader {
   events: number;
   /** Every event line's proof is against it; for --as-of, the first digest signed at or after the cut-off. */
   digest: SignedDigest;
+  /** `sha256:` fingerprint of the digest's key, for people reading the header; the verifier checks it. */
+  publicKeyFingerprint?: string;
   /** --as-of bundles only. */
   completeness?: BundleCompleteness;
 }
