@@ -28,6 +28,12 @@ describe('ledger CLI for auditors: the public key, paths from where the command 
   it('ledger public-key prints the PEM and its fingerprint; digests, bundles and verify results show it too', async () => {
     const served = (await get(h, 'auditor', '/audit/digest')).body;
     const fingerprint = fingerprintOf(served.publicKey);
+    // The API's digest answers name the key by its fingerprint too.
+    expect(served.publicKeyFingerprint).toBe(fingerprint);
+    const listed = (await get(h, 'auditor', '/audit/digests')).body.items;
+    expect(listed.map((digest: { publicKeyFingerprint: string }) => digest.publicKeyFingerprint)).toEqual(
+      listed.map(() => fingerprint),
+    );
     const text = await runLedgerCli(['public-key', '--data-dir', h.dataDir]);
     expect(text).toMatchObject({ code: 0, stdout: `${served.publicKey}fingerprint ${fingerprint}\n` });
     const json = await runLedgerCli(['public-key', '--json', '--data-dir', h.dataDir]);

@@ -52,3 +52,13 @@ export const verifyBundle = (text: string, trustedPublicKey?: string) =>
 
 export const bundleVerifier = (trustedPublicKey?: string): core.BundleVerifier =>
   new core.BundleVerifier(verifyCrypto, trustedPublicKey);
+
+/**
+ * A signed digest as outputs show it: with `publicKeyFingerprint` next to the PEM, so a reader compares
+ * the short fingerprint with the one `ledger public-key` printed. Not part of what is signed.
+ */
+export async function withKeyFingerprint<T extends { publicKey: string }>(
+  digest: T,
+): Promise<T & { publicKeyFingerprint: string }> {
+  return { ...digest, publicKeyFingerprint: await keyFingerprint(digest.publicKey) };
+}
