@@ -98,7 +98,8 @@ export function describeReport(report: OfflineReport, what: string): string {
         ? `signed by the trusted key ${key}`
         : `signed by the key it carries, ${key} (pass --public-key to check whose key that is)`;
     const lines = [`ok: ${what} verifies: ${report.events} event(s) in the ${digest}, ${signer}`];
-    if (report.events === 0 && what === 'bundle') {
+    // An as-of bundle with no event still proves something: its completeness line says what.
+    if (report.events === 0 && what === 'bundle' && !report.completeness) {
       lines.push('note: the bundle holds no event; it proves nothing about any event');
     }
     const completeness = report.completeness;

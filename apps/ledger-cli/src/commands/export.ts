@@ -429,6 +429,14 @@ export const exportBundle: Command = {
           asOf === undefined
             ? latest
             : ((await firstDigestAtOrAfter(ledger.tree, Date.parse(asOf))) ?? latest);
+        if (asOf !== undefined && Date.parse(digest.createdAt) < Date.parse(asOf)) {
+          // The tree has not grown since a digest signed before the cut-off, and one tree size has one
+          // digest: nothing signed after the cut-off exists to prove completeness at it.
+          io.stderr(
+            `warning: no digest was signed at or after ${asOf} (the latest, of tree size ${digest.treeSize}, ` +
+              `was signed ${digest.createdAt}); the bundle proves completeness as of then only\n`,
+          );
+        }
         const fingerprint = await keyFingerprint(digest.publicKey);
         io.stderr(`\ndigest: tree size ${digest.treeSize}, root ${digest.rootHash}, key ${fingerprint}\n`);
         const progress = (n: number) => io.stderr(`\rscanned ${n.toLocaleString('en')} events   `);
