@@ -19,7 +19,7 @@ function signed(treeSize: number, rootHash: string, createdAt: string): SignedDi
 
 /** Two events of one stream, recorded at 10:00 and 10:01, and the tree of both. */
 async function ledgerOfTwo() {
-  const events: { metadata: { hash: string } }[] = [];
+  const events: (Record<string, unknown> & { metadata: { hash: string } })[] = [];
   let prevHash = ZERO_HASH;
   for (const [revision, recordedAt] of ['2026-03-01T10:00:00.000Z', '2026-03-01T10:01:00.000Z'].entries()) {
     const fields = {
