@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@app/event-store';
-import { uuidv7Generator, verifyLedger, EventStoreVerificationSource, type EventStore } from '@app/ledger';
+import {
+  AppendTooLargeError,
+  uuidv7Generator,
+  verifyLedger,
+  EventStoreVerificationSource,
+  type EventStore,
+  type NewEvent,
+} from '@app/ledger';
 import { AccessLogRecorder, type AccessEntry } from '../../libs/ledger/src/audit/access-log/access-log';
 
 function entry(at: string, actor = 'key1'): AccessEntry {
@@ -110,5 +117,72 @@ describe('AccessLogRecorder', () => {
     expect(recorder.pending).toBe(2);
     await recorder.close();
     expect((await store.readAll()).map((e) => e.data.actor)).toEqual(['b', 'c']);
+  });
+
+  /** The store, refusing (as EventStoreDB does) any append whose canonical bytes would exceed `maxBytes`. */
+  function sizeLimited(maxBytes: number, appended: number[], failing = { after: Infinity }): EventStore {
+    let appends = 0;
+    return Object.create(store, {
+      append: {
+        value: async (stream: string, events: NewEvent[], expected: Parameters<EventStore['append']>[2]) => {
+          if (appends++ >= failing.after) throw new Error('connection lost');
+          const result = await store.append(stream, events, expected);
+          const stored = await store.readStream(stream, {
+            fromRevision: result.nextExpectedRevision - events.length + 1,
+          });
+          const bytes = stored.reduce((sum, event) => sum + Buffer.byteLength(event.canonical), 0);
+          if (bytes > maxBytes) throw new AppendTooLargeError(stream, maxBytes);
+          appended.push(events.length);
+          return result;
+        },
+      },
+    });
+  }
+
+  it('splits a large backlog into appends under the maximum append size, in order', async () => {
+    const appended: number[] = [];
+    const recorder = new AccessLogRecorder(sizeLimited(16 * 1024, appended), uuidv7Generator, clock, {
+      maxBatch: 10_000,
+      flushIntervalMs: 60_000,
+      maxAppendBytes: 16 * 1024,
+    });
+    const at = (index: number) => new Date(Date.UTC(2026, 2, 2, 10, 0, 0, index)).toISOString();
+    for (let index = 0; index < 300; index++) recorder.record(entry(at(index), `key${index}`));
+    await recorder.close();
+    const stored = await store.readAll();
+    expect(stored.map((event) => event.data.actor)).toEqual(
+      Array.from({ length: 300 }, (_, index) => `key${index}`),
+    );
+    expect(appended.length).toBeGreaterThan(1);
+    expect(appended.reduce((sum, count) => sum + count, 0)).toBe(300);
+    expect(await verifyLedger(new EventStoreVerificationSource(store))).toMatchObject({ ok: true });
+  });
+
+  it('keeps only the entries no append stored when a split flush fails part way', async () => {
+    const appended: number[] = [];
+    const errors: string[] = [];
+    const failing = { after: 1 };
+    const recorder = new AccessLogRecorder(
+      sizeLimited(16 * 1024, appended, failing),
+      uuidv7Generator,
+      clock,
+      {
+        maxBatch: 10_000,
+        flushIntervalMs: 60_000,
+        maxAppendBytes: 16 * 1024,
+        onError: (error) => errors.push((error as Error).message),
+      },
+    );
+    const at = (index: number) => new Date(Date.UTC(2026, 2, 2, 10, 0, 0, index)).toISOString();
+    for (let index = 0; index < 100; index++) recorder.record(entry(at(index), `key${index}`));
+    await recorder.flush();
+    expect(errors).toEqual(['connection lost']);
+    expect(appended).toHaveLength(1);
+    expect(recorder.pending).toBe(100 - appended[0]);
+    failing.after = Infinity;
+    await recorder.close();
+    expect((await store.readAll()).map((event) => event.data.actor)).toEqual(
+      Array.from({ length: 100 }, (_, index) => `key${index}`),
+    );
   });
 });

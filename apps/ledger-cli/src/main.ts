@@ -8,6 +8,7 @@ import { rebuild } from './commands/rebuild';
 import { verify } from './commands/verify';
 import { replay } from './commands/replay';
 import { digest } from './commands/digest';
+import { migrate } from './commands/migrate';
 import { exportBundle } from './commands/export';
 import { verifyBundleCommand, verifyConsistencyCommand, verifyProof } from './commands/offline-verify';
 import { publicKey } from './commands/public-key';
@@ -27,6 +28,7 @@ const commands: Command[] = [
   verifyBundleCommand,
   verifyConsistencyCommand,
   publicKey,
+  migrate,
   demo,
 ];
 

@@ -13,3 +13,4 @@ export {
   type IdempotencyStoreContractFactory,
   type IdempotencyStoreContractSubject,
 } from './contract/idempotency-store.contract';
+export * from './eventstoredb-adapter';

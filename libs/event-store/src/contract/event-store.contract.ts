@@ -7,8 +7,10 @@ import {
   type AppendResult,
   type EventStore,
   type IdempotencyStore,
+  isSubscriptionCheckpoint,
   type NewEvent,
   type StoredEvent,
+  type SubscriptionItem,
 } from '@app/ledger';
 
 export interface EventStoreContractSubject {
@@ -82,6 +84,40 @@ async function take(iterator: AsyncIterator<StoredEvent>, count: number): Promis
     taken.push(next.value);
   }
   return taken;
+}
+
+/** Items up to and including the first that `found` accepts, each within WAIT_MS of the previous. */
+async function takeUntil(
+  iterator: AsyncIterator<SubscriptionItem>,
+  found: (item: SubscriptionItem) => boolean,
+  what: string,
+): Promise<SubscriptionItem[]> {
+  const taken: SubscriptionItem[] = [];
+  for (;;) {
+    const next = await within(iterator.next(), WAIT_MS, `waiting for ${what}`);
+    if (next.done) throw new Error(`Subscription ended before ${what}`);
+    taken.push(next.value);
+    if (found(next.value)) return taken;
+  }
+}
+
+/**
+ * What a consumer may rely on: checkpoints never go back, none is behind an event yielded before it, and
+ * every event yielded after a checkpoint is past it (so resuming from the checkpoint would not miss it).
+ */
+function expectCheckpointsInOrder(items: readonly SubscriptionItem[]): void {
+  let lastEvent: bigint | undefined;
+  let lastCheckpoint: bigint | undefined;
+  for (const item of items) {
+    if (isSubscriptionCheckpoint(item)) {
+      if (lastCheckpoint !== undefined) expect(item.position).toBeGreaterThanOrEqual(lastCheckpoint);
+      if (lastEvent !== undefined) expect(item.position).toBeGreaterThanOrEqual(lastEvent);
+      lastCheckpoint = item.position;
+    } else {
+      if (lastCheckpoint !== undefined) expect(item.position).toBeGreaterThan(lastCheckpoint);
+      lastEvent = item.position;
+    }
+  }
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -365,6 +401,22 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
         }
       });
 
+      it('starts at the beginning from position -1, the head of an empty ledger', async () => {
+        if (refusedAsDeclared()) return;
+        const tag = randomUUID().slice(0, 8);
+        const appended = await store.append(`${tag}thing-1`, events(1), 'no_stream');
+        const subscription = store.subscribeToAll({
+          fromPosition: -1n,
+          filter: { streamPrefixes: [`${tag}thing-`] },
+        });
+        try {
+          const [event] = await take(subscription[Symbol.asyncIterator](), 1);
+          expect(event.position).toBe(appended.position);
+        } finally {
+          await subscription.unsubscribe();
+        }
+      });
+
       it('delivers only streams matching a prefix, history and live', async () => {
         if (refusedAsDeclared()) return;
         const tag = randomUUID().slice(0, 8);
@@ -388,6 +440,101 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
           await store.append(alsoWanted, events(1), 'no_stream');
           const live = await within(next, WAIT_MS, 'waiting for a filtered live event');
           expect(live.value).toMatchObject({ stream: alsoWanted, revision: 0 });
+        } finally {
+          await subscription.unsubscribe();
+        }
+      });
+    });
+
+    describe('subscribeToAll with checkpoints', () => {
+      // EventStoreDB sends a checkpoint every 32 events its filter considered (by default), or on going
+      // live; SQLite after a page it scanned past its last match. Enough unmatched events cover either.
+      const UNMATCHED_APPENDS = 8;
+      const UNMATCHED_PER_APPEND = 10;
+
+      it('yields checkpoints past a stretch its filter leaves out, in order with the events', async () => {
+        if (!can('subscriptions')) return;
+        const tag = randomUUID().slice(0, 8);
+        const wanted = `${tag}probe-1`;
+        const start = await store.headPosition();
+        const first = await store.append(wanted, events(1), 'no_stream');
+        const subscription = store.subscribeToAll({
+          fromPosition: start === -1n ? 'start' : start,
+          filter: { streamPrefixes: [`${tag}probe-`] },
+          checkpoints: true,
+        });
+        const iterator = subscription[Symbol.asyncIterator]();
+        const items: SubscriptionItem[] = [];
+        try {
+          items.push(
+            ...(await takeUntil(iterator, (item) => !isSubscriptionCheckpoint(item), 'the matching event')),
+          );
+          expect(items.at(-1)).toMatchObject({ stream: wanted, revision: 0, position: first.position });
+          let unmatched = -1;
+          for (let append = 0; append < UNMATCHED_APPENDS; append++) {
+            const result = await store.append(
+              `${tag}other-1`,
+              events(UNMATCHED_PER_APPEND),
+              unmatched === -1 ? 'no_stream' : unmatched,
+            );
+            unmatched = result.nextExpectedRevision;
+          }
+          const stretch = await takeUntil(
+            iterator,
+            (item) => isSubscriptionCheckpoint(item) && item.position > first.position,
+            'a checkpoint past the matching event',
+          );
+          expect(stretch.filter((item) => !isSubscriptionCheckpoint(item))).toEqual([]);
+          items.push(...stretch);
+          const checkpoint = stretch.at(-1)!.position;
+
+          const second = await store.append(wanted, events(1), 0);
+          items.push(
+            ...(await takeUntil(
+              iterator,
+              (item) => !isSubscriptionCheckpoint(item),
+              'the next matching event',
+            )),
+          );
+          expect(items.at(-1)).toMatchObject({ stream: wanted, revision: 1, position: second.position });
+          expectCheckpointsInOrder(items);
+
+          // Resuming from the checkpoint neither misses nor repeats an event.
+          const resumed = store.subscribeToAll({
+            fromPosition: checkpoint,
+            filter: { streamPrefixes: [`${tag}probe-`] },
+            checkpoints: true,
+          });
+          try {
+            const after = await takeUntil(
+              resumed[Symbol.asyncIterator](),
+              (item) => !isSubscriptionCheckpoint(item),
+              'the event after the checkpoint',
+            );
+            expect(after.at(-1)).toMatchObject({ stream: wanted, revision: 1 });
+            expectCheckpointsInOrder(after);
+          } finally {
+            await resumed.unsubscribe();
+          }
+        } finally {
+          await subscription.unsubscribe();
+        }
+      });
+
+      it('yields only events when checkpoints are not asked for', async () => {
+        if (!can('subscriptions')) return;
+        const tag = randomUUID().slice(0, 8);
+        const start = await store.headPosition();
+        await store.append(`${tag}other-1`, events(UNMATCHED_PER_APPEND * UNMATCHED_APPENDS), 'no_stream');
+        const wanted = await store.append(`${tag}probe-1`, events(1), 'no_stream');
+        const subscription = store.subscribeToAll({
+          fromPosition: start === -1n ? 'start' : start,
+          filter: { streamPrefixes: [`${tag}probe-`] },
+        });
+        try {
+          const [event] = await take(subscription[Symbol.asyncIterator](), 1);
+          expect(isSubscriptionCheckpoint(event)).toBe(false);
+          expect(event.position).toBe(wanted.position);
         } finally {
           await subscription.unsubscribe();
         }

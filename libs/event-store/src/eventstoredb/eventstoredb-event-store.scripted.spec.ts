@@ -1,15 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { EventStoreDBClient } from '@eventstore/db-client';
 import {
+  AppendTooLargeError,
   eventHash,
+  isSubscriptionCheckpoint,
   StorageUnavailableError,
   WrongExpectedRevisionError,
   ZERO_HASH,
   type NewEvent,
   type StoredEvent,
+  type Subscription,
+  type SubscriptionItem,
 } from '@app/ledger';
 import { describeEventStoreContract } from '../contract/event-store.contract';
-import { EventStoreDbEventStore, LEDGER_EVENT_FORMAT } from './eventstoredb-event-store';
+import {
+  EventStoreDbEventStore,
+  isSupportedServerVersion,
+  LEDGER_EVENT_FORMAT,
+  MIN_SERVER_VERSION,
+  UnsupportedEventStoreServerError,
+} from './eventstoredb-event-store';
 import { ScriptedEsdbServer } from './testing/scripted-esdb-server';
 
 // The real client and adapter over real gRPC, against a protocol test double: see scripted-esdb-server.ts.
@@ -196,7 +206,8 @@ describe('EventStoreDbEventStore over gRPC (scripted server)', () => {
       const error = await rejection(
         small.append('issue-8', [newEvent({ text: 'x'.repeat(5000) })], 'no_stream'),
       );
-      expect(error).toBeInstanceOf(RangeError);
+      expect(error).toBeInstanceOf(AppendTooLargeError);
+      expect(error).toMatchObject({ stream: 'issue-8', maxBytes: 4096 });
       expect(server.log).toEqual([]);
       expect(
         (await small.append('issue-8', [newEvent({ text: 'x' })], 'no_stream')).nextExpectedRevision,
@@ -204,6 +215,16 @@ describe('EventStoreDbEventStore over gRPC (scripted server)', () => {
     } finally {
       await small.close();
     }
+  });
+
+  it('answers an append the server refuses as too large with AppendTooLargeError, having written nothing', async () => {
+    server.maxAppendSizeBytes = 2048;
+    const error = await rejection(
+      store.append('issue-10', [newEvent({ text: 'x'.repeat(3000) })], 'no_stream'),
+    );
+    expect(error).toBeInstanceOf(AppendTooLargeError);
+    expect(error).toMatchObject({ stream: 'issue-10', maxBytes: 2048 });
+    expect(server.log).toEqual([]);
   });
 
   it('subscribes again after a drop from the last delivered position, delivering each event once', async () => {
@@ -220,5 +241,215 @@ describe('EventStoreDbEventStore over gRPC (scripted server)', () => {
     } finally {
       await subscription.unsubscribe();
     }
+  });
+
+  describe('checkpoints', () => {
+    /**
+     * Items until `count` events have come and then a checkpoint. It reads slowly (a turn of the event
+     * loop per item), so that the adapter's queue fills, the client's stream is paused and holds unread
+     * events when the client reports checkpoints.
+     */
+    async function collect(
+      subscription: Subscription<SubscriptionItem>,
+      count: number,
+      last = (_checkpoint: bigint) => true,
+    ) {
+      const items: SubscriptionItem[] = [];
+      let events = 0;
+      for await (const item of subscription) {
+        items.push(item);
+        if (!isSubscriptionCheckpoint(item)) events++;
+        else if (events >= count && last(item.position)) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return items;
+    }
+
+    /** Every checkpoint comes after every event at or before it, and before every event after it. */
+    function expectInServerOrder(items: SubscriptionItem[], matching: bigint[]): void {
+      const events = items.filter((item) => !isSubscriptionCheckpoint(item)).map((item) => item.position);
+      expect(events).toEqual(matching);
+      items.forEach((item, index) => {
+        if (!isSubscriptionCheckpoint(item)) return;
+        const before = items.slice(0, index).filter((earlier) => !isSubscriptionCheckpoint(earlier));
+        const after = items.slice(index + 1).filter((later) => !isSubscriptionCheckpoint(later));
+        expect(before.length).toBe(matching.filter((position) => position <= item.position).length);
+        expect(after.every((later) => later.position > item.position)).toBe(true);
+      });
+    }
+
+    async function appendMany(stream: string, appends: number, perAppend: number): Promise<void> {
+      let revision: number | 'no_stream' = 'no_stream';
+      for (let append = 0; append < appends; append++) {
+        const events = Array.from({ length: perAppend }, (_, index) => newEvent({ append, index }));
+        revision = (await store.append(stream, events, revision)).nextExpectedRevision;
+      }
+    }
+
+    it('yields every event sent before a checkpoint first, though the client buffers them and pauses', async () => {
+      // A checkpoint every 45 records, 18 or so of them ledger events of the filter: more than the 16 the
+      // client buffers, with hundreds of records in flight.
+      server.checkpoints.interval = 45;
+      for (let round = 0; round < 12; round++) {
+        await appendMany(`issue-${round}`, 1, 20);
+        await appendMany(`other-${round}`, 3, 10);
+      }
+      const matching = server.log
+        .filter((record) => record.stream.startsWith('issue-'))
+        .map((record) => record.position);
+      const subscription = store.subscribeToAll({
+        filter: { streamPrefixes: ['issue-'] },
+        checkpoints: true,
+      });
+      try {
+        const items = await collect(subscription, matching.length);
+        // Checkpoints at records of other streams (those at a delivered event add nothing and are left out).
+        expect(items.filter(isSubscriptionCheckpoint).length).toBeGreaterThan(6);
+        expectInServerOrder(items, matching);
+      } finally {
+        await subscription.unsubscribe();
+      }
+    });
+
+    it('takes a checkpoint sent with prepare = 0 at its commit position, and resumes from it', async () => {
+      server.checkpoints.prepareZero = true;
+      server.checkpoints.interval = 10;
+      await store.append('issue-1', [newEvent({ n: 1 })], 'no_stream');
+      await appendMany('other-1', 3, 5);
+      const lastOther = server.log.at(-1)!.position;
+      const subscription = store.subscribeToAll({
+        filter: { streamPrefixes: ['issue-'] },
+        checkpoints: true,
+      });
+      let checkpoint: bigint;
+      try {
+        const items = await collect(subscription, 1, (position) => position === lastOther);
+        const checkpoints = items.filter(isSubscriptionCheckpoint).map((item) => item.position);
+        // One after ten records considered, one on going live at the last record: commit positions.
+        expect(checkpoints).toEqual([server.log[9].position, lastOther]);
+        checkpoint = checkpoints.at(-1)!;
+      } finally {
+        await subscription.unsubscribe();
+      }
+      const later = await store.append('issue-1', [newEvent({ n: 2 })], 0);
+      const resumed = store.subscribeToAll({
+        fromPosition: checkpoint,
+        filter: { streamPrefixes: ['issue-'] },
+        checkpoints: true,
+      });
+      try {
+        const { value: first } = await resumed[Symbol.asyncIterator]().next();
+        expect(first).toMatchObject({ stream: 'issue-1', revision: 1, position: later.position });
+      } finally {
+        await resumed.unsubscribe();
+      }
+    });
+
+    it('subscribes again after a drop mid-stream from the last event or checkpoint, yielding each event once', async () => {
+      server.checkpoints.interval = 10;
+      for (let round = 0; round < 4; round++) {
+        await appendMany(`issue-${round}`, 3, 5);
+        await appendMany(`other-${round}`, 1, 4);
+      }
+      const matching = server.log
+        .filter((record) => record.stream.startsWith('issue-'))
+        .map((record) => record.position);
+      server.dropNextSubscriptionAfter(23);
+      const subscription = store.subscribeToAll({
+        filter: { streamPrefixes: ['issue-'] },
+        checkpoints: true,
+      });
+      try {
+        const items = await collect(subscription, matching.length);
+        expectInServerOrder(items, matching);
+      } finally {
+        await subscription.unsubscribe();
+      }
+    });
+
+    it('ignores a checkpoint outside the log, as servers before 24.10.5 could send on going live', async () => {
+      server.checkpoints.outsideLogOnGoingLive = true;
+      await appendMany('other-1', 1, 5);
+      const subscription = store.subscribeToAll({
+        filter: { streamPrefixes: ['issue-'] },
+        checkpoints: true,
+      });
+      try {
+        const iterator = subscription[Symbol.asyncIterator]();
+        const next = iterator.next();
+        const live = await store.append('issue-1', [newEvent()], 'no_stream');
+        expect((await next).value).toMatchObject({ stream: 'issue-1', position: live.position });
+      } finally {
+        await subscription.unsubscribe();
+      }
+    });
+
+    it('filters on the server even without stream prefixes, so that it gets checkpoints', async () => {
+      server.checkpoints.interval = 5;
+      await store.append('issue-1', [newEvent()], 'no_stream');
+      for (let index = 0; index < 6; index++)
+        server.writeForeign(`$statistics-${index}`, '$statsCollected', {});
+      const subscription = store.subscribeToAll({ checkpoints: true });
+      try {
+        const end = server.log.at(-1)!.position;
+        const items = await collect(subscription, 1, (position) => position === end);
+        expect(items[0]).toMatchObject({ stream: 'issue-1' });
+        // Checkpoints after five records, and on going live: the system events themselves never come.
+        expect(items.slice(1)).toEqual([
+          { kind: 'checkpoint', position: server.log[4].position },
+          { kind: 'checkpoint', position: end },
+        ]);
+      } finally {
+        await subscription.unsubscribe();
+      }
+    });
+  });
+
+  describe('checkServer', () => {
+    /** A new client each time: the client keeps the server's features once fetched. */
+    async function checked(version: string | undefined): Promise<unknown> {
+      server.serverVersion = version;
+      const fresh = EventStoreDbEventStore.fromConnectionString(server.connectionString);
+      try {
+        return await fresh.checkServer();
+      } catch (error) {
+        return error;
+      } finally {
+        await fresh.close();
+      }
+    }
+
+    it('accepts the minimum version and later ones, as ServerFeatures reports them', async () => {
+      expect(MIN_SERVER_VERSION).toBe('24.10.5');
+      expect(await checked('24.10.5')).toEqual({ serverVersion: '24.10.5' });
+      expect(await checked('25.0.1')).toEqual({ serverVersion: '25.0.1' });
+      expect(await checked('26.0.3')).toEqual({ serverVersion: '26.0.3' });
+    });
+
+    it('refuses an older server, 25.0.0, and one that does not report its version', async () => {
+      for (const version of ['24.10.4', '23.10.5', '25.0.0', undefined]) {
+        const error = await checked(version);
+        expect(error).toBeInstanceOf(UnsupportedEventStoreServerError);
+        expect(error).toMatchObject({ serverVersion: version ?? 'unknown' });
+        expect((error as Error).message).toContain('24.10.5 or later');
+      }
+    });
+
+    it('answers StorageUnavailableError when the server does not answer', async () => {
+      const fresh = EventStoreDbEventStore.fromConnectionString(server.connectionString);
+      await server.stop();
+      try {
+        expect(await rejection(fresh.checkServer())).toBeInstanceOf(StorageUnavailableError);
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    it('compares versions by number, prerelease tags aside', () => {
+      const supported = ['24.10.5', '24.10.14', '24.11.0', '25.0.1', '25.0.1-rc.2', '26.1.0'];
+      const refused = ['24.10.4', '24.9.9', '23.10.9', '25.0.0', '25.0.0-rc.6', '0.0.0', 'unknown', ''];
+      expect(supported.filter(isSupportedServerVersion)).toEqual(supported);
+      expect(refused.filter(isSupportedServerVersion)).toEqual([]);
+    });
   });
 });

@@ -16,6 +16,7 @@ import {
   type ResolvedEvent,
 } from '@eventstore/db-client';
 import {
+  AppendTooLargeError,
   hashedEvent,
   DuplicateEventIdError,
   StorageUnavailableError,
@@ -26,14 +27,17 @@ import {
   type EventMetadata,
   type EventStore,
   type ExpectedRevision,
+  type ImportResult,
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
   type StoredEvent,
   type SubscribeToAllOptions,
   type Subscription,
+  type SubscriptionItem,
 } from '@app/ledger';
 import { EventStoreDbSubscription } from './eventstoredb-subscription';
+import { EventStoreDbImporter } from './eventstoredb-import';
 
 /** Marks an event as the ledger's: `$all` also holds system events and other applications' streams. */
 export const LEDGER_EVENT_FORMAT = 'ledger-jcs-v1';
@@ -43,6 +47,48 @@ interface LedgerEventMetadata {
   format: typeof LEDGER_EVENT_FORMAT;
   hash: string;
   schemaVersion: number;
+}
+
+/**
+ * The oldest EventStoreDB release the adapter accepts: the first of the 24.10 LTS line whose filtered $all
+ * subscriptions never send a checkpoint that a resume at `{commit: p, prepare: p}` would get wrong. Up to
+ * 24.10.4 a checkpoint of (2^64 - 1, 2^64 - 1) could be sent on going live (KurrentDB #4892, fixed in
+ * 24.10.5); 25.0.0 could send one at a record not yet processed, so that a resume skipped an event
+ * (KurrentDB #4970, fixed in 24.10.5 and 25.0.1). docs/storage.md says more.
+ */
+export const MIN_SERVER_VERSION = '24.10.5';
+/** Releases at or above MIN_SERVER_VERSION with the resume defect above. */
+const REFUSED_SERVER_VERSIONS: ReadonlySet<string> = new Set(['25.0.0']);
+
+/** The server is too old (or a known-bad release) for the ledger, or did not say which it is. */
+export class UnsupportedEventStoreServerError extends Error {
+  override readonly name = 'UnsupportedEventStoreServerError';
+  constructor(
+    /** As the server reported it, or "unknown". */
+    readonly serverVersion: string,
+  ) {
+    super(
+      serverVersion === UNKNOWN_VERSION
+        ? `EventStoreDB did not report its version (servers before 21.10 do not); the ledger needs ${MIN_SERVER_VERSION} or later`
+        : `EventStoreDB ${serverVersion} is not supported: the ledger needs ${MIN_SERVER_VERSION} or later` +
+            (REFUSED_SERVER_VERSIONS.has(serverVersion) ? `, and not ${serverVersion}` : ''),
+    );
+  }
+}
+
+/** What the client reports when the server has no ServerFeatures service. */
+const UNKNOWN_VERSION = 'unknown';
+
+/** Whether `version` ("24.10.5", "25.0.1-rc.1"...) is MIN_SERVER_VERSION or later and not refused. */
+export function isSupportedServerVersion(version: string): boolean {
+  const parsed = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
+  if (!parsed) return false;
+  const [major, minor, patch] = parsed.slice(1, 4).map(Number);
+  const [minMajor, minMinor, minPatch] = MIN_SERVER_VERSION.split('.').map(Number);
+  if (REFUSED_SERVER_VERSIONS.has(`${major}.${minor}.${patch}`)) return false;
+  if (major !== minMajor) return major > minMajor;
+  if (minor !== minMinor) return minor > minMinor;
+  return patch >= minPatch;
 }
 
 /** What this adapter can and cannot promise beyond the port (the contract suite reads these). */
@@ -111,7 +157,8 @@ function samePosition(
  * The EventStore port on EventStoreDB through @eventstore/db-client (docs/storage.md, "EventStoreDB
  * adapter"). Every append uses an exact expected revision, because the hash chain needs the previous event's
  * hash; each event is a binary event whose data is its canonical bytes, so the bytes hashed are the bytes
- * kept. Subscriptions deliver events only: checkpoints are not yet part of the port.
+ * kept. Subscriptions yield checkpoints when asked (eventstoredb-subscription.ts); checkServer() refuses
+ * servers older than MIN_SERVER_VERSION.
  */
 export class EventStoreDbEventStore implements EventStore {
   readonly recordsIdempotency = false;
@@ -125,6 +172,7 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly maxAppendSizeBytes: number;
   private closed = false;
   private readonly subscriptions = new Set<EventStoreDbSubscription>();
+  private importer: EventStoreDbImporter | undefined;
 
   constructor(
     private readonly client: EventStoreDBClient,
@@ -256,7 +304,10 @@ export class EventStoreDbEventStore implements EventStore {
     return read;
   }
 
-  subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
+  subscribeToAll(options?: SubscribeToAllOptions & { checkpoints?: false }): Subscription;
+  subscribeToAll(options: SubscribeToAllOptions & { checkpoints: true }): Subscription<SubscriptionItem>;
+  subscribeToAll(options?: SubscribeToAllOptions): Subscription<SubscriptionItem>;
+  subscribeToAll(options: SubscribeToAllOptions = {}): Subscription<SubscriptionItem> {
     this.assertOpen();
     const subscription = new EventStoreDbSubscription({
       client: this.client,
@@ -286,6 +337,54 @@ export class EventStoreDbEventStore implements EventStore {
       if (resolved.length < HEAD_SCAN_PAGE || last === undefined) return -1n;
       cursor = last;
     }
+  }
+
+  /** Stores another ledger's events as they were stored (eventstoredb-import.ts), in the order given. */
+  async importEvents(events: readonly StoredEvent[]): Promise<ImportResult> {
+    this.assertOpen();
+    this.importer ??= new EventStoreDbImporter(this.client, {
+      format: LEDGER_EVENT_FORMAT,
+      lastEvent: async (stream) => (await this.readTail(stream, 1))[0],
+      isUnanswered,
+      maxAppendSizeBytes: this.maxAppendSizeBytes,
+      maxUnansweredRetries: this.maxUnansweredRetries,
+      unansweredRetryDelayMs: this.unansweredRetryDelayMs,
+    });
+    return this.importer.import(events);
+  }
+
+  /**
+   * Asks the server its version (the ServerFeatures service) and refuses one older than
+   * MIN_SERVER_VERSION, or a refused release: the wiring calls this at start. Resolves with the version;
+   * rejects with UnsupportedEventStoreServerError, or StorageUnavailableError when the server does not
+   * answer.
+   */
+  async checkServer(): Promise<{ serverVersion: string }> {
+    this.assertOpen();
+    const serverVersion = await this.serverVersion();
+    if (!isSupportedServerVersion(serverVersion)) throw new UnsupportedEventStoreServerError(serverVersion);
+    return { serverVersion };
+  }
+
+  /**
+   * The client fetches ServerFeatures itself (its appends ask it whether BatchAppend exists) and keeps the
+   * answer in a protected member, its only way of exposing the server version; read it, checked, here.
+   */
+  private async serverVersion(): Promise<string> {
+    let features: unknown;
+    try {
+      features = await Reflect.get(this.client, 'capabilities');
+    } catch (error) {
+      // Unreachable, or refusing the call: either way the ledger cannot start on it yet.
+      throw new StorageUnavailableError('EventStoreDB did not answer the request for its version', {
+        cause: error,
+      });
+    }
+    if (typeof features === 'object' && features !== null && 'serverVersion' in features) {
+      const { serverVersion } = features;
+      if (typeof serverVersion === 'string') return serverVersion;
+    }
+    throw new Error('@eventstore/db-client no longer exposes the server version where the adapter reads it');
   }
 
   async close(): Promise<void> {
@@ -343,11 +442,7 @@ export class EventStoreDbEventStore implements EventStore {
       });
     });
     const size = proposed.reduce((sum, event) => sum + event.data.byteLength + 256, 0);
-    if (size > this.maxAppendSizeBytes) {
-      throw new RangeError(
-        `An append of about ${size} bytes to ${stream} exceeds the server's maximum of ${this.maxAppendSizeBytes}`,
-      );
-    }
+    if (size > this.maxAppendSizeBytes) throw new AppendTooLargeError(stream, this.maxAppendSizeBytes);
     let result: EsdbAppendResult;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -362,12 +457,8 @@ export class EventStoreDbEventStore implements EventStore {
           throw new WrongExpectedRevisionError(stream, expected, actualRevisionOf(error.actualVersion));
         }
         if (error instanceof MaxAppendSizeExceededError) {
-          throw new RangeError(
-            `The append to ${stream} exceeds the server's maximum of ${error.maxAppendSize}`,
-            {
-              cause: error,
-            },
-          );
+          // The server's limit is lower than the one configured here: nothing was written.
+          throw new AppendTooLargeError(stream, error.maxAppendSize, { cause: error });
         }
         if (!isUnanswered(error)) throw error;
         if (attempt >= this.maxUnansweredRetries) {

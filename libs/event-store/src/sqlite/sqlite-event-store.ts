@@ -11,12 +11,14 @@ import {
   type AppendResult,
   type EventStore,
   type ExpectedRevision,
+  type ImportResult,
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
   type StoredEvent,
   type SubscribeToAllOptions,
   type Subscription,
+  type SubscriptionItem,
 } from '@app/ledger';
 import { commitNotifierFor, DEFAULT_POLL_INTERVAL_MS, type CommitNotifier } from './commit-notifier';
 import { BOUND_LIMIT, isBusy, openSqlite, SQLITE_BUSY_TIMEOUT_MS } from './open-sqlite';
@@ -26,6 +28,7 @@ import { RecentEvents } from './recent-events';
 import { SqliteSubscription } from './sqlite-subscription';
 import { toStoredEvent, type EventRow } from './event-row';
 import { IdempotencyTable } from './sqlite-idempotency-store';
+import { SqliteEventImporter } from './sqlite-import';
 
 interface StreamRow {
   revision: number;
@@ -135,6 +138,7 @@ export class SqliteEventStore implements EventStore {
   private readonly readFromPosition: Statement<[number, number], EventRow>;
   private readonly selectHead: Statement<[], { head: number | null }>;
   private readonly commitBatch: (batch: PendingAppend[]) => Outcome[];
+  private importer: SqliteEventImporter | undefined;
 
   static open(path: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
     return new SqliteEventStore(openSqlite(path), {
@@ -259,7 +263,10 @@ export class SqliteEventStore implements EventStore {
     return this.readFromPosition.all(Number(from < 1n ? 1n : from), limit).map(toStoredEvent);
   }
 
-  subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
+  subscribeToAll(options?: SubscribeToAllOptions & { checkpoints?: false }): Subscription;
+  subscribeToAll(options: SubscribeToAllOptions & { checkpoints: true }): Subscription<SubscriptionItem>;
+  subscribeToAll(options?: SubscribeToAllOptions): Subscription<SubscriptionItem>;
+  subscribeToAll(options: SubscribeToAllOptions = {}): Subscription<SubscriptionItem> {
     if (this.closed) throw new Error('SqliteEventStore is closed');
     const after =
       options.fromPosition === undefined || options.fromPosition === 'start'
@@ -272,6 +279,7 @@ export class SqliteEventStore implements EventStore {
       streamPrefixes: options.filter?.streamPrefixes,
       pageSize: this.pageSize,
       recent: options.filter?.streamPrefixes === undefined ? this.recent : undefined,
+      checkpoints: options.checkpoints === true,
       onEnd: (ended) => this.subscriptions.delete(ended),
     });
     this.subscriptions.add(subscription);
@@ -286,6 +294,14 @@ export class SqliteEventStore implements EventStore {
   async headPosition(): Promise<bigint> {
     const { head } = this.selectHead.get()!;
     return head === null ? -1n : BigInt(head);
+  }
+
+  /** Stores another ledger's events as they were stored (sqlite-import.ts); one transaction per batch. */
+  async importEvents(events: readonly StoredEvent[]): Promise<ImportResult> {
+    if (this.closed) throw new Error('SqliteEventStore is closed');
+    const result = (this.importer ??= new SqliteEventImporter(this.db)).import(events);
+    if (result.imported > 0) this.notifier.notify();
+    return result;
   }
 
   /** Commits what is queued, ends the subscriptions, and closes the handle when open() made it. */

@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { StoredEvent, Subscription } from '@app/ledger';
+import type { Subscription, SubscriptionItem } from '@app/ledger';
 import type { CommitNotifier } from './commit-notifier';
 import { toStoredEvent, type EventRow } from './event-row';
 import { BOUND_LIMIT } from './open-sqlite';
@@ -14,17 +14,21 @@ export interface SqliteSubscriptionOptions {
   pageSize: number;
   /** Pages shared with the store's other unfiltered subscriptions (none for a filtered one). */
   recent?: RecentEvents;
+  /** Yield a checkpoint after a page whose scan went past its last event (a filtered-out stretch). */
+  checkpoints: boolean;
   onEnd(subscription: SqliteSubscription): void;
 }
 
 /**
  * Catch-up subscription: reads pages of history up to the head seen before each query, then waits for the
- * next commit (see CommitNotifier) and reads on. One consumer; unsubscribe() ends its iteration.
+ * next commit (see CommitNotifier) and reads on. One consumer; unsubscribe() ends its iteration. With
+ * `checkpoints`, a page that scanned past its last event (rows the filter left out) is followed by a
+ * checkpoint at the end of its scan, so a consumer on a quiet filter advances too.
  */
-export class SqliteSubscription implements Subscription {
+export class SqliteSubscription implements Subscription<SubscriptionItem> {
   private readonly selectPage: Statement<unknown[], EventRow>;
   private readonly selectHead: Statement<[], { head: number | null }>;
-  private readonly iterator: AsyncGenerator<StoredEvent, void, undefined>;
+  private readonly iterator: AsyncGenerator<SubscriptionItem, void, undefined>;
   private ended = false;
   private cancelWait: (() => void) | undefined;
 
@@ -42,7 +46,7 @@ export class SqliteSubscription implements Subscription {
     this.iterator = this.run();
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<StoredEvent> {
+  [Symbol.asyncIterator](): AsyncIterator<SubscriptionItem> {
     return this.iterator;
   }
 
@@ -60,8 +64,8 @@ export class SqliteSubscription implements Subscription {
     return recent ? recent.read(after, head, pageSize, load) : pageOf(load(), head, pageSize);
   }
 
-  private async *run(): AsyncGenerator<StoredEvent, void, undefined> {
-    const { notifier } = this.options;
+  private async *run(): AsyncGenerator<SubscriptionItem, void, undefined> {
+    const { notifier, checkpoints } = this.options;
     const prefixParams = (this.options.streamPrefixes ?? []).flatMap((prefix) => [prefix.length, prefix]);
     let after = this.options.after;
     try {
@@ -75,7 +79,12 @@ export class SqliteSubscription implements Subscription {
             if (this.ended) return;
             yield event;
           }
+          const last = events.length > 0 ? Number(events[events.length - 1].position) : after;
           after = scannedTo;
+          if (checkpoints && scannedTo > last) {
+            if (this.ended) return;
+            yield { kind: 'checkpoint', position: BigInt(scannedTo) };
+          }
           continue;
         }
         const wait = notifier.wait(version);

@@ -1,5 +1,6 @@
 export * from './canonical-json';
 export * from './event-hash';
+export * from './event-import';
 export * from './merkle';
 export * from './verify/verification-source';
 export * from './verify/ledger-verifier';

@@ -5,7 +5,11 @@ import {
   ConcurrentModificationError,
   PreconditionFailedError,
 } from '../application/commands/stream-command-runner';
-import { StorageBusyError, StorageUnavailableError } from '../application/ports/event-store.port';
+import {
+  AppendTooLargeError,
+  StorageBusyError,
+  StorageUnavailableError,
+} from '../application/ports/event-store.port';
 import { IdempotencyKeyReusedError } from '../application/ports/idempotency-store.port';
 import { RestartingError } from '../application/ports/restarting-error';
 import { InvalidReadQueryError } from '../application/ports/read-model-store.port';
@@ -77,6 +81,13 @@ export function toProblem(error: unknown): Problem {
     return edgeProblem(
       'service-unavailable',
       'The ledger’s event storage did not answer; retry shortly, with the same Idempotency-Key for a command',
+    );
+  }
+  // The command's events exceed what the event store takes in one append: resending cannot help.
+  if (error instanceof AppendTooLargeError) {
+    return edgeProblem(
+      'payload-too-large',
+      `The request's events are larger than the event store takes in one append (${error.maxBytes} bytes); nothing was written`,
     );
   }
   if (error instanceof RestartingError) return edgeProblem('service-unavailable', error.message);

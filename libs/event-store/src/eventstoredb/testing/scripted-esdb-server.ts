@@ -1,5 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { Empty, StreamIdentifier, UUID } from '@eventstore/db-client/generated/shared_pb';
+import {
+  ServerFeaturesService,
+  type IServerFeaturesServer,
+} from '@eventstore/db-client/generated/serverfeatures_grpc_pb';
+import { SupportedMethod, SupportedMethods } from '@eventstore/db-client/generated/serverfeatures_pb';
 import { StreamsService, type IStreamsServer } from '@eventstore/db-client/generated/streams_grpc_pb';
 import { AppendReq, AppendResp, ReadReq, ReadResp } from '@eventstore/db-client/generated/streams_pb';
 
@@ -17,9 +22,31 @@ export interface ScriptedRecord {
 
 export type AppendFailure = 'before-write' | 'after-write';
 
+/** A subscription's server-side filter: stream-name prefixes, or a regular expression on event types. */
+type SubscriptionFilter = { on: 'stream'; prefixes: string[] } | { on: 'type'; regex: RegExp } | undefined;
+
 interface LiveSubscription {
   call: grpc.ServerWritableStream<ReadReq, ReadResp>;
-  prefixes: string[] | undefined;
+  filter: SubscriptionFilter;
+  /** Records the filter looked at since the last checkpoint (filtered subscriptions only). */
+  considered: number;
+  /** Messages left before this subscription is dropped (dropNextSubscriptionAfter). */
+  dropAfter: number | undefined;
+}
+
+export interface ScriptedCheckpoints {
+  /** Records a filtered subscription considers between two checkpoints (the server's default is 32). */
+  interval: number;
+  /**
+   * Send checkpoints with prepare position 0 and only the commit position set, as servers have done for
+   * filtered subscriptions (EventStore issue #3989).
+   */
+  prepareZero: boolean;
+  /**
+   * Send the checkpoint on going live at (2^64 - 1, 2^64 - 1), outside the log, as servers up to 24.10.4
+   * could when nothing had matched the filter yet (KurrentDB #4892).
+   */
+  outsideLogOnGoingLive: boolean;
 }
 
 type ExpectedOption =
@@ -37,10 +64,12 @@ type ExpectedOption =
  * - an exact-revision retry of ids already written there answered as success without a position;
  * - $all holding system events (`$`-streams) and foreign JSON events beside the ledger's;
  * - a read of an absent stream answered `stream_not_found`;
- * - positions that are sparse log offsets with prepare = commit.
- * - subscriptions to $all (history strictly after a position, then live; prefix filters), and drops.
- * Server features (Streams.BatchAppend, ServerFeatures) are left unimplemented, as on servers that predate
- * them, so the client falls back to Streams.Append.
+ * - positions that are sparse log offsets with prepare = commit;
+ * - the maximum append size (MaxAppendSize), refused with its exception trailers.
+ * - subscriptions to $all (history strictly after a position, then live; stream-prefix and event-type
+ *   filters), checkpoints of filtered ones (optionally with prepare = 0), and drops, also mid-stream.
+ * - ServerFeatures, reporting `serverVersion` (or, unset, absent as on servers before 21.10).
+ * Streams.BatchAppend is left unimplemented and unlisted, so the client uses Streams.Append.
  */
 export class ScriptedEsdbServer {
   readonly log: ScriptedRecord[] = [];
@@ -48,6 +77,21 @@ export class ScriptedEsdbServer {
   private readonly appendFailures: AppendFailure[] = [];
   private readonly live = new Set<LiveSubscription>();
   private nextPosition = 1024n;
+  /** The server's MaxAppendSize: an append whose events' data and metadata exceed it is refused whole. */
+  maxAppendSizeBytes = 1024 * 1024;
+  /** How filtered subscriptions are sent checkpoints. */
+  readonly checkpoints: ScriptedCheckpoints = {
+    interval: 32,
+    prepareZero: false,
+    outsideLogOnGoingLive: false,
+  };
+  private nextDropAfter: number | undefined;
+  /**
+   * The version ServerFeatures reports, or undefined for a server without that service (before 21.10).
+   * It lists Streams.Read and Streams.Append only: a real server also lists BatchAppend, which the client
+   * would then use for appends, and which this double does not play.
+   */
+  serverVersion: string | undefined = '24.10.5';
 
   private constructor(
     private readonly server: grpc.Server,
@@ -63,6 +107,10 @@ export class ScriptedEsdbServer {
     );
     const scripted = new ScriptedEsdbServer(server, port);
     server.addService(StreamsService, scripted.handlers());
+    const features: IServerFeaturesServer = {
+      getSupportedMethods: (_call, callback) => scripted.supportedMethods(callback),
+    };
+    server.addService(ServerFeaturesService, features);
     return scripted;
   }
 
@@ -111,10 +159,22 @@ export class ScriptedEsdbServer {
     events.push(record);
     this.streams.set(stream, events);
     this.log.push(record);
-    for (const subscriber of this.live) {
-      if (matches(record, subscriber.prefixes)) subscriber.call.write(readResponseOf(record));
-    }
+    for (const subscriber of this.live) this.send(subscriber, record);
     return record;
+  }
+
+  private supportedMethods(callback: grpc.sendUnaryData<SupportedMethods>): void {
+    if (this.serverVersion === undefined) {
+      callback({ code: grpc.status.UNIMPLEMENTED, details: 'no ServerFeatures on this server' });
+      return;
+    }
+    const methods = ['read', 'append'].map((name) =>
+      new SupportedMethod().setServiceName('event_store.client.streams.Streams').setMethodName(name),
+    );
+    callback(
+      null,
+      new SupportedMethods().setEventStoreServerVersion(this.serverVersion).setMethodsList(methods),
+    );
   }
 
   private handlers(): IStreamsServer {
@@ -175,6 +235,11 @@ export class ScriptedEsdbServer {
       }
       const failure = this.appendFailures.shift();
       if (failure === 'before-write') return callback(unavailable());
+      const size = proposed.reduce(
+        (sum, message) => sum + message.data.byteLength + message.customMetadata.byteLength,
+        0,
+      );
+      if (size > this.maxAppendSizeBytes) return callback(maximumAppendSizeExceeded(this.maxAppendSizeBytes));
       const answer = this.decideAppend(stream, expected, proposed);
       callback(failure === 'after-write' ? unavailable() : null, answer);
     });
@@ -223,7 +288,9 @@ export class ScriptedEsdbServer {
 
   /**
    * A subscription to $all: confirmation, the events strictly after the start position, then live events
-   * as they are written. Filtered by stream-name prefixes when asked. Checkpoints are not scripted.
+   * as they are written. A filtered one (stream-name prefixes, or an event-type regex such as the client's
+   * excludeSystemEvents) also gets a checkpoint every `checkpoints.interval` records it considered, at the
+   * last of them, and one on going live, as the server does.
    */
   private subscribe(call: grpc.ServerWritableStream<ReadReq, ReadResp>, options: ReadReq.Options): void {
     const all = options.getAll();
@@ -234,22 +301,67 @@ export class ScriptedEsdbServer {
       });
       return;
     }
-    const prefixList = options.getFilter()?.getStreamIdentifier()?.getPrefixList();
-    const prefixes = prefixList && prefixList.length > 0 ? prefixList : undefined;
+    const subscriber: LiveSubscription = {
+      call,
+      filter: filterOf(options.getFilter()),
+      considered: 0,
+      dropAfter: this.nextDropAfter,
+    };
+    this.nextDropAfter = undefined;
     const confirmation = new ReadResp.SubscriptionConfirmation();
     confirmation.setSubscriptionId(crypto.randomUUID());
     call.write(new ReadResp().setConfirmation(confirmation));
     const after = all.hasPosition() ? BigInt(all.getPosition()?.getCommitPosition() ?? '0') : undefined;
     const history = all.hasEnd()
       ? []
-      : this.log.filter(
-          (record) => (after === undefined || record.position > after) && matches(record, prefixes),
-        );
-    for (const record of history) call.write(readResponseOf(record));
-    const subscriber: LiveSubscription = { call, prefixes };
+      : this.log.filter((record) => after === undefined || record.position > after);
     this.live.add(subscriber);
     call.on('cancelled', () => this.live.delete(subscriber));
     call.on('close', () => this.live.delete(subscriber));
+    for (const record of history) this.send(subscriber, record);
+    const last = history.at(-1);
+    if (subscriber.filter && last && this.live.has(subscriber)) {
+      this.sendCheckpoint(
+        subscriber,
+        this.checkpoints.outsideLogOnGoingLive ? 2n ** 64n - 1n : last.position,
+      );
+      subscriber.considered = 0;
+    }
+  }
+
+  /** A record as one subscriber sees it: the event if it passes the filter, then maybe a checkpoint. */
+  private send(subscriber: LiveSubscription, record: ScriptedRecord): void {
+    if (matches(record, subscriber.filter)) this.deliver(subscriber, readResponseOf(record));
+    if (!subscriber.filter) return;
+    subscriber.considered++;
+    if (subscriber.considered >= this.checkpoints.interval) {
+      subscriber.considered = 0;
+      this.sendCheckpoint(subscriber, record.position);
+    }
+  }
+
+  private sendCheckpoint(subscriber: LiveSubscription, position: bigint): void {
+    const checkpoint = new ReadResp.Checkpoint();
+    checkpoint.setCommitPosition(position.toString());
+    checkpoint.setPreparePosition(
+      this.checkpoints.prepareZero && position < 2n ** 63n ? '0' : position.toString(),
+    );
+    this.deliver(subscriber, new ReadResp().setCheckpoint(checkpoint));
+  }
+
+  private deliver(subscriber: LiveSubscription, response: ReadResp): void {
+    if (!this.live.has(subscriber)) return;
+    if (subscriber.dropAfter !== undefined && subscriber.dropAfter-- <= 0) {
+      this.live.delete(subscriber);
+      subscriber.call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'dropped' });
+      return;
+    }
+    subscriber.call.write(response);
+  }
+
+  /** The next subscription is dropped (UNAVAILABLE) after this many events and checkpoints. */
+  dropNextSubscriptionAfter(messages: number): void {
+    this.nextDropAfter = messages;
   }
 
   /** Ends every subscription as a server going away would: the client sees UNAVAILABLE. */
@@ -311,8 +423,18 @@ export class ScriptedEsdbServer {
   }
 }
 
-function matches(record: ScriptedRecord, prefixes: string[] | undefined): boolean {
-  return prefixes === undefined || prefixes.some((prefix) => record.stream.startsWith(prefix));
+function filterOf(options: ReadReq.Options.FilterOptions | undefined): SubscriptionFilter {
+  const byStream = options?.getStreamIdentifier();
+  if (byStream) return { on: 'stream', prefixes: byStream.getPrefixList() };
+  const byType = options?.getEventType();
+  if (byType) return { on: 'type', regex: new RegExp(byType.getRegex()) };
+  return undefined;
+}
+
+function matches(record: ScriptedRecord, filter: SubscriptionFilter): boolean {
+  if (!filter) return true;
+  if (filter.on === 'type') return filter.regex.test(record.type);
+  return filter.prefixes.some((prefix) => record.stream.startsWith(prefix));
 }
 
 function unavailable(): grpc.ServiceError {
@@ -320,6 +442,18 @@ function unavailable(): grpc.ServiceError {
     code: grpc.status.UNAVAILABLE,
     details: 'connection lost',
     metadata: new grpc.Metadata(),
+  });
+}
+
+/** EventStoreDB's refusal of a too-large append: the exception name and the limit travel as trailers. */
+function maximumAppendSizeExceeded(maxAppendSize: number): grpc.ServiceError {
+  const metadata = new grpc.Metadata();
+  metadata.set('exception', 'maximum-append-size-exceeded');
+  metadata.set('maximum-append-size', String(maxAppendSize));
+  return Object.assign(new Error('Maximum Append Size Exceeded'), {
+    code: grpc.status.INVALID_ARGUMENT,
+    details: `Maximum Append Size of ${maxAppendSize} Exceeded.`,
+    metadata,
   });
 }
 

@@ -103,10 +103,37 @@ export interface SubscribeToAllOptions {
   fromPosition?: bigint | 'start';
   /** Only events whose stream starts with one of these prefixes. */
   filter?: { streamPrefixes: string[] };
+  /** Also yield SubscriptionCheckpoints between the events (subscribeToAll's second overload). */
+  checkpoints?: boolean;
 }
 
-export interface Subscription extends AsyncIterable<StoredEvent> {
+/**
+ * How far a subscription has read: every event matching its filter at or before `position` was yielded
+ * before this item. A consumer that has applied everything yielded before it may record `position` as its
+ * own checkpoint and later subscribe again from there, so that it advances over a long stretch of events
+ * its filter leaves out (or of other applications' events) instead of reading it again after a restart.
+ * Positions of checkpoints only grow, and are at least the position of the last event yielded.
+ */
+export interface SubscriptionCheckpoint {
+  readonly kind: 'checkpoint';
+  readonly position: bigint;
+}
+
+export type SubscriptionItem = StoredEvent | SubscriptionCheckpoint;
+
+export function isSubscriptionCheckpoint(item: SubscriptionItem): item is SubscriptionCheckpoint {
+  return 'kind' in item && item.kind === 'checkpoint';
+}
+
+export interface Subscription<Item extends SubscriptionItem = StoredEvent> extends AsyncIterable<Item> {
   unsubscribe(): Promise<void>;
+}
+
+/** What `importEvents` answers. */
+export interface ImportResult {
+  imported: number;
+  /** This store's position of the last event imported (positions differ between engines); null for none. */
+  lastPosition: bigint | null;
 }
 
 export interface EventStore {
@@ -125,9 +152,23 @@ export interface EventStore {
   /** Events of one stream; an absent stream reads as an empty list. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
   readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
-  subscribeToAll(options?: SubscribeToAllOptions): Subscription;
+  subscribeToAll(options?: SubscribeToAllOptions & { checkpoints?: false }): Subscription;
+  /** Events and, between them, checkpoints (SubscriptionCheckpoint). */
+  subscribeToAll(options: SubscribeToAllOptions & { checkpoints: true }): Subscription<SubscriptionItem>;
+  /** Options as one value (a wrapper passing them on): checkpoints when `options.checkpoints` says so. */
+  subscribeToAll(options?: SubscribeToAllOptions): Subscription<SubscriptionItem>;
   /** Position of the last committed event, or -1n for an empty ledger. */
   headPosition(): Promise<bigint>;
+  /**
+   * Stores events read from another ledger as they were stored there, for `ledger migrate`
+   * (docs/migration.md): the same canonical bytes and hash, in the order given, which must be the source's
+   * ledger order. Each event is checked first (audit/event-import.ts): its hash is the SHA-256 of its
+   * bytes, the bytes encode its fields, its revision follows its stream's last one here and its prevHash is
+   * that event's hash. A batch with a refused event (ImportRejectedError) stores nothing. Otherwise the
+   * batch is stored whole on SQLite (one transaction); on EventStoreDB, one append per run of one stream's
+   * events, so a server failure part way leaves the runs before it stored, and a migration resumes after them.
+   */
+  importEvents(events: readonly StoredEvent[]): Promise<ImportResult>;
   close(): Promise<void>;
 }
 
@@ -177,5 +218,50 @@ export class DuplicateEventIdError extends Error {
   override readonly name = 'DuplicateEventIdError';
   constructor(readonly eventId: string) {
     super(`Event ${eventId} was already appended with other content or at another revision`);
+  }
+}
+
+export type ImportRejection =
+  /** The canonical bytes do not encode the event's fields. */
+  | 'canonical-mismatch'
+  /** metadata.hash is not the SHA-256 of the canonical bytes. */
+  | 'hash-mismatch'
+  /** The revision does not follow the stream's last revision on this store. */
+  | 'revision-mismatch'
+  /** prevHash is not the hash of the stream's last event on this store. */
+  | 'prev-hash-mismatch'
+  /** This store already holds an event with that id. */
+  | 'event-id-taken';
+
+/** An event given to importEvents cannot be stored as it is: nothing of its batch was stored. */
+export class ImportRejectedError extends Error {
+  override readonly name = 'ImportRejectedError';
+  constructor(
+    readonly stream: string,
+    readonly revision: number,
+    readonly reason: ImportRejection,
+    readonly detail: string,
+  ) {
+    super(`Import of ${stream}@${revision} refused (${reason}): ${detail}`);
+  }
+}
+
+/**
+ * An append larger than the event store takes in one write (EventStoreDB's MaxAppendSize, 1 MiB by
+ * default): nothing was written, and the same append will never succeed. The request that made it is too
+ * large (HTTP 413), not a failure of the server.
+ */
+export class AppendTooLargeError extends Error {
+  override readonly name = 'AppendTooLargeError';
+  constructor(
+    readonly stream: string,
+    /** The most the store takes in one append, in bytes. */
+    readonly maxBytes: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `The append to ${stream} is larger than the event store takes in one write (${maxBytes} bytes)`,
+      options,
+    );
   }
 }

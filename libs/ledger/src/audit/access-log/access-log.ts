@@ -54,13 +54,40 @@ export function accessRecordedEvent(entry: AccessEntry, eventId: string, recorde
   };
 }
 
-/** Appends entries now, one append per day stream (expected revision `any`: several processes may write). */
+/**
+ * Most bytes of events in one access-log append: half of EventStoreDB's default maximum append size
+ * (1 MiB), so that the estimate below can be off without an append being refused.
+ */
+export const MAX_ACCESS_LOG_APPEND_BYTES = 512 * 1024;
+
+/**
+ * More than an event's stored size: its JSON (the canonical bytes hold the same members), its stream, and
+ * room for its revision, hashes and the store's own metadata.
+ */
+function estimatedBytes(stream: string, event: NewEvent): number {
+  return Buffer.byteLength(JSON.stringify(event), 'utf8') + Buffer.byteLength(stream, 'utf8') + 512;
+}
+
+export interface AppendAccessEntriesOptions {
+  /** Most estimated bytes per append (MAX_ACCESS_LOG_APPEND_BYTES). */
+  maxAppendBytes?: number;
+  /** Called after each append with the entries it stored, so a failure later on can keep only the rest. */
+  onStored?: (entries: readonly AccessEntry[]) => void;
+}
+
+/**
+ * Appends entries now, one append per day stream (expected revision `any`: several processes may write),
+ * split so that no append exceeds `maxAppendBytes`: a backlog kept through failed flushes would otherwise
+ * become one append larger than the event store takes, refused again at every flush.
+ */
 export async function appendAccessEntries(
   eventStore: EventStore,
   entries: readonly AccessEntry[],
   ids: IdGenerator,
   clock: Clock,
+  options: AppendAccessEntriesOptions = {},
 ): Promise<void> {
+  const maxAppendBytes = options.maxAppendBytes ?? MAX_ACCESS_LOG_APPEND_BYTES;
   const byStream = new Map<string, AccessEntry[]>();
   for (const entry of entries) {
     const stream = accessLogStream(entry.at);
@@ -70,11 +97,25 @@ export async function appendAccessEntries(
   }
   const recordedAt = clock.now().toISOString();
   for (const [stream, list] of byStream) {
-    await eventStore.append(
-      stream,
-      list.map((entry) => accessRecordedEvent(entry, ids.next(), recordedAt)),
-      'any',
-    );
+    let chunk: AccessEntry[] = [];
+    let events: NewEvent[] = [];
+    let bytes = 0;
+    const appendChunk = async () => {
+      await eventStore.append(stream, events, 'any');
+      options.onStored?.(chunk);
+      chunk = [];
+      events = [];
+      bytes = 0;
+    };
+    for (const entry of list) {
+      const event = accessRecordedEvent(entry, ids.next(), recordedAt);
+      const size = estimatedBytes(stream, event);
+      if (events.length > 0 && bytes + size > maxAppendBytes) await appendChunk();
+      chunk.push(entry);
+      events.push(event);
+      bytes += size;
+    }
+    if (events.length > 0) await appendChunk();
   }
 }
 
@@ -85,6 +126,8 @@ export interface AccessLogRecorderOptions {
   flushIntervalMs?: number;
   /** Entries kept while appends fail; the oldest beyond it are dropped (and reported). */
   maxBuffered?: number;
+  /** Most estimated bytes per append (MAX_ACCESS_LOG_APPEND_BYTES). */
+  maxAppendBytes?: number;
   onError?: (error: unknown, dropped: number) => void;
 }
 
@@ -94,7 +137,8 @@ export const DEFAULT_ACCESS_LOG_FLUSH_MS = 1000;
 /**
  * Buffers access entries and appends them in batches: when `maxBatch` are waiting, else `flushIntervalMs`
  * after the first one, and on close. Reads are never slowed by the log: `record` only pushes. One flush runs
- * at a time; a failed append keeps its entries for the next flush (bounded by `maxBuffered`).
+ * at a time; a failed append keeps its entries for the next flush (bounded by `maxBuffered`), and a flush
+ * splits what it holds into appends under the event store's maximum append size.
  */
 export class AccessLogRecorder {
   private buffer: AccessEntry[] = [];
@@ -134,10 +178,15 @@ export class AccessLogRecorder {
     if (this.buffer.length === 0) return;
     const batch = this.buffer;
     this.buffer = [];
-    this.flushing = appendAccessEntries(this.eventStore, batch, this.ids, this.clock).then(
+    const stored = new Set<AccessEntry>();
+    this.flushing = appendAccessEntries(this.eventStore, batch, this.ids, this.clock, {
+      maxAppendBytes: this.options.maxAppendBytes,
+      onStored: (entries) => entries.forEach((entry) => stored.add(entry)),
+    }).then(
       () => undefined,
       (error: unknown) => {
-        this.buffer = [...batch, ...this.buffer];
+        // Only what no append stored is kept: a batch split over several appends may fail part way.
+        this.buffer = [...batch.filter((entry) => !stored.has(entry)), ...this.buffer];
         const dropped = Math.max(0, this.buffer.length - this.maxBuffered);
         if (dropped > 0) this.buffer.splice(0, dropped);
         this.options.onError?.(error, dropped);

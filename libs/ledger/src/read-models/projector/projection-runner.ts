@@ -1,4 +1,10 @@
-import type { EventStore, StoredEvent, Subscription } from '../../application/ports/event-store.port';
+import {
+  isSubscriptionCheckpoint,
+  type EventStore,
+  type StoredEvent,
+  type Subscription,
+  type SubscriptionItem,
+} from '../../application/ports/event-store.port';
 import {
   CheckpointMismatchError,
   type DocumentChange,
@@ -121,7 +127,7 @@ async function applyBatch(
  */
 export class ProjectionRunner {
   private statusValue: ProjectionStatus;
-  private subscription: Subscription | undefined;
+  private subscription: Subscription<SubscriptionItem> | undefined;
   private running: Promise<void> | undefined;
   private stopping = false;
   private readonly batchSize: number;
@@ -211,9 +217,9 @@ export class ProjectionRunner {
         await this.pauseAfterStorageError(error);
         continue;
       }
-      let subscription: Subscription;
+      let subscription: Subscription<SubscriptionItem>;
       try {
-        subscription = this.eventStore.subscribeToAll({ fromPosition: checkpoint });
+        subscription = this.eventStore.subscribeToAll({ fromPosition: checkpoint, checkpoints: true });
       } catch (error) {
         if (this.stopping) return;
         await this.pauseAfterStorageError(error);
@@ -223,12 +229,19 @@ export class ProjectionRunner {
       const iterator = subscription[Symbol.asyncIterator]();
       try {
         // A next() that lost the race below is kept: its event must be the first of the next batch.
-        let pending: Promise<IteratorResult<StoredEvent>> | undefined;
+        let pending: Promise<IteratorResult<SubscriptionItem>> | undefined;
         for (;;) {
           const first = await (pending ?? iterator.next());
           pending = undefined;
           if (first.done || this.stopping) return;
-          const batch = [first.value];
+          const batch: StoredEvent[] = [];
+          // The subscription's last checkpoint in this batch: every event before it is in the batch.
+          let through: bigint | undefined;
+          const take = (item: SubscriptionItem) => {
+            if (!isSubscriptionCheckpoint(item)) batch.push(item);
+            else if (through === undefined || item.position > through) through = item.position;
+          };
+          take(first.value);
           let ended = false;
           // Take what is buffered, and what arrives within LIVE_GAP_MS of the previous event, for at most
           // LIVE_WINDOW_MS: under load a transaction covers many events instead of one, at the cost of a
@@ -244,9 +257,9 @@ export class ProjectionRunner {
               ended = true;
               break;
             }
-            batch.push(next.value);
+            take(next.value);
           }
-          checkpoint = await this.commitBatch(checkpoint, batch);
+          checkpoint = await this.commitBatch(checkpoint, batch, through);
           if (this.statusValue.state === 'failed' || ended) return;
           if (this.statusValue.state !== 'live') {
             const head = await this.eventStore.headPosition();
@@ -284,9 +297,11 @@ export class ProjectionRunner {
 
   /**
    * Applies and commits one batch that starts right after `from`; returns the new checkpoint. Used by
-   * the runner itself and by a rebuild of every projection in one pass over the events.
+   * the runner itself and by a rebuild of every projection in one pass over the events. `through` is a
+   * subscription checkpoint that came after every event of the batch: once they are all applied, the
+   * checkpoint moves there (past events the store did not deliver); after a failure it never does.
    */
-  async commitBatch(from: bigint, events: readonly StoredEvent[]): Promise<bigint> {
+  async commitBatch(from: bigint, events: readonly StoredEvent[], through?: bigint): Promise<bigint> {
     const { changes, applied, error } = await applyBatch(
       this.projection,
       this.target,
@@ -294,9 +309,11 @@ export class ProjectionRunner {
       events,
     );
     const last = applied > 0 ? events[applied - 1] : undefined;
-    const to = last ? last.position : from;
+    let to = last ? last.position : from;
+    if (error === undefined && through !== undefined && through > to) to = through;
     if (to !== from || changes.length > 0) await this.target.commit(this.projection.name, from, to, changes);
     if (last) this.update({ position: to.toString(), lastRecordedAt: last.metadata.recordedAt });
+    else if (to !== from) this.update({ position: to.toString() });
     if (error !== undefined) {
       const failed = events[applied];
       this.update({
