@@ -1,6 +1,7 @@
 // The dependency rule of docs/STYLE: http -> application -> domain <- read-models; adapters depend on the
 // ledger's public surface only; apps import libraries through their index.ts only, never another app;
-// tests and benches start the ledger through libs/runtime, never through an app's files.
+// tests and benches start the ledger through libs/runtime, never through an app's files; packages/ stand
+// alone (no imports from apps/ or libs/, no dependencies).
 //
 // Every path pattern starts with `root`, so it matches the real tree (`libs/ledger/src/...`) and the
 // fixture trees that prove each rule fails when broken (`test/fixtures/architecture/<rule>/libs/...`,
@@ -99,6 +100,24 @@ module.exports = {
       to: { circular: true },
     },
     {
+      name: 'packages-standalone',
+      comment:
+        'A package under packages/ (the offline verifier) is installed by third parties on its own, ' +
+        'without this repository: it never imports its apps or libraries. They import it instead.',
+      severity: 'error',
+      from: { path: `${root}packages/` },
+      to: { path: `${root}(?:apps|libs)/` },
+    },
+    {
+      name: 'packages-no-runtime-dependencies',
+      comment:
+        'What a package ships has no dependencies: its own files and node: builtins only (the Node ' +
+        'crypto adapter, the bin), so installing it alone pulls nothing else. Specs may use dev tools.',
+      severity: 'error',
+      from: { path: `${root}packages/`, pathNot: specFile },
+      to: { path: 'node_modules/' },
+    },
+    {
       name: 'libs-not-apps',
       comment: 'Libraries are used by apps, never the other way round.',
       severity: 'error',
@@ -108,7 +127,9 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: ['(^|/)dist/', '(^|/)coverage/'] },
+    // Build output is not source. Named where it is, not as any dist/: an npm package's own dist/ in
+    // node_modules must stay, or an import of it goes unseen (packages-no-runtime-dependencies).
+    exclude: { path: ['^dist/', '^packages/[^/]+/dist/', '(^|/)coverage/'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {

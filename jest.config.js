@@ -29,7 +29,7 @@ const swc = {
 module.exports = {
   testEnvironment: 'node',
   rootDir: '.',
-  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/packages', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/test/fixtures/'],
   transform: {
@@ -43,6 +43,9 @@ module.exports = {
     '^@app/read-store$': '<rootDir>/libs/read-store/src',
     '^@app/runtime$': '<rootDir>/libs/runtime/src',
     '^@app/testing$': '<rootDir>/libs/testing/src',
+    '^@payment-issue-ledger/verify$': '<rootDir>/packages/ledger-verify/src',
+    '^@payment-issue-ledger/verify/node$': '<rootDir>/packages/ledger-verify/src/node-crypto',
+    '^@payment-issue-ledger/verify/web$': '<rootDir>/packages/ledger-verify/src/web-crypto',
   },
   testTimeout: 30000,
 };

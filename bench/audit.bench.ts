@@ -161,7 +161,7 @@ async function main() {
       const root = Buffer.from(answer.digest.rootHash, 'hex');
       const path = answer.proof.map((hash) => Buffer.from(hash, 'hex'));
       t0 = performance.now();
-      const ok = verifyInclusion(
+      const ok = await verifyInclusion(
         answer.leafIndex,
         answer.treeSize,
         Buffer.from(answer.leafHash, 'hex'),
@@ -175,7 +175,7 @@ async function main() {
         const consistency = await proofs.consistency(half, size);
         consistencyGenerate.push(performance.now() - t0);
         t0 = performance.now();
-        const consistent = verifyConsistency(
+        const consistent = await verifyConsistency(
           half,
           size,
           Buffer.from(consistency.from.rootHash, 'hex'),

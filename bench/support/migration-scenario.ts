@@ -238,14 +238,17 @@ export async function checkMigration(
     const proofs = new LedgerProofs(new SqliteDigestStore(target));
     const inDigest = await events.readAll({ maxCount: held.treeSize });
     const samples = [inDigest[0], inDigest[Math.floor(inDigest.length / 2)], inDigest[inDigest.length - 1]];
-    let heldDigestVerifies = checkDigestSignature(newDigest, held.publicKey).ok;
+    let heldDigestVerifies = (await checkDigestSignature(newDigest, held.publicKey)).ok;
     for (const event of samples) {
       const answer = await proofs.inclusion(event.metadata.eventId, held.treeSize);
-      const report = verifyProofDocument({ ...answer, digest: held, event: exported(event) }, held.publicKey);
+      const report = await verifyProofDocument(
+        { ...answer, digest: held, event: exported(event) },
+        held.publicKey,
+      );
       heldDigestVerifies &&= report.ok;
     }
     const consistency = await proofs.consistency(held.treeSize, newDigest.treeSize);
-    heldDigestVerifies &&= verifyConsistencyDocument(held, consistency, held.publicKey).ok;
+    heldDigestVerifies &&= (await verifyConsistencyDocument(held, consistency, held.publicKey)).ok;
     return { events: eventCount, streams, leaves: leaves.length, copied, heldDigestVerifies, newDigest };
   } finally {
     await events.close();

@@ -103,14 +103,14 @@ describe('MerkleTreeBuilder over the SQLite event store', () => {
     const digest = await publisher.publish();
     expect(digest).toMatchObject({ treeSize: total, createdAt: '2026-03-01T10:00:00.000Z' });
     expect(digest.rootHash).toBe((await expectedRoot(total)).toString('hex'));
-    expect(checkDigestSignature(digest)).toEqual({ ok: true });
+    expect(await checkDigestSignature(digest)).toEqual({ ok: true });
     expect(await publisher.publish()).toEqual(digest);
     const proofs = new LedgerProofs(tree);
     for (const event of await events.readAll({})) {
       const answer = await proofs.inclusion(event.metadata.eventId);
       const path = answer.proof.map((hash) => Buffer.from(hash, 'hex'));
       expect(
-        verifyInclusion(
+        await verifyInclusion(
           answer.leafIndex,
           total,
           leafHash(event.metadata.hash),

@@ -27,7 +27,7 @@ describe('ledger digest', () => {
     expect(digest.rootHash).toBe(
       rootOf(events.map((event) => leafHash(event.metadata.hash))).toString('hex'),
     );
-    expect(checkDigestSignature(digest)).toEqual({ ok: true });
+    expect(await checkDigestSignature(digest)).toEqual({ ok: true });
     const again = await runLedgerCli(['digest', '--json', '--data-dir', dataDir]);
     expect(JSON.parse(again.stdout)).toEqual(digest);
     const text = await runLedgerCli(['digest', '--data-dir', dataDir]);
@@ -102,7 +102,7 @@ describe('ledger export --from --to', () => {
         .slice(1)
         .map((line) => JSON.parse(line).event.revision);
       expect(revisions).toEqual([0, 1, 2]);
-      expect(verifyBundle(text)).toMatchObject({ ok: true, events: 3 });
+      expect(await verifyBundle(text)).toMatchObject({ ok: true, events: 3 });
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -63,7 +63,7 @@ describe('digest schedule and signing key configuration', () => {
         return res.status === 200 && res.body.treeSize >= 1 ? res.body : undefined;
       }, 5000);
       expect(first.publicKey).toBe(publicKey.export({ type: 'spki', format: 'pem' }).toString());
-      expect(checkDigestSignature(first, publicKeyPem(privateKey))).toEqual({ ok: true });
+      expect(await checkDigestSignature(first, publicKeyPem(privateKey))).toEqual({ ok: true });
       await h.charge('ch_sched2');
       const second = await waitFor(async () => {
         const res = await request(h.server).get('/audit/digest').set(h.auth);

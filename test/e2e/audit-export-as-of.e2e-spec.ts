@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { verifyBundle } from '@app/ledger';
+import { describeReport, verifyBundle } from '@app/ledger';
 import { tellAsOfStory, type AsOfStory } from '../support/as-of-story';
 import { expectCreated, post } from '../support/http';
 import { runLedgerCli } from '../support/ledger-cli';
@@ -21,15 +21,23 @@ describe('ledger export --as-of | --occurred-at', () => {
     const run = await runLedgerCli(['export', ...options, '--out', out, '--data-dir', h.dataDir, '--json']);
     expect([run.code, run.stderr]).toEqual([0, expect.stringContaining(`to ${out}`)]);
     const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
-    const events = lines
+    const parsed = lines
       .slice(1)
-      .map((line) => JSON.parse(line).event as { stream: string; revision: number });
+      .map((line) => JSON.parse(line) as { kind: string; event: { stream: string; revision: number } });
+    const named = (kind: string) =>
+      parsed
+        .filter((line) => line.kind === kind)
+        .map(({ event }) => `${event.stream}@${event.revision}`)
+        .sort();
     return {
       out,
+      lines,
       run,
       result: JSON.parse(run.stdout),
       header: JSON.parse(lines[0]),
-      events: events.map((event) => `${event.stream}@${event.revision}`).sort(),
+      events: named('event'),
+      /** As-of bundles: each stream's first event after the cut-off. */
+      next: named('next'),
     };
   };
 
@@ -45,9 +53,109 @@ describe('ledger export --as-of | --occurred-at', () => {
       streams: [`charge-${ids.charge}`, `issue-${ids.issue}`],
       outsideCutOff: 0,
     });
-    expect(verifyBundle(readFileSync(bundle.out, 'utf8'))).toMatchObject({ ok: true, events: 3 });
-    const before = await exportTo('before.jsonl', '--issue', ids.issue, '--as-of', story.t0);
+    expect(await verifyBundle(readFileSync(bundle.out, 'utf8'))).toMatchObject({ ok: true, events: 3 });
+    const before = await exportTo('before.jsonl', '--issue', ids.issue, '--as-of', story.t0, '--allow-empty');
     expect(before.events).toEqual([]);
+    // Nothing held, and the issue's first event proved to come after the instant: it did not exist then.
+    expect(await verifyBundle(readFileSync(before.out, 'utf8'))).toMatchObject({
+      ok: true,
+      events: 0,
+      completeness: { complete: true, streamsWithNext: 1 },
+    });
+  }, 60_000);
+
+  it("--as-of proves completeness at the cut-off: a digest signed at or after it, a consistency proof to the latest, each stream's next event after it", async () => {
+    const { ids } = story;
+    // An earlier export's access-log entry grew the tree, so the latest digest is past the cut-off's.
+    await exportTo('grow.jsonl', '--issue', ids.issue);
+    const bundle = await exportTo('complete.jsonl', '--issue', ids.issue, '--as-of', story.t2);
+    const { digest, completeness } = bundle.header;
+    expect(Date.parse(digest.createdAt)).toBeGreaterThanOrEqual(Date.parse(story.t2));
+    expect(completeness).toMatchObject({ asOf: story.t2, next: 1 });
+    expect(completeness.latest.treeSize).toBeGreaterThan(digest.treeSize);
+    expect(completeness.consistency.length).toBeGreaterThan(0);
+    expect(bundle.header.publicKeyFingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // The issue's link of charge B came after the instant; charge A has nothing after its refund.
+    expect(bundle.next).toEqual([`issue-${ids.issue}@1`]);
+    const text = readFileSync(bundle.out, 'utf8');
+    const report = await verifyBundle(text);
+    expect(report).toMatchObject({
+      ok: true,
+      events: 3,
+      completeness: {
+        asOf: story.t2,
+        complete: true,
+        provedAsOf: story.t2,
+        streamsWithNext: 1,
+        cutOffDigest: { treeSize: digest.treeSize },
+        latest: { treeSize: completeness.latest.treeSize },
+      },
+    });
+    expect(describeReport(report, 'bundle')).toContain(`complete as of ${story.t2}`);
+
+    const header = (change: (header: any) => void) => {
+      const lines = [...bundle.lines];
+      const parsed = JSON.parse(lines[0]);
+      change(parsed);
+      lines[0] = JSON.stringify(parsed);
+      return `${lines.join('\n')}\n`;
+    };
+    const without = (drop: (line: any) => boolean, change: (header: any) => void) => {
+      const kept = bundle.lines.filter((line, i) => i === 0 || !drop(JSON.parse(line)));
+      const parsed = JSON.parse(kept[0]);
+      change(parsed);
+      kept[0] = JSON.stringify(parsed);
+      return `${kept.join('\n')}\n`;
+    };
+    const failure = async (text: string) => (await verifyBundle(text)).failure;
+    // The issue's only held event removed: its next event no longer follows what the bundle holds.
+    expect(
+      await failure(
+        without(
+          (line) => line.kind === 'event' && line.event.stream === `issue-${ids.issue}`,
+          (parsed) => (parsed.events -= 1),
+        ),
+      ),
+    ).toMatchObject({ check: 'chain-broken', stream: `issue-${ids.issue}`, revision: 1 });
+    // The next line dropped: the header's count says so.
+    expect(
+      await failure(
+        without(
+          (line) => line.kind === 'next',
+          () => undefined,
+        ),
+      ),
+    ).toMatchObject({ check: 'truncated' });
+    // A consistency proof that does not lead to the latest root.
+    expect(
+      await failure(header((parsed) => (parsed.completeness.consistency[0] = '0'.repeat(64)))),
+    ).toMatchObject({ check: 'consistency-failed' });
+    // The latest digest re-dated: its signature no longer holds.
+    expect(
+      await failure(header((parsed) => (parsed.completeness.latest.createdAt = new Date().toISOString()))),
+    ).toMatchObject({ check: 'signature-invalid' });
+
+    // A bundle as of t1 relabelled as of t2: the refund on charge A, recorded by t2 and inside the
+    // cut-off digest's tree, is only its "next" event, so the bundle is not everything at t2.
+    const early = await exportTo('early.jsonl', '--issue', ids.issue, '--as-of', story.t1);
+    expect(early.next).toEqual([`charge-${ids.charge}@1`, `issue-${ids.issue}@1`].sort());
+    const relabelled = [...early.lines];
+    const parsed = JSON.parse(relabelled[0]);
+    parsed.selection.asOf = story.t2;
+    parsed.completeness.asOf = story.t2;
+    relabelled[0] = JSON.stringify(parsed);
+    expect(await failure(`${relabelled.join('\n')}\n`)).toMatchObject({
+      check: 'incomplete',
+      stream: `charge-${ids.charge}`,
+      revision: 1,
+    });
+    // An event recorded after the cut-off among the held ones.
+    const late = [...bundle.lines];
+    const lateHeader = JSON.parse(late[0]);
+    lateHeader.selection.asOf = story.t1;
+    lateHeader.completeness.asOf = story.t1;
+    late[0] = JSON.stringify(lateHeader);
+    expect(await failure(`${late.join('\n')}\n`)).toMatchObject({ check: 'outside-cut-off' });
   }, 60_000);
 
   it('--occurred-at: what had happened by then; a hole in a chain is closed and counted', async () => {
@@ -73,7 +181,7 @@ describe('ledger export --as-of | --occurred-at', () => {
     );
     expect(mid.result.outsideCutOff).toBe(1);
     expect(mid.run.stderr).toContain("1 event(s) outside the cut-off kept to close their stream's chain");
-    expect(verifyBundle(readFileSync(mid.out, 'utf8'))).toMatchObject({ ok: true });
+    expect(await verifyBundle(readFileSync(mid.out, 'utf8'))).toMatchObject({ ok: true });
     const linked = await exportTo(
       'linked.jsonl',
       '--issue',

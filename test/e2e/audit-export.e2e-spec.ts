@@ -91,7 +91,7 @@ describe('ledger export -> ledger verify-bundle', () => {
         `charge-${second.charge}`,
       ]),
     );
-    expect(verifyBundle(readFileSync(customer.out, 'utf8'))).toMatchObject({ ok: true });
+    expect(await verifyBundle(readFileSync(customer.out, 'utf8'))).toMatchObject({ ok: true });
 
     const range = await exportTo(
       'range.jsonl',
@@ -104,7 +104,7 @@ describe('ledger export -> ledger verify-bundle', () => {
     expect(recorded.length).toBeGreaterThan(5);
     expect(recorded.every((at) => at >= startedAt)).toBe(true);
     // A range cuts streams anywhere: the chain check links the revisions the bundle holds.
-    expect(verifyBundle(readFileSync(range.out, 'utf8'))).toMatchObject({ ok: true });
+    expect(await verifyBundle(readFileSync(range.out, 'utf8'))).toMatchObject({ ok: true });
   }, 60_000);
 
   it('names the line of a tampered, removed, reordered or duplicated event, and a wrong key', async () => {
@@ -155,7 +155,7 @@ describe('ledger export -> ledger verify-bundle', () => {
       ],
     ];
     for (const [name, content, failure] of cases) {
-      const report = verifyBundle(`${content.join('\n')}\n`);
+      const report = await verifyBundle(`${content.join('\n')}\n`);
       expect([name, report.ok, report.failure]).toEqual([name, false, expect.objectContaining(failure)]);
     }
     const middle = lines.findIndex((line) => {
@@ -165,11 +165,11 @@ describe('ledger export -> ledger verify-bundle', () => {
     // Even with the header's count fixed, the hole in the stream is named.
     const holed = withoutLine(middle);
     holed[0] = JSON.stringify({ ...JSON.parse(holed[0]), events: lines.length - 2 });
-    const gap = verifyBundle(`${holed.join('\n')}\n`);
+    const gap = await verifyBundle(`${holed.join('\n')}\n`);
     expect(gap.failure).toMatchObject({ check: 'chain-broken', revision: 2 });
     const headless = lines.filter((line, i) => i === 0 || JSON.parse(line).event.revision !== 0);
     headless[0] = JSON.stringify({ ...JSON.parse(headless[0]), events: headless.length - 1 });
-    expect(verifyBundle(`${headless.join('\n')}\n`).failure).toMatchObject({
+    expect((await verifyBundle(`${headless.join('\n')}\n`)).failure).toMatchObject({
       check: 'chain-broken',
       revision: 1,
     });

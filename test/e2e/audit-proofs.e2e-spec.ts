@@ -59,7 +59,7 @@ describe('Merkle digests and proofs over HTTP', () => {
     const leaves = events.slice(0, digest.treeSize).map((event) => leafHash(event.metadata.hash));
     expect(digest.rootHash).toBe(rootOf(leaves).toString('hex'));
     expect(digest.algorithm).toBe('Ed25519');
-    expect(checkDigestSignature(digest)).toEqual({ ok: true });
+    expect(await checkDigestSignature(digest)).toEqual({ ok: true });
     const served = await get(h, 'agent', '/audit/digest');
     expect(served.status).toBe(200);
     expect(served.body.treeSize).toBeGreaterThanOrEqual(digest.treeSize);
@@ -78,7 +78,7 @@ describe('Merkle digests and proofs over HTTP', () => {
       );
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ eventId: event.metadata.eventId, treeSize: digest.treeSize, digest });
-      const report = verifyProofDocument(
+      const report = await verifyProofDocument(
         { ...res.body, event: await servedEvent(h, event) },
         digest.publicKey,
       );
@@ -101,7 +101,7 @@ describe('Merkle digests and proofs over HTTP', () => {
       `/audit/events/${early.metadata.eventId}/proof?treeSize=${first.treeSize}`,
     );
     expect(old.status).toBe(200);
-    expect(verifyProofDocument({ ...old.body, event: await servedEvent(h, early) }).ok).toBe(true);
+    expect((await verifyProofDocument({ ...old.body, event: await servedEvent(h, early) })).ok).toBe(true);
 
     const consistency = await get(
       h,
@@ -113,8 +113,12 @@ describe('Merkle digests and proofs over HTTP', () => {
     expect(consistency.body.to).toEqual(second);
     const proof = (consistency.body.proof as string[]).map((hash) => Buffer.from(hash, 'hex'));
     const root = (d: SignedDigest) => Buffer.from(d.rootHash, 'hex');
-    expect(verifyConsistency(first.treeSize, second.treeSize, root(first), root(second), proof)).toBe(true);
-    expect(verifyConsistency(first.treeSize, second.treeSize, root(second), root(second), proof)).toBe(false);
+    expect(await verifyConsistency(first.treeSize, second.treeSize, root(first), root(second), proof)).toBe(
+      true,
+    );
+    expect(await verifyConsistency(first.treeSize, second.treeSize, root(second), root(second), proof)).toBe(
+      false,
+    );
     const heldFile = join(h.dataDir, 'held.json');
     const answerFile = join(h.dataDir, 'answer.json');
     writeFileSync(heldFile, JSON.stringify(first));
@@ -252,7 +256,10 @@ describe('Merkle digests and proofs over HTTP', () => {
     db.close();
     const served = await get(h, 'agent', `/audit/digests?fromTreeSize=${digest.treeSize}&limit=1`);
     expect(served.body.items[0].rootHash).toBe('ff'.repeat(32));
-    expect(checkDigestSignature(served.body.items[0])).toMatchObject({ ok: false, reason: 'bad-signature' });
+    expect(await checkDigestSignature(served.body.items[0])).toMatchObject({
+      ok: false,
+      reason: 'bad-signature',
+    });
   });
 
   it('answers 503, not 500, for a digest the stored tree no longer reaches', async () => {

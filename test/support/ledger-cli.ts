@@ -32,3 +32,26 @@ export function runLedgerCli(
 
 /** runLedgerCli with the arguments spread and no options. */
 export const ledgerCli = (...args: string[]): Promise<CliRun> => runLedgerCli(args);
+
+/**
+ * Runs `npm --prefix <repo> run ledger -- <args>` from `cwd`, as a user in another directory does: npm runs
+ * the script in the repository and tells it the user's directory in INIT_CWD.
+ */
+export function runNpmLedger(args: string[], cwd: string): Promise<CliRun> {
+  return new Promise<CliRun>((resolve) => {
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([name]) => !name.startsWith('LEDGER_') && !/^(npm_|INIT_CWD$)/.test(name),
+      ),
+    ) as Record<string, string>;
+    execFile(
+      'npm',
+      ['--prefix', repoRoot, 'run', '--silent', 'ledger', '--', ...args],
+      { cwd, env, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}

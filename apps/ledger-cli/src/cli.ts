@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, type LedgerConfig } from '@app/runtime';
 
@@ -26,7 +27,10 @@ export interface Io {
   /** Progress and errors; stdout stays clean for `--json` consumers. */
   stderr(text: string): void;
   env: NodeJS.ProcessEnv;
+  /** Where paths the user types resolve (the directory the command was run from). */
   cwd: string;
+  /** Where LEDGER_DATA_DIR and the default ./data resolve; cwd when absent (invocation-dir.ts). */
+  configCwd?: string;
 }
 
 export interface GlobalOptions {
@@ -180,8 +184,8 @@ export async function runCli(argv: string[], commands: Command[], io: Io): Promi
     }
 
     const config = loadConfig(io.env, {
-      cwd: io.cwd,
-      dataDir: typeof values['data-dir'] === 'string' ? values['data-dir'] : undefined,
+      cwd: io.configCwd ?? io.cwd,
+      dataDir: typeof values['data-dir'] === 'string' ? resolve(io.cwd, values['data-dir']) : undefined,
     });
     return await command.run({ globals: { json, config }, options: values, args, io });
   } catch (error) {

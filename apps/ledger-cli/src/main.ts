@@ -11,6 +11,8 @@ import { digest } from './commands/digest';
 import { migrate } from './commands/migrate';
 import { exportBundle } from './commands/export';
 import { verifyBundleCommand, verifyConsistencyCommand, verifyProof } from './commands/offline-verify';
+import { publicKey } from './commands/public-key';
+import { invocationDirs } from './invocation-dir';
 
 const commands: Command[] = [
   keysCreate,
@@ -25,6 +27,7 @@ const commands: Command[] = [
   verifyProof,
   verifyBundleCommand,
   verifyConsistencyCommand,
+  publicKey,
   migrate,
   demo,
 ];
@@ -33,7 +36,7 @@ runCli(process.argv.slice(2), commands, {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
-  cwd: process.cwd(),
+  ...invocationDirs(process.env, process.cwd()),
 }).then(
   (code) => {
     process.exitCode = code;

@@ -1,3 +1,4 @@
+import { keyFingerprint } from '@app/ledger';
 import { EXIT, type Command } from '../cli';
 import { toJson, withLedgerEvents } from '../ledger-db';
 import { openLedgerTree } from './ledger-tree';
@@ -14,13 +15,15 @@ export const digest: Command = {
       const ledger = await openLedgerTree(events, db, io, globals.config.signingKey);
       try {
         const published = await ledger.publisher.publish();
+        const fingerprint = await keyFingerprint(published.publicKey);
         io.stderr('\n');
-        if (globals.json) io.stdout(`${toJson(published)}\n`);
+        // The JSON is the signed digest as GET /audit/digest serves it, plus the key's fingerprint.
+        if (globals.json) io.stdout(`${toJson({ ...published, publicKeyFingerprint: fingerprint })}\n`);
         else {
           io.stdout(
             `tree size ${published.treeSize}\nroot      ${published.rootHash}\n` +
               `created   ${published.createdAt}\nsignature ${published.signature} (${published.algorithm})\n` +
-              `${published.publicKey}`,
+              `key       ${fingerprint}\n${published.publicKey}`,
           );
         }
         return EXIT.ok;

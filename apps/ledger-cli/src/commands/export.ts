@@ -8,6 +8,8 @@ import {
   cutOffVerdict,
   bundleEventLine,
   bundleHeaderLine,
+  keyFingerprint,
+  storedConsistencyProof,
   storedInclusionProof,
   systemClock,
   uuidv7Generator,
@@ -60,6 +62,8 @@ interface ExportPlan {
   /** Events outside the cut-off kept to close a chain (occurredAt). */
   outsideCutOff: number;
   items(): AsyncIterable<{ event: StoredEvent; sequence: number }>;
+  /** asOf: the `next` lines, proved against the latest digest (BundleCompleteness). */
+  next: { event: StoredEvent; sequence: number }[];
 }
 
 /**
@@ -70,13 +74,13 @@ interface ExportPlan {
 function cutStream(
   events: StoredEvent[],
   cutOff: TimeCutOff | null,
-): { kept: StoredEvent[]; inside: StoredEvent[] } {
+): { kept: StoredEvent[]; inside: StoredEvent[]; next?: StoredEvent } {
   if (!cutOff) return { kept: events, inside: events };
   let end = 0;
   const inside: StoredEvent[] = [];
   for (const [index, event] of events.entries()) {
     const verdict = cutOffVerdict(cutOff, event.metadata);
-    if (verdict === 'stop') break;
+    if (verdict === 'stop') return { kept: events.slice(0, end), inside, next: event };
     if (verdict === 'keep') {
       end = index + 1;
       inside.push(event);
@@ -91,6 +95,8 @@ interface SelectedEvents {
   inside: StoredEvent[];
   /** Events kept only to close a stream's chain, outside the cut-off (occurredAt). */
   outsideCutOff: number;
+  /** asOf: each selected stream's first event recorded after the cut-off, where it has one. */
+  next: StoredEvent[];
 }
 
 async function readStreams(
@@ -100,12 +106,14 @@ async function readStreams(
 ): Promise<SelectedEvents> {
   const events: StoredEvent[] = [];
   const inside: StoredEvent[] = [];
+  const next: StoredEvent[] = [];
   for (const stream of streams) {
     const cut = cutStream(await ledger.events.readStream(stream), cutOff);
     events.push(...cut.kept);
     inside.push(...cut.inside);
+    if (cut.next) next.push(cut.next);
   }
-  return { events, inside, outsideCutOff: events.length - inside.length };
+  return { events, inside, outsideCutOff: events.length - inside.length, next };
 }
 
 function linkedCharges(events: readonly StoredEvent[]): string[] {
@@ -192,6 +200,7 @@ async function selectEvents(
       events: [...own.kept, ...charges.events],
       inside: [...own.inside, ...charges.inside],
       outsideCutOff: own.kept.length - own.inside.length + charges.outsideCutOff,
+      next: [...(own.next ? [own.next] : []), ...charges.next],
     };
   }
   // Charges and issues name their customer in their first event; later events do not, so the scan finds
@@ -215,6 +224,7 @@ async function selectEvents(
     events: [...named.events, ...charges.events],
     inside: [...named.inside, ...charges.inside],
     outsideCutOff: named.outsideCutOff + charges.outsideCutOff,
+    next: [...named.next, ...charges.next],
   };
 }
 
@@ -225,23 +235,44 @@ async function existsAny(ledger: LedgerTree, streams: Iterable<string>): Promise
   return false;
 }
 
-/** Issue and customer selections: whole streams, few enough to hold. */
+/**
+ * Issue and customer selections: whole streams, few enough to hold. Events after `digest` are left out;
+ * with asOf, a stream whose tail was left out that way shows its first left-out event as its next one
+ * (appended after the cut-off digest), so the bundle still reaches each stream's cut.
+ */
 async function planStreams(
   ledger: LedgerTree,
   selection: StreamSelection,
   digest: SignedDigest,
+  latest: SignedDigest,
   progress: (n: number) => void,
 ): Promise<ExportPlan> {
-  const { events: selected, outsideCutOff } = await selectEvents(ledger, selection, progress);
+  const { events: selected, outsideCutOff, next } = await selectEvents(ledger, selection, progress);
   const unique = new Map(selected.map((event) => [event.metadata.eventId, event]));
   const leaves: { event: StoredEvent; sequence: number }[] = [];
+  const firstLeftOut = new Map<string, StoredEvent>();
   let leftOut = 0;
   for (const event of unique.values()) {
     const leaf = await ledger.tree.leafByEventId(event.metadata.eventId);
     if (leaf && leaf.sequence < digest.treeSize) leaves.push({ event, sequence: leaf.sequence });
-    else leftOut++;
+    else {
+      leftOut++;
+      const first = firstLeftOut.get(event.stream);
+      if (!first || event.revision < first.revision) firstLeftOut.set(event.stream, event);
+    }
   }
   leaves.sort((a, b) => a.sequence - b.sequence);
+  const nextLines: ExportPlan['next'] = [];
+  if (cutOffOf(selection)?.kind === 'asOf') {
+    const nextOf = new Map(next.map((event) => [event.stream, event]));
+    for (const [stream, event] of firstLeftOut) nextOf.set(stream, event);
+    for (const event of nextOf.values()) {
+      const leaf = await ledger.tree.leafByEventId(event.metadata.eventId);
+      // Appended after the latest digest too: nothing signed covers it yet; it is past the cut-off anyway.
+      if (leaf && leaf.sequence < latest.treeSize) nextLines.push({ event, sequence: leaf.sequence });
+    }
+    nextLines.sort((a, b) => a.sequence - b.sequence);
+  }
   return {
     streams: [...new Set(leaves.map(({ event }) => event.stream))].sort(),
     count: leaves.length,
@@ -250,7 +281,23 @@ async function planStreams(
     items: async function* () {
       yield* leaves;
     },
+    next: nextLines,
   };
+}
+
+/**
+ * The first digest signed at or after `at`: every event recorded by then was in its tree when it was
+ * signed. Null when none is (the caller then uses the digest it just published).
+ */
+async function firstDigestAtOrAfter(tree: LedgerTree['tree'], at: number): Promise<SignedDigest | null> {
+  let fromTreeSize = 0;
+  for (;;) {
+    const page = await tree.listDigests({ fromTreeSize, limit: 500 });
+    const found = page.find((digest) => Date.parse(digest.createdAt) >= at);
+    if (found) return found;
+    if (page.length < 500) return null;
+    fromTreeSize = page[page.length - 1].treeSize + 1;
+  }
 }
 
 /**
@@ -296,6 +343,7 @@ async function planRange(
     count,
     leftOut,
     outsideCutOff: 0,
+    next: [],
     items: async function* () {
       for await (const batch of batches(ledger, cutoff)) {
         for (const event of batch) {
@@ -308,6 +356,24 @@ async function planRange(
       }
     },
   };
+}
+
+/** A selection that holds no event: exit 1 and no file, so a script cannot mistake it for evidence. */
+class EmptyExportError extends Error {
+  override readonly name = 'EmptyExportError';
+}
+
+function emptyHint(selection: BundleSelection): string {
+  const base =
+    'the selection holds no event, nothing was written (pass --allow-empty to write an empty bundle)';
+  if ('recordedFrom' in selection) {
+    return (
+      `${base}. --recorded-from/--recorded-to select by recorded time, when the ledger stored each event ` +
+      '(demo data is recorded when it is loaded, with earlier business times): for business time use ' +
+      '--issue or --customer with --occurred-at'
+    );
+  }
+  return base;
 }
 
 export const exportBundle: Command = {
@@ -326,6 +392,7 @@ export const exportBundle: Command = {
     to: { type: 'string' },
     ...CUT_OFF_OPTIONS,
     out: { type: 'string' },
+    'allow-empty': { type: 'boolean' },
   },
   optionHelp: [
     ['--issue <id>', "the issue's stream and the streams of the charges linked to it"],
@@ -339,23 +406,59 @@ export const exportBundle: Command = {
       'every event recorded in [from, to) (recordedAt, ISO-8601); --from and --to are the older names',
     ],
     ['--out <file>', 'where to write the bundle (JSON lines, docs/hashing.md)'],
+    ['--allow-empty', 'write a bundle even when the selection holds no event (otherwise an error)'],
   ],
   example: 'ledger export --issue is_1001 --out is_1001.jsonl',
   async run({ globals, options, io }) {
     const selection = selectionOf(options);
     const out = resolve(io.cwd, requiredString(options, 'out'));
+    const asOf = 'asOf' in selection && selection.asOf !== undefined ? selection.asOf : undefined;
+    if (asOf !== undefined && Date.parse(asOf) > Date.now()) {
+      throw new UsageError(
+        `--as-of ${asOf} is in the future: no digest can prove what the ledger held then.`,
+      );
+    }
     return withLedgerEvents(globals.config, io, async (events, db) => {
       const ledger = await openLedgerTree(events, db, io, globals.config.signingKey);
       try {
-        // One digest covers the whole bundle: published now if the tree grew since the last one.
-        const digest = await ledger.publisher.publish();
-        io.stderr(`\ndigest: tree size ${digest.treeSize}, root ${digest.rootHash}\n`);
+        // The latest digest, published now if the tree grew since the last one. Every proof is against it,
+        // except in an --as-of bundle: there against the first digest signed at or after the cut-off, with
+        // a consistency proof from that one to this (docs/hashing.md §10).
+        const latest = await ledger.publisher.publish();
+        const digest =
+          asOf === undefined
+            ? latest
+            : ((await firstDigestAtOrAfter(ledger.tree, Date.parse(asOf))) ?? latest);
+        if (asOf !== undefined && Date.parse(digest.createdAt) < Date.parse(asOf)) {
+          // The tree has not grown since a digest signed before the cut-off, and one tree size has one
+          // digest: nothing signed after the cut-off exists to prove completeness at it.
+          io.stderr(
+            `warning: no digest was signed at or after ${asOf} (the latest, of tree size ${digest.treeSize}, ` +
+              `was signed ${digest.createdAt}); the bundle proves completeness as of then only\n`,
+          );
+        }
+        const fingerprint = await keyFingerprint(digest.publicKey);
+        io.stderr(`\ndigest: tree size ${digest.treeSize}, root ${digest.rootHash}, key ${fingerprint}\n`);
         const progress = (n: number) => io.stderr(`\rscanned ${n.toLocaleString('en')} events   `);
         const plan =
           'recordedFrom' in selection
             ? await planRange(ledger, selection, digest, progress)
-            : await planStreams(ledger, selection, digest, progress);
+            : await planStreams(ledger, selection, digest, latest, progress);
         const { streams, count, leftOut, outsideCutOff } = plan;
+        if (count === 0 && options['allow-empty'] !== true) {
+          throw new EmptyExportError(emptyHint(selection));
+        }
+        const completeness =
+          asOf === undefined
+            ? undefined
+            : {
+                asOf,
+                latest,
+                consistency: (
+                  await storedConsistencyProof(ledger.tree, digest.treeSize, latest.treeSize)
+                ).map((hash) => hash.toString('hex')),
+                next: plan.next.length,
+              };
         const file = createWriteStream(out, { encoding: 'utf8' });
         const write = async (line: string) => {
           if (!file.write(`${line}\n`)) await once(file, 'drain');
@@ -367,6 +470,8 @@ export const exportBundle: Command = {
             streams,
             events: count,
             digest,
+            publicKeyFingerprint: fingerprint,
+            ...(completeness ? { completeness } : {}),
           }),
         );
         let written = 0;
@@ -375,6 +480,10 @@ export const exportBundle: Command = {
           await write(bundleEventLine(event, sequence, proof));
           if (++written % 1000 === 0)
             io.stderr(`\rwrote ${written.toLocaleString('en')} / ${count} events   `);
+        }
+        for (const { event, sequence } of plan.next) {
+          const proof = await storedInclusionProof(ledger.tree, sequence, latest.treeSize);
+          await write(bundleEventLine(event, sequence, proof, 'next'));
         }
         file.end();
         await once(file, 'finish');
@@ -386,6 +495,10 @@ export const exportBundle: Command = {
             (leftOut ? `; ${leftOut} event(s) recorded after the digest left out` : '') +
             (outsideCutOff
               ? `; ${outsideCutOff} event(s) outside the cut-off kept to close their stream's chain`
+              : '') +
+            (completeness
+              ? `; as of ${asOf}: cut-off digest of tree size ${digest.treeSize} signed ${digest.createdAt}, ` +
+                `consistency proof to tree size ${latest.treeSize}, ${plan.next.length} stream(s) with their next event`
               : '') +
             '\n',
         );
@@ -409,7 +522,16 @@ export const exportBundle: Command = {
           uuidv7Generator,
           systemClock,
         );
-        const result = { out, events: count, streams, leftOut, outsideCutOff, digest };
+        const result = {
+          out,
+          events: count,
+          streams,
+          leftOut,
+          outsideCutOff,
+          digest,
+          publicKeyFingerprint: fingerprint,
+          ...(completeness ? { latest: completeness.latest, next: completeness.next } : {}),
+        };
         io.stdout(globals.json ? `${toJson(result)}\n` : `${out}\n`);
         return EXIT.ok;
       } finally {

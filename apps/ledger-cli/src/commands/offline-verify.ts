@@ -3,12 +3,18 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
   BundleVerifier,
+  describeReport,
   verifyConsistencyDocument,
   verifyProofDocument,
   type OfflineReport,
-} from '@app/ledger';
+} from '@payment-issue-ledger/verify';
+import { nodeCrypto } from '@payment-issue-ledger/verify/node';
 import { EXIT, NotFoundError, requiredString, type Command, type CommandContext } from '../cli';
 import { toJson } from '../ledger-db';
+
+// The checks and their wording are the verification package's, the same as the standalone
+// `ledger-verify` an auditor installs on its own (docs/offline-verification.md).
+const crypto = nodeCrypto();
 
 function readFile(cwd: string, path: string, what: string): string {
   const file = resolve(cwd, path);
@@ -25,33 +31,17 @@ function trustedKey({ options, io }: CommandContext): string | undefined {
 
 function print(report: OfflineReport, what: string, { globals, io }: CommandContext): number {
   if (globals.json) io.stdout(`${toJson(report)}\n`);
-  const digest = report.digest
-    ? `digest of tree size ${report.digest.treeSize} (root ${report.digest.rootHash}, ${report.digest.createdAt})`
-    : 'no digest';
   if (report.ok) {
-    const key =
-      report.keySource === 'trusted'
-        ? 'signed by the trusted key'
-        : 'signed by the key it carries (pass --public-key to check whose key that is)';
-    if (!globals.json)
-      io.stdout(`ok: ${what} verifies: ${report.events} event(s) in the ${digest}, ${key}\n`);
+    if (!globals.json) io.stdout(describeReport(report, what));
     return EXIT.ok;
   }
-  const failure = report.failure!;
-  const where = [
-    failure.line === undefined ? undefined : `line ${failure.line}`,
-    failure.stream === undefined ? undefined : `${failure.stream}@${failure.revision}`,
-    failure.eventId === undefined ? undefined : `event ${failure.eventId}`,
-  ]
-    .filter(Boolean)
-    .join(', ');
-  io.stderr(`ledger: ${what} FAILS ${failure.check}${where ? ` (${where})` : ''}: ${failure.detail}\n`);
+  io.stderr(`ledger: ${describeReport(report, what)}`);
   return EXIT.failure;
 }
 
 const publicKeyHelp: [string, string] = [
   '--public-key <pem|file>',
-  'the ledger public key you trust (PEM text or a file); default: the key carried inside',
+  'the ledger public key you trust (PEM text or a file; `ledger public-key` prints it); default: the key carried inside',
 ];
 
 const notJson = (file: string): OfflineReport => ({
@@ -59,6 +49,7 @@ const notJson = (file: string): OfflineReport => ({
   events: 0,
   digest: null,
   keySource: null,
+  keyFingerprint: null,
   failure: { check: 'format', detail: `${file} is not JSON` },
 });
 
@@ -86,14 +77,16 @@ export const verifyProof: Command = {
     } catch {
       return print(notJson(path), 'proof', context);
     }
-    return print(verifyProofDocument(document, key), 'proof', context);
+    return print(await verifyProofDocument(crypto, document, key), 'proof', context);
   },
 };
 
 export const verifyBundleCommand: Command = {
   path: ['verify-bundle'],
   args: ['<bundle.jsonl>'],
-  summary: 'Check an evidence bundle offline: every event, its proof, the per-stream chains, the signature.',
+  summary:
+    'Check an evidence bundle offline: every event, its proof, the per-stream chains, the signature, ' +
+    "and an --as-of bundle's completeness at its cut-off.",
   options: { 'public-key': { type: 'string' } },
   optionHelp: [publicKeyHelp],
   example: 'ledger verify-bundle issue-is_1.jsonl --public-key ledger.pub.pem',
@@ -101,10 +94,10 @@ export const verifyBundleCommand: Command = {
     const file = resolve(context.io.cwd, context.args[0]);
     if (!existsSync(file)) throw new NotFoundError(`No bundle at ${file}.`);
     // Streamed line by line: a bundle may hold millions of events.
-    const verifier = new BundleVerifier(trustedKey(context));
+    const verifier = new BundleVerifier(crypto, trustedKey(context));
     const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-    for await (const line of lines) verifier.push(line);
-    return print(verifier.finish(), 'bundle', context);
+    for await (const line of lines) await verifier.push(line);
+    return print(await verifier.finish(), 'bundle', context);
   },
 };
 
@@ -138,6 +131,6 @@ export const verifyConsistencyCommand: Command = {
     } catch {
       return print(notJson(answerPath), 'consistency', context);
     }
-    return print(verifyConsistencyDocument(held, answer, key), 'consistency', context);
+    return print(await verifyConsistencyDocument(crypto, held, answer, key), 'consistency', context);
   },
 };

@@ -405,7 +405,7 @@ export class Migration {
           `The digest of tree size ${digest.treeSize} has root ${digest.rootHash}; the target's tree gives ${root}`,
         );
       }
-      const signature = checkDigestSignature(digest);
+      const signature = await checkDigestSignature(digest);
       if (!signature.ok) {
         throw new MigrationMismatchError(`The digest of tree size ${digest.treeSize} is not validly signed`);
       }
@@ -416,7 +416,10 @@ export class Migration {
       for (const index of new Set([0, latest.treeSize - 1])) {
         const leaf = await tree.leafBySequence(index);
         const proof = await storedInclusionProof(tree, index, latest.treeSize);
-        if (!leaf || !verifyInclusion(index, latest.treeSize, leafHash(leaf.eventHash), proof, oldRoot)) {
+        if (
+          !leaf ||
+          !(await verifyInclusion(index, latest.treeSize, leafHash(leaf.eventHash), proof, oldRoot))
+        ) {
           throw new MigrationMismatchError(
             `Leaf ${index} does not verify against the digest of size ${latest.treeSize}`,
           );
@@ -424,7 +427,7 @@ export class Migration {
       }
       const newRoot = await storedRoot(tree, treeSize);
       const proof = await storedConsistencyProof(tree, latest.treeSize, treeSize);
-      if (!verifyConsistency(latest.treeSize, treeSize, oldRoot, newRoot, proof)) {
+      if (!(await verifyConsistency(latest.treeSize, treeSize, oldRoot, newRoot, proof))) {
         throw new MigrationMismatchError(
           `The target's tree of size ${treeSize} is not consistent with the digest of size ${latest.treeSize}`,
         );

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { EventMetadataInput, NewEvent, StoredEvent } from '../application/ports/event-store.port';
-import { canonicalize } from './canonical-json';
+import { canonicalEventBytes as packageCanonicalEventBytes, ZERO_HASH } from '@payment-issue-ledger/verify';
 
-/** prevHash of the first event of every stream. */
-export const ZERO_HASH = '0'.repeat(64);
+export { ZERO_HASH };
 
 export interface CanonicalEventInput {
   stream: string;
@@ -15,20 +14,15 @@ export interface CanonicalEventInput {
   metadata: EventMetadataInput & { prevHash: string; hash?: string };
 }
 
-/** The JCS text whose UTF-8 bytes are hashed (DESIGN.md, "Hashing"). */
+/** The JCS text whose UTF-8 bytes are hashed (DESIGN.md, "Hashing"), as the verification package builds it. */
 export function canonicalEventBytes(event: CanonicalEventInput): string {
-  const { hash: _hash, ...metadata } = event.metadata;
-  return canonicalize({
-    stream: event.stream,
-    revision: event.revision,
-    type: event.type,
-    schemaVersion: event.schemaVersion,
-    data: event.data,
-    metadata,
-  });
+  return packageCanonicalEventBytes(event);
 }
 
-/** Lowercase hex SHA-256 of the canonical bytes (a string is taken as UTF-8). */
+/**
+ * Lowercase hex SHA-256 of the canonical bytes (a string is taken as UTF-8). Synchronous, for the append
+ * path; the verification package computes the same with its injected crypto.
+ */
 export function eventHash(canonical: string | Uint8Array): string {
   return createHash('sha256').update(canonical).digest('hex');
 }

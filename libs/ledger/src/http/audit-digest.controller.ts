@@ -7,6 +7,7 @@ import {
   LedgerProofs,
   ProofSubjectNotFoundError,
 } from '../audit/digest/ledger-proofs';
+import { withKeyFingerprint } from '../audit/digest/verification';
 import { Roles } from './auth/roles.decorator';
 import { ConsistencyQueryDto, DigestListQueryDto, ProofQueryDto } from './dto/audit-digest.dto';
 import { ID_MESSAGE, ID_PATTERN } from './dto/common.dto';
@@ -78,7 +79,7 @@ export class AuditDigestController {
     if (!digest) {
       throw ProblemError.of('digest-not-found', 'no digest has been published yet', { treeSize: null });
     }
-    return digest;
+    return withKeyFingerprint(digest);
   }
 
   /** Published digests by tree size, to pick the pair of a consistency proof. */
@@ -90,7 +91,10 @@ export class AuditDigestController {
       fromTreeSize: Number(query.fromTreeSize ?? 0),
       limit,
     });
-    return { items, nextFromTreeSize: items.length === limit ? items[items.length - 1].treeSize + 1 : null };
+    return {
+      items: await Promise.all(items.map(withKeyFingerprint)),
+      nextFromTreeSize: items.length === limit ? items[items.length - 1].treeSize + 1 : null,
+    };
   }
 
   /** Brings the tree up to the last committed event and signs it (or answers the digest of that size). */
@@ -98,7 +102,7 @@ export class AuditDigestController {
   @Roles('auditor')
   @HttpCode(201)
   async publish(@Query() _query: NoQueryDto) {
-    return this.available().digests.publisher.publish();
+    return withKeyFingerprint(await this.available().digests.publisher.publish());
   }
 
   @Get('events/:eventId/proof')
@@ -107,7 +111,8 @@ export class AuditDigestController {
     if (!ID_PATTERN.test(eventId)) throw badParam('eventId', ID_MESSAGE);
     const treeSize = query.treeSize === undefined ? undefined : Number(query.treeSize);
     try {
-      return await this.available().proofs.inclusion(eventId, treeSize);
+      const answer = await this.available().proofs.inclusion(eventId, treeSize);
+      return { ...answer, digest: await withKeyFingerprint(answer.digest) };
     } catch (error) {
       throw asProblem(error, { eventId, treeSize: treeSize ?? null });
     }
@@ -120,7 +125,12 @@ export class AuditDigestController {
     const to = Number(query.to);
     if (from > to) throw badParam('from', 'must not exceed to');
     try {
-      return await this.available().proofs.consistency(from, to);
+      const answer = await this.available().proofs.consistency(from, to);
+      return {
+        ...answer,
+        from: await withKeyFingerprint(answer.from),
+        to: await withKeyFingerprint(answer.to),
+      };
     } catch (error) {
       throw asProblem(error, { from, to });
     }

@@ -1,16 +1,11 @@
-import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
+import { digestSigningBytes } from '@payment-issue-ledger/verify';
 import type { DigestBody, SignedDigest } from '../../application/ports/digest-store.port';
-import { canonicalize } from '../canonical-json';
 
+/** Signing lives here, on the server; the signed bytes and the signature check are the package's. */
 export const DIGEST_ALGORITHM = 'Ed25519' as const;
 
-/** The signed bytes: RFC 8785 text of exactly {treeSize, rootHash, createdAt}, UTF-8. */
-export function digestSigningBytes(digest: DigestBody): Buffer {
-  return Buffer.from(
-    canonicalize({ treeSize: digest.treeSize, rootHash: digest.rootHash, createdAt: digest.createdAt }),
-    'utf8',
-  );
-}
+export { digestSigningBytes };
 
 export function publicKeyPem(privateKey: KeyObject): string {
   return createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
@@ -26,57 +21,6 @@ export function signDigest(body: DigestBody, privateKey: KeyObject): SignedDiges
     publicKey: publicKeyPem(privateKey),
     algorithm: DIGEST_ALGORITHM,
   };
-}
-
-export type DigestCheck =
-  | { ok: true }
-  | {
-      ok: false;
-      reason: 'unsupported-algorithm' | 'bad-public-key' | 'untrusted-key' | 'bad-signature';
-      detail: string;
-    };
-
-const normalisePem = (pem: string): string => pem.replace(/\r\n/g, '\n').trim();
-
-/**
- * Checks the Ed25519 signature with the digest's own key, and that key against `trustedPublicKey` when the
- * verifier has one out of band (a digest signed with any other key proves nothing).
- */
-export function checkDigestSignature(digest: SignedDigest, trustedPublicKey?: string): DigestCheck {
-  if (digest.algorithm !== DIGEST_ALGORITHM) {
-    return { ok: false, reason: 'unsupported-algorithm', detail: `algorithm ${String(digest.algorithm)}` };
-  }
-  let key: KeyObject;
-  try {
-    key = createPublicKey(digest.publicKey);
-    if (key.asymmetricKeyType !== 'ed25519') throw new Error(`a ${key.asymmetricKeyType} key`);
-  } catch (error) {
-    return { ok: false, reason: 'bad-public-key', detail: (error as Error).message };
-  }
-  if (trustedPublicKey !== undefined) {
-    let trusted: string;
-    try {
-      trusted = createPublicKey(trustedPublicKey).export({ type: 'spki', format: 'pem' }).toString();
-    } catch (error) {
-      return { ok: false, reason: 'bad-public-key', detail: `trusted key: ${(error as Error).message}` };
-    }
-    if (normalisePem(trusted) !== normalisePem(key.export({ type: 'spki', format: 'pem' }).toString())) {
-      return { ok: false, reason: 'untrusted-key', detail: 'the digest is signed with another key' };
-    }
-  }
-  let signature: Buffer;
-  try {
-    signature = Buffer.from(digest.signature, 'base64');
-  } catch {
-    return { ok: false, reason: 'bad-signature', detail: 'signature is not base64' };
-  }
-  const valid =
-    signature.length === 64 &&
-    Number.isSafeInteger(digest.treeSize) &&
-    verify(null, digestSigningBytes(digest), key, signature);
-  return valid
-    ? { ok: true }
-    : { ok: false, reason: 'bad-signature', detail: 'Ed25519 signature does not match' };
 }
 
 /** Parses LEDGER_SIGNING_KEY: a PKCS#8 PEM, or base64 of one, of its DER, or of a raw 32-byte seed. */

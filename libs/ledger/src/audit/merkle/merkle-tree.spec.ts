@@ -1,15 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import {
-  EMPTY_ROOT,
-  consistencyProof,
-  inclusionProof,
-  leafHash,
-  nodeHash,
-  rootOf,
-  verifyConsistency,
-  verifyInclusion,
-} from './merkle-tree';
+import { EMPTY_ROOT, consistencyProof, inclusionProof, leafHash, nodeHash, rootOf } from './merkle-tree';
+import { verifyConsistency, verifyInclusion } from '../digest/verification';
 
 const leavesOf = (n: number, seed = 0): Buffer[] =>
   Array.from({ length: n }, (_, i) =>
@@ -71,7 +63,7 @@ const twoSizes = fc
   .chain((size2) => fc.record({ size2: fc.constant(size2), size1: fc.integer({ min: 0, max: size2 }) }));
 
 describe('Merkle tree (RFC 9162 §2.1)', () => {
-  it('hashes leaves and nodes with the 0x00 / 0x01 prefixes', () => {
+  it('hashes leaves and nodes with the 0x00 / 0x01 prefixes', async () => {
     const eventHash = 'ab'.repeat(32);
     const expectedLeaf = createHash('sha256')
       .update(Buffer.concat([Buffer.from([0]), Buffer.from(eventHash, 'hex')]))
@@ -85,7 +77,7 @@ describe('Merkle tree (RFC 9162 §2.1)', () => {
     expect(() => leafHash('AB'.repeat(32))).toThrow(TypeError);
   });
 
-  it('has the RFC shape: empty, one leaf, split at the largest power of two below n', () => {
+  it('has the RFC shape: empty, one leaf, split at the largest power of two below n', async () => {
     expect(rootOf([]).toString('hex')).toBe(
       'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
     );
@@ -98,91 +90,92 @@ describe('Merkle tree (RFC 9162 §2.1)', () => {
     expect(consistencyProof(l, 3, 7)).toEqual([l[2], l[3], nodeHash(l[0], l[1]), right]);
   });
 
-  it('verifies every inclusion proof for random sizes', () => {
-    fc.assert(
-      fc.property(treeAndIndex, ({ size, index }) => {
+  it('verifies every inclusion proof for random sizes', async () => {
+    await fc.assert(
+      fc.asyncProperty(treeAndIndex, async ({ size, index }) => {
         const leaves = leavesOf(size);
         const proof = inclusionProof(leaves, index, size);
-        expect(verifyInclusion(index, size, leaves[index], proof, rootOf(leaves))).toBe(true);
+        expect(await verifyInclusion(index, size, leaves[index], proof, rootOf(leaves))).toBe(true);
       }),
       { numRuns: 300 },
     );
   });
 
-  it('fails an inclusion proof after any single-bit change of leaf, proof element or root', () => {
-    fc.assert(
-      fc.property(treeAndIndex, fc.nat(), fc.nat(255), ({ size, index }, pick, bit) => {
+  it('fails an inclusion proof after any single-bit change of leaf, proof element or root', async () => {
+    await fc.assert(
+      fc.asyncProperty(treeAndIndex, fc.nat(), fc.nat(255), async ({ size, index }, pick, bit) => {
         const leaves = leavesOf(size);
         const proof = inclusionProof(leaves, index, size);
         const root = rootOf(leaves);
-        expect(verifyInclusion(index, size, flipBit(leaves[index], bit), proof, root)).toBe(false);
-        expect(verifyInclusion(index, size, leaves[index], proof, flipBit(root, bit))).toBe(false);
+        expect(await verifyInclusion(index, size, flipBit(leaves[index], bit), proof, root)).toBe(false);
+        expect(await verifyInclusion(index, size, leaves[index], proof, flipBit(root, bit))).toBe(false);
         if (proof.length > 0) {
           const at = pick % proof.length;
           const altered = proof.map((p, i) => (i === at ? flipBit(p, bit) : p));
-          expect(verifyInclusion(index, size, leaves[index], altered, root)).toBe(false);
-          expect(verifyInclusion(index, size, leaves[index], proof.slice(0, -1), root)).toBe(false);
+          expect(await verifyInclusion(index, size, leaves[index], altered, root)).toBe(false);
+          expect(await verifyInclusion(index, size, leaves[index], proof.slice(0, -1), root)).toBe(false);
         }
-        expect(verifyInclusion(index, size, leaves[index], [...proof, leaves[0]], root)).toBe(false);
+        expect(await verifyInclusion(index, size, leaves[index], [...proof, leaves[0]], root)).toBe(false);
       }),
       { numRuns: 300 },
     );
   });
 
-  it('fails an inclusion proof after a single-bit change of the index, and of the size unless the path shape is the same', () => {
-    fc.assert(
-      fc.property(treeAndIndex, fc.nat(12), ({ size, index }, bit) => {
+  it('fails an inclusion proof after a single-bit change of the index, and of the size unless the path shape is the same', async () => {
+    await fc.assert(
+      fc.asyncProperty(treeAndIndex, fc.nat(12), async ({ size, index }, bit) => {
         const leaves = leavesOf(size);
         const proof = inclusionProof(leaves, index, size);
         const root = rootOf(leaves);
-        expect(verifyInclusion(index ^ (1 << bit), size, leaves[index], proof, root)).toBe(false);
+        expect(await verifyInclusion(index ^ (1 << bit), size, leaves[index], proof, root)).toBe(false);
         const otherSize = size ^ (1 << bit);
         const sameShape =
           inclusionShape(index, otherSize, proof.length) !== null &&
           inclusionShape(index, otherSize, proof.length) === inclusionShape(index, size, proof.length);
-        expect(verifyInclusion(index, otherSize, leaves[index], proof, root)).toBe(sameShape);
+        expect(await verifyInclusion(index, otherSize, leaves[index], proof, root)).toBe(sameShape);
       }),
       { numRuns: 500 },
     );
   });
 
-  it('verifies every consistency proof for random sizes, including size1 = 0 and size1 = size2', () => {
-    fc.assert(
-      fc.property(twoSizes, ({ size1, size2 }) => {
+  it('verifies every consistency proof for random sizes, including size1 = 0 and size1 = size2', async () => {
+    await fc.assert(
+      fc.asyncProperty(twoSizes, async ({ size1, size2 }) => {
         const leaves = leavesOf(size2);
         const proof = consistencyProof(leaves, size1, size2);
         const root1 = rootOf(leaves.slice(0, size1));
-        expect(verifyConsistency(size1, size2, root1, rootOf(leaves), proof)).toBe(true);
+        expect(await verifyConsistency(size1, size2, root1, rootOf(leaves), proof)).toBe(true);
       }),
       { numRuns: 300 },
     );
   });
 
-  it('fails a consistency proof after any single-bit change of a root or proof element', () => {
-    fc.assert(
-      fc.property(twoSizes, fc.nat(), fc.nat(255), ({ size1, size2 }, pick, bit) => {
+  it('fails a consistency proof after any single-bit change of a root or proof element', async () => {
+    await fc.assert(
+      fc.asyncProperty(twoSizes, fc.nat(), fc.nat(255), async ({ size1, size2 }, pick, bit) => {
         const leaves = leavesOf(size2);
         const proof = consistencyProof(leaves, size1, size2);
         const root1 = rootOf(leaves.slice(0, size1));
         const root2 = rootOf(leaves);
-        expect(verifyConsistency(size1, size2, flipBit(root1, bit), root2, proof)).toBe(false);
+        expect(await verifyConsistency(size1, size2, flipBit(root1, bit), root2, proof)).toBe(false);
         // With size1 = 0 the second root is not constrained: any tree extends the empty one.
-        if (size1 > 0) expect(verifyConsistency(size1, size2, root1, flipBit(root2, bit), proof)).toBe(false);
+        if (size1 > 0)
+          expect(await verifyConsistency(size1, size2, root1, flipBit(root2, bit), proof)).toBe(false);
         if (proof.length > 0) {
           const at = pick % proof.length;
           const altered = proof.map((p, i) => (i === at ? flipBit(p, bit) : p));
-          expect(verifyConsistency(size1, size2, root1, root2, altered)).toBe(false);
-          expect(verifyConsistency(size1, size2, root1, root2, proof.slice(1))).toBe(false);
+          expect(await verifyConsistency(size1, size2, root1, root2, altered)).toBe(false);
+          expect(await verifyConsistency(size1, size2, root1, root2, proof.slice(1))).toBe(false);
         }
-        expect(verifyConsistency(size1, size2, root1, root2, [...proof, leaves[0]])).toBe(false);
+        expect(await verifyConsistency(size1, size2, root1, root2, [...proof, leaves[0]])).toBe(false);
       }),
       { numRuns: 300 },
     );
   });
 
-  it('fails a consistency proof after a single-bit change of a size unless the verification shape is the same', () => {
-    fc.assert(
-      fc.property(twoSizes, fc.nat(9), fc.boolean(), ({ size1, size2 }, bit, first) => {
+  it('fails a consistency proof after a single-bit change of a size unless the verification shape is the same', async () => {
+    await fc.assert(
+      fc.asyncProperty(twoSizes, fc.nat(9), fc.boolean(), async ({ size1, size2 }, bit, first) => {
         fc.pre(size1 > 0 && size1 < size2);
         const leaves = leavesOf(size2);
         const proof = consistencyProof(leaves, size1, size2);
@@ -192,17 +185,17 @@ describe('Merkle tree (RFC 9162 §2.1)', () => {
         const s2 = first ? size2 : size2 ^ (1 << bit);
         const shape = consistencyShape(s1, s2, proof.length);
         const sameShape = shape !== null && shape === consistencyShape(size1, size2, proof.length);
-        expect(verifyConsistency(s1, s2, root1, root2, proof)).toBe(sameShape);
+        expect(await verifyConsistency(s1, s2, root1, root2, proof)).toBe(sameShape);
       }),
       { numRuns: 500 },
     );
   });
 
-  it('handles the edge cases: size 1, powers of two, equal sizes, empty trees, malformed input', () => {
+  it('handles the edge cases: size 1, powers of two, equal sizes, empty trees, malformed input', async () => {
     const l = leavesOf(16);
     expect(inclusionProof(l, 0, 1)).toEqual([]);
-    expect(verifyInclusion(0, 1, l[0], [], l[0])).toBe(true);
-    expect(verifyInclusion(0, 1, l[0], [l[1]], l[0])).toBe(false);
+    expect(await verifyInclusion(0, 1, l[0], [], l[0])).toBe(true);
+    expect(await verifyInclusion(0, 1, l[0], [l[1]], l[0])).toBe(false);
     for (const size of [2, 4, 8, 16]) {
       const tree = l.slice(0, size);
       expect(inclusionProof(l, size - 1, size)).toHaveLength(Math.log2(size));
@@ -210,18 +203,20 @@ describe('Merkle tree (RFC 9162 §2.1)', () => {
         const proof = consistencyProof(l, size1, size);
         // A power-of-two old tree is a subtree of the new one: its root is implied, not sent.
         expect(proof).toHaveLength(Math.log2(size) - Math.log2(size1));
-        expect(verifyConsistency(size1, size, rootOf(l.slice(0, size1)), rootOf(tree), proof)).toBe(true);
+        expect(await verifyConsistency(size1, size, rootOf(l.slice(0, size1)), rootOf(tree), proof)).toBe(
+          true,
+        );
       }
     }
     expect(consistencyProof(l, 5, 5)).toEqual([]);
-    expect(verifyConsistency(5, 5, rootOf(l.slice(0, 5)), rootOf(l.slice(0, 5)), [])).toBe(true);
-    expect(verifyConsistency(5, 5, rootOf(l.slice(0, 5)), rootOf(l.slice(0, 6)), [])).toBe(false);
-    expect(verifyConsistency(5, 5, rootOf(l.slice(0, 5)), rootOf(l.slice(0, 5)), [l[0]])).toBe(false);
-    expect(verifyConsistency(0, 3, EMPTY_ROOT, rootOf(l.slice(0, 3)), [])).toBe(true);
-    expect(verifyConsistency(3, 2, rootOf(l.slice(0, 3)), rootOf(l.slice(0, 2)), [])).toBe(false);
-    expect(verifyConsistency(2, 3, rootOf(l.slice(0, 2)), rootOf(l.slice(0, 3)), [])).toBe(false);
-    expect(verifyInclusion(-1, 3, l[0], [], l[0])).toBe(false);
-    expect(verifyInclusion(0, 3, l[0].subarray(0, 31), [], l[0])).toBe(false);
+    expect(await verifyConsistency(5, 5, rootOf(l.slice(0, 5)), rootOf(l.slice(0, 5)), [])).toBe(true);
+    expect(await verifyConsistency(5, 5, rootOf(l.slice(0, 5)), rootOf(l.slice(0, 6)), [])).toBe(false);
+    expect(await verifyConsistency(5, 5, rootOf(l.slice(0, 5)), rootOf(l.slice(0, 5)), [l[0]])).toBe(false);
+    expect(await verifyConsistency(0, 3, EMPTY_ROOT, rootOf(l.slice(0, 3)), [])).toBe(true);
+    expect(await verifyConsistency(3, 2, rootOf(l.slice(0, 3)), rootOf(l.slice(0, 2)), [])).toBe(false);
+    expect(await verifyConsistency(2, 3, rootOf(l.slice(0, 2)), rootOf(l.slice(0, 3)), [])).toBe(false);
+    expect(await verifyInclusion(-1, 3, l[0], [], l[0])).toBe(false);
+    expect(await verifyInclusion(0, 3, l[0].subarray(0, 31), [], l[0])).toBe(false);
     expect(() => inclusionProof(l, 3, 3)).toThrow(RangeError);
     expect(() => inclusionProof(l, 0, 17)).toThrow(RangeError);
     expect(() => consistencyProof(l, 4, 3)).toThrow(RangeError);
