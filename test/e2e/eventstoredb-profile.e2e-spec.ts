@@ -248,7 +248,7 @@ describe('the EventStoreDB profile end to end (scripted gRPC server double)', ()
     expect(server.log.some((record) => record.stream === items[0].logStream)).toBe(true);
   });
 
-  it('runs the CLI’s event commands on the server too (events, replay, digest, rebuild)', async () => {
+  it('runs the CLI’s event commands on the server too (events, replay, digest, export, verify, rebuild)', async () => {
     const env = { EVENTSTORE_CONNECTION_STRING: server.connectionString, LEDGER_DATA_DIR: h.dataDir };
     const events = await runLedgerCli(['events', `issue-${ids.issue}`, '--json'], { env });
     expect(events.stderr).toContain(`3 event(s) of issue-${ids.issue}`);
@@ -287,6 +287,27 @@ describe('the EventStoreDB profile end to end (scripted gRPC server double)', ()
       comparison: { differenceCount: 0 },
     });
     expect(JSON.parse(rebuild.stdout).applied).toBeGreaterThanOrEqual(3);
+
+    const verified = await runLedgerCli(['verify', '--json'], { env });
+    expect(verified.code).toBe(0);
+    expect(JSON.parse(verified.stdout)).toMatchObject({
+      scope: 'ledger',
+      ok: true,
+      checked: (await ledgerEvents()).length,
+    });
+    const record = server.log.find((entry) => entry.stream === `issue-${ids.issue}`)!;
+    const original = record.data;
+    // The opened issue's stored bytes say another category than the one its hash was computed over.
+    record.data = new Uint8Array(
+      Buffer.from(Buffer.from(original).toString('utf8').replace('"category":"', '"category":"x')),
+    );
+    try {
+      const broken = await runLedgerCli(['verify', '--stream', `issue-${ids.issue}`], { env });
+      expect(broken.code).toBe(1);
+      expect(broken.stdout).toMatch(new RegExp(`BROKEN: .*\\n.*issue-${ids.issue} revision 0`));
+    } finally {
+      record.data = original;
+    }
 
     // The embedded-only commands say so rather than read the data directory's (event-less) file.
     const parallel = await runLedgerCli(['rebuild', 'all', '--threads', '2'], { env });

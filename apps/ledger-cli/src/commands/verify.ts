@@ -1,9 +1,15 @@
 import { existsSync } from 'node:fs';
-import { SqliteVerificationSource } from '@app/event-store';
-import { verifyLedger, type LedgerVerification, type VerificationProgress } from '@app/ledger';
-import { embeddedLedgerFile } from '@app/runtime';
-import { EXIT, NotFoundError, type Command } from '../cli';
-import { toJson } from '../ledger-db';
+import { SqliteDigestStore, SqliteVerificationSource } from '@app/event-store';
+import {
+  EventStoreVerificationSource,
+  verifyLedger,
+  type LedgerVerification,
+  type VerificationProgress,
+  type VerificationSource,
+} from '@app/ledger';
+import { embeddedLedgerFile, type LedgerConfig } from '@app/runtime';
+import { EXIT, NotFoundError, type Command, type Io } from '../cli';
+import { toJson, withLedgerEvents } from '../ledger-db';
 
 const BAR_WIDTH = 30;
 
@@ -46,20 +52,19 @@ export const verify: Command = {
   ],
   example: 'ledger verify --json > verification.json',
   async run({ globals, options, io }) {
-    const file = embeddedLedgerFile(globals.config);
-    if (!existsSync(file)) {
-      throw new NotFoundError(`No ledger database at ${file}; pass --data-dir or set LEDGER_DATA_DIR.`);
-    }
     const stream = typeof options.stream === 'string' ? options.stream : undefined;
-    let shown = false;
-    const report = await verifyLedger(new SqliteVerificationSource(file), {
-      stream,
-      onProgress: (progress) => {
-        shown = true;
-        io.stderr(progressLine(progress));
-      },
+    const report = await withVerificationSource(globals.config, io, (source) => {
+      let shown = false;
+      return verifyLedger(source, {
+        stream,
+        onProgress: (progress) => {
+          shown = true;
+          io.stderr(progressLine(progress));
+        },
+      }).finally(() => {
+        if (shown) io.stderr('\n');
+      });
     });
-    if (shown) io.stderr('\n');
     if (stream !== undefined && report.checked === 0 && report.ok) {
       throw new NotFoundError(`No stream "${stream}".`);
     }
@@ -71,3 +76,29 @@ export const verify: Command = {
     return report.ok ? EXIT.ok : EXIT.failure;
   },
 };
+
+/**
+ * What the scan reads. Embedded: the file's own read-only connection, which also checks each stream's head
+ * row. On EventStoreDB: the events through the port, the hash of each event's stored bytes recomputed, with
+ * the Merkle tree's size in the data directory as the count for progress (the server's positions are no
+ * count).
+ */
+async function withVerificationSource<T>(
+  config: LedgerConfig,
+  io: Io,
+  use: (source: VerificationSource) => Promise<T>,
+): Promise<T> {
+  if (config.eventStoreConnectionString === undefined) {
+    const file = embeddedLedgerFile(config);
+    if (!existsSync(file)) {
+      throw new NotFoundError(`No ledger database at ${file}; pass --data-dir or set LEDGER_DATA_DIR.`);
+    }
+    return use(new SqliteVerificationSource(file));
+  }
+  return withLedgerEvents(config, io, (events, db) => {
+    const tree = new SqliteDigestStore(db);
+    return use(
+      new EventStoreVerificationSource(events, { countAll: async () => (await tree.head()).treeSize }),
+    );
+  });
+}
