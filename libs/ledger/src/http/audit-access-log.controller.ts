@@ -1,3 +1,4 @@
+import { ActorNames } from './actor-names';
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CLOCK, type Clock } from '../application/ports/clock.port';
@@ -27,6 +28,7 @@ export class AuditAccessLogController {
   constructor(
     @Inject(EVENT_STORE) private readonly eventStore: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly actorNames: ActorNames,
   ) {}
 
   /** Who read what, and failed authentications, from the accesslog-{day} streams; oldest first. */
@@ -37,12 +39,21 @@ export class AuditAccessLogController {
     const from =
       query.from === undefined ? new Date(to.getTime() - DEFAULT_RANGE_MS) : instant('from', query.from);
     try {
-      return await readAccessLog(
+      const page = await readAccessLog(
         this.eventStore,
         { from, to, actor: query.actor, route: query.route, stream: query.stream },
         query.limit === undefined ? DEFAULT_LIST_LIMIT : Number(query.limit),
         query.cursor,
       );
+      const names = await this.actorNames.byId();
+      // `actor` is the key id, or "anonymous" when no valid key was sent.
+      return {
+        ...page,
+        items: page.items.map((item) => ({
+          ...item,
+          actorName: ActorNames.nameOf(names, { kind: 'api-key', id: item.actor }),
+        })),
+      };
     } catch (error) {
       if (error instanceof InvalidAccessLogQueryError) {
         throw ProblemError.of('validation-failed', error.message, {

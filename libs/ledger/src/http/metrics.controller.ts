@@ -11,6 +11,7 @@ import { wantsCsv } from './csv';
 import { ChurnQueryDto, MetricsQueryDto } from './dto/metrics.dto';
 import { metricCsv } from './metrics-csv';
 import { ProblemError } from './problem';
+import { periodBound } from './dto/relative-period';
 import { ReadYourWrites } from './read-your-writes';
 
 const METRICS = [METRICS_PROJECTION];
@@ -23,11 +24,25 @@ const invalid = (field: string, message: string) =>
 const instant = (iso: string | undefined): number | undefined =>
   iso === undefined ? undefined : Date.parse(iso);
 
+/** ECMAScript's Date range: ±8.64e15 ms around the epoch. */
+const MAX_DATE_MS = 8.64e15;
+
+/** A period bound (the DTO checked its form); a relative one counts back from asOf. */
+function bound(field: 'from' | 'to', value: string | undefined, asOf: number): number | undefined {
+  if (value === undefined) return undefined;
+  const at = periodBound(value, asOf);
+  if (!Number.isFinite(at) || Math.abs(at) > MAX_DATE_MS) {
+    throw invalid(field, `${value} back from asOf falls outside the dates the ledger can represent`);
+  }
+  return at;
+}
+
 function paramsOf(query: MetricsQueryDto & { window?: string; curvePoints?: string }): MetricParams {
+  const asOf = instant(query.asOf) ?? Date.now();
   const params: MetricParams = {
-    asOf: instant(query.asOf) ?? Date.now(),
-    from: instant(query.from),
-    to: instant(query.to),
+    asOf,
+    from: bound('from', query.from, asOf),
+    to: bound('to', query.to, asOf),
     category: query.category,
     channel: query.channel,
     priority: query.priority,
@@ -60,7 +75,7 @@ export class MetricsController {
     const params = paramsOf(query);
     await this.readYourWrites.await(query.minPosition, METRICS);
     const answer = await this.queries.execute<GetMetric, MetricAnswer>(new GetMetric(metric, params));
-    if (!wantsCsv(accept)) return answer;
+    if (!wantsCsv(accept, query.format)) return answer;
     reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="metrics-${metric}.csv"`);

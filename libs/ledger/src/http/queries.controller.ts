@@ -17,9 +17,16 @@ import {
 } from '../read-models/issue-summary/issue-summary.query';
 import { GetIssueTimeline, type IssueTimelinePage } from '../read-models/issue-timeline/issue-timeline.query';
 import { ALL_ROLES, Roles } from './auth/roles.decorator';
-import { csvStream, wantsCsv } from './csv';
+import { ActorNames } from './actor-names';
+import { csvStream, limited, wantsCsv } from './csv';
 import { timeCutOffOf } from './cut-off';
-import { limitOf, ListIssuesQueryDto, ReadQueryDto, TimelineQueryDto } from './dto/query.dto';
+import {
+  explicitLimitOf,
+  limitOf,
+  ListIssuesQueryDto,
+  ReadQueryDto,
+  TimelineQueryDto,
+} from './dto/query.dto';
 import { IdParamPipe } from './params';
 import { ReadYourWrites } from './read-your-writes';
 
@@ -63,6 +70,7 @@ export class QueriesController {
   constructor(
     private readonly queries: QueryBus,
     private readonly readYourWrites: ReadYourWrites,
+    private readonly actorNames: ActorNames,
   ) {}
 
   @Get('issues')
@@ -74,14 +82,15 @@ export class QueriesController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     await this.readYourWrites.await(query.minPosition, ISSUE_SUMMARY);
-    if (wantsCsv(accept)) {
+    if (wantsCsv(accept, query.format)) {
       const rows = await this.queries.execute<ScanIssueSummaries, AsyncIterable<IssueSummaryView>>(
         new ScanIssueSummaries(filtersOf(query)),
       );
       reply
         .header('content-type', 'text/csv; charset=utf-8')
         .header('content-disposition', 'attachment; filename="issues.csv"');
-      return csvStream(ISSUE_CSV_COLUMNS, rows);
+      // Streamed row by row; no page cap unless the client set `limit`.
+      return csvStream(ISSUE_CSV_COLUMNS, limited(rows, explicitLimitOf(query)));
     }
     return this.queries.execute(new ListIssueSummaries(filtersOf(query), limitOf(query), query.cursor));
   }
@@ -111,7 +120,14 @@ export class QueriesController {
       new GetIssueTimeline(issueId, limitOf(query), query.cursor, cutOff),
     );
     if (!page) throw new NotFoundError('issue-not-found', `Issue ${issueId} does not exist`, { issueId });
-    return page;
+    const names = await this.actorNames.byId();
+    return {
+      ...page,
+      items: page.items.map((item) => ({
+        ...item,
+        actorName: ActorNames.nameOf(names, item.actor),
+      })),
+    };
   }
 
   @Get('charges/:chargeId')
