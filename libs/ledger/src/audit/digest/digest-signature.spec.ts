@@ -13,6 +13,7 @@ import {
 import {
   checkDigestSignature,
   digestSigningBytes,
+  InvalidSigningKeyError,
   parseSigningKey,
   publicKeyPem,
   signDigest,
@@ -97,8 +98,14 @@ describe('digest signing and the worked example of docs/hashing.md', () => {
       type: 'pkcs8',
       format: 'pem',
     });
-    expect(() => parseSigningKey(rsa.toString())).toThrow(/Ed25519/);
-    expect(() => parseSigningKey('bm90IGEga2V5')).toThrow();
+    expect(() => parseSigningKey(rsa.toString())).toThrow(new InvalidSigningKeyError('it is an rsa key'));
+    // Naming the variable, not OpenSSL's decoder.
+    expect(() => parseSigningKey('bm90IGEga2V5')).toThrow(
+      /^LEDGER_SIGNING_KEY is not a usable Ed25519 private key \(it does not decode as a private key\): set it to/,
+    );
+    expect(() => parseSigningKey('-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----')).toThrow(
+      InvalidSigningKeyError,
+    );
   });
 
   it('rejects any change of the signed fields, the signature, the key or the algorithm', () => {
