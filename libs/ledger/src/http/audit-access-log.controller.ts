@@ -1,6 +1,6 @@
 import { ActorNames } from './actor-names';
 import { Controller, Get, Inject, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CLOCK, type Clock } from '../application/ports/clock.port';
 import { EVENT_STORE, type EventStore } from '../application/ports/event-store.port';
 import { InvalidAccessLogQueryError, readAccessLog } from '../audit/access-log/access-log-reader';
@@ -34,6 +34,9 @@ export class AuditAccessLogController {
   /** Who read what, and failed authentications, from the accesslog-{day} streams; oldest first. */
   @Get('access-log')
   @Roles('auditor')
+  @ApiOkResponse({
+    description: "Entries with actor (the API key id, or anonymous) and actorName (the key's name)",
+  })
   async accessLog(@Query() query: AccessLogQueryDto) {
     const to = query.to === undefined ? this.clock.now() : instant('to', query.to);
     const from =

@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore, type StoredEvent } from '../application/ports/event-store.port';
 import { cutOffLabel } from '../application/history-cut-off';
 import { readStreamHistory } from '../audit/replay/stream-history';
@@ -44,6 +44,10 @@ export class AuditEventsController {
   /** The stored events, unmodified, with the canonical bytes their hashes cover; as of a time cut-off. */
   @Get('streams/:stream/events')
   @Roles('auditor')
+  @ApiOkResponse({
+    description:
+      "The stored events as stored (metadata unmodified: what the hash covers), each with actorName beside it: the API key's name, looked up when answering",
+  })
   async events(@Param('stream') stream: string, @Query() query: StreamEventsQueryDto) {
     if (!STREAM_NAME_PATTERN.test(stream))
       throw badParam('stream', 'must be a ledger stream name such as charge-ch_1');

@@ -1,6 +1,6 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { METRICS_PROJECTION } from '../read-models/metrics/metrics.projection';
 import type { MetricAnswer, MetricName, MetricParams } from '../read-models/metrics/metric-computations';
@@ -85,6 +85,10 @@ export class MetricsController {
   @Get('resolution-time')
   @Roles(...ALL_ROLES)
   @ApiProduces('application/json', 'text/csv')
+  @ApiOkResponse({
+    description:
+      'Per group: issues, resolved, open (open at asOf, as backlog), unresolved (no first resolution by asOf: what Kaplan–Meier censors), km, resolvedOnly. Durations in seconds; a quantile may end in .5 (the midpoint rule)',
+  })
   resolutionTime(
     @Query() query: MetricsQueryDto,
     @Headers('accept') accept: string | undefined,
@@ -194,6 +198,10 @@ export class MetricsController {
 
   @Get('churn')
   @Roles(...ALL_ROLES)
+  @ApiOkResponse({
+    description:
+      'churnAnchor names the issue each customer is measured from: with a filter, the first issue in the period that matches it; with groupBy, the first of any kind (the customer counts in its group only)',
+  })
   @ApiProduces('application/json', 'text/csv')
   churn(
     @Query() query: ChurnQueryDto,
@@ -205,6 +213,10 @@ export class MetricsController {
 
   @Get('overview')
   @Roles(...ALL_ROLES)
+  @ApiOkResponse({
+    description:
+      'Headline figures per group; open equals backlog.open; each duration (seconds) also as humanized ("3d 04:12:05"); churnAnchor as on /metrics/churn',
+  })
   @ApiProduces('application/json', 'text/csv')
   overview(
     @Query() query: MetricsQueryDto,

@@ -1,6 +1,6 @@
 import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { NotFoundError } from '../domain/shared/domain-error';
 import { GetChargeSummary, type ChargeSummaryView } from '../read-models/charge-summary/charge-summary.query';
@@ -75,6 +75,10 @@ export class QueriesController {
 
   @Get('issues')
   @Roles(...ALL_ROLES)
+  @ApiOkResponse({
+    description:
+      'JSON: a page of issue summaries. CSV (Accept: text/csv or format=csv): streamed, every matching row, or the first `limit` when given',
+  })
   @ApiProduces('application/json', 'text/csv')
   async issues(
     @Query() query: ListIssuesQueryDto,
@@ -113,6 +117,10 @@ export class QueriesController {
 
   @Get('issues/:issueId/timeline')
   @Roles(...ALL_ROLES)
+  @ApiOkResponse({
+    description:
+      "items: position (a string holding an integer), recordedAt, occurredAt, actor, actorName (the API key's name, looked up when answering, never stored), type, description, data",
+  })
   async timeline(@Param('issueId', IdParamPipe) issueId: string, @Query() query: TimelineQueryDto) {
     const cutOff = timeCutOffOf(query);
     await this.readYourWrites.await(query.minPosition, ISSUE_TIMELINE);
