@@ -46,6 +46,7 @@ describe('ledger demo', () => {
     const summary = JSON.parse(run.stdout);
     expect(summary).toMatchObject({ seed: 7, until: '2026-06-30T00:00:00.000Z', issues: 50, failed: 0 });
     expect(summary.eventsAppended).toBe(summary.commands);
+    expect(summary).toMatchObject({ created: summary.commands, replayed: 0 });
     expect(run.stderr).toMatch(/demo \[#+\] 100% .* commands\/s/);
 
     first = await allEvents(dataDir);
@@ -82,6 +83,15 @@ describe('ledger demo', () => {
     const run = await ledger('demo', '--issues', '50', '--seed', '7', '--data-dir', dataDir);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/50 issues, .* 0 events appended \(already generated\)/);
+    expect(await allEvents(dataDir)).toHaveLength(first.length);
+  });
+
+  it('counts with --json what the re-run appended: nothing created, every answer replayed', async () => {
+    const run = await ledger('demo', '--issues', '50', '--seed', '7', '--json', '--data-dir', dataDir);
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout);
+    expect(summary).toMatchObject({ created: 0, unchanged: 0, failed: 0, eventsAppended: 0 });
+    expect(summary.replayed).toBe(summary.commands);
     expect(await allEvents(dataDir)).toHaveLength(first.length);
   });
 

@@ -66,14 +66,24 @@ async function demoKey(store: ApiKeyStore, state: DemoState, io: Io): Promise<{ 
   const stored = state.key ? await authenticate(store, state.key) : null;
   if (state.key && stored) return { key: state.key, id: stored.id };
   if (state.key) io.stderr('The demo API key stored earlier is unknown or revoked; creating a new one.\n');
-  const { key, record } = await generateApiKey(store, { name: 'demo', roles: ['service', 'agent'] });
+  // Key names are unique among live keys: `demo`, else the first free `demo-<n>`.
+  const taken = new Set(
+    (await store.list()).filter((record) => record.revokedAt === null).map((record) => record.name),
+  );
+  let name = 'demo';
+  for (let n = 2; taken.has(name); n++) name = `demo-${n}`;
+  const { key, record } = await generateApiKey(store, { name, roles: ['service', 'agent'] });
   return { key, id: record.id };
 }
 
 interface Tally {
   sent: number;
+  /** First answers that appended (201). */
   created: number;
+  /** First answers that appended nothing (200, a repeated provider fact). */
   unchanged: number;
+  /** Answers repeated from an earlier run by the idempotency key (`Idempotent-Replay: true`): nothing appended. */
+  replayed: number;
   failed: number;
   failures: { url: string; status: number; detail: string }[];
 }
@@ -90,7 +100,8 @@ async function send(app: NestFastifyApplication, key: string, command: DemoComma
     payload: JSON.stringify(command.body),
   });
   tally.sent++;
-  if (response.statusCode === 201) tally.created++;
+  if (response.statusCode < 300 && response.headers['idempotent-replay'] === 'true') tally.replayed++;
+  else if (response.statusCode === 201) tally.created++;
   else if (response.statusCode === 200) tally.unchanged++;
   else {
     tally.failed++;
@@ -174,7 +185,14 @@ export const demo: Command = {
       app = await createLedgerApp(ledger.adapters, { logger: false });
       const headBefore = await ledger.adapters.eventStore.headPosition();
 
-      const tally: Tally = { sent: 0, created: 0, unchanged: 0, failed: 0, failures: [] };
+      const tally: Tally = {
+        sent: 0,
+        created: 0,
+        unchanged: 0,
+        replayed: 0,
+        failed: 0,
+        failures: [],
+      };
       const startedAt = Date.now();
       let lastProgress = 0;
       const report = () => {
@@ -209,6 +227,7 @@ export const demo: Command = {
         commands: tally.sent,
         created: tally.created,
         unchanged: tally.unchanged,
+        replayed: tally.replayed,
         failed: tally.failed,
         failures: tally.failures,
         // Positions are dense from 1; an empty ledger's head is -1.
