@@ -233,6 +233,30 @@ describe('the EventStoreDB profile end to end (scripted gRPC server double)', ()
     }
   });
 
+  it('reports an event whose stored bytes no longer read as a ledger event, and checks the events after it', async () => {
+    const all = await ledgerEvents();
+    const record = server.log.find((entry) => entry.stream === `charge-${ids.charge}`)!;
+    const original = record.data;
+    // Bytes that are not JSON at all: no event can be read from them, only checked against the stored hash.
+    record.data = new Uint8Array(Buffer.concat([Buffer.from('garbage'), Buffer.from(original)]));
+    try {
+      const tampered = await get(h, 'auditor', '/audit/verify');
+      expect(tampered.status).toBe(200);
+      expect(tampered.body).toMatchObject({
+        ok: false,
+        checked: all.length,
+        firstBroken: { stream: `charge-${ids.charge}`, revision: 0 },
+      });
+      expect(tampered.body.breakCount).toBe(1);
+      expect(tampered.body.firstBroken.reason).toBe('hash-mismatch');
+      expect(tampered.body.firstBroken.detail).toMatch(
+        /^the stored bytes are not a ledger event \(not JSON\)/,
+      );
+    } finally {
+      record.data = original;
+    }
+  });
+
   it('appends the access log to the server and reads it back through the port', async () => {
     const since = new Date(Date.now() - 1000).toISOString();
     await get(h, 'auditor', `/audit/streams/charge-${ids.charge}/events`).expect(200);

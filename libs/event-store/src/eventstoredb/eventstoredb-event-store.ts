@@ -34,6 +34,7 @@ import {
   type StoredEvent,
   type SubscribeToAllOptions,
   type Subscription,
+  UnreadableStoredEventError,
   type SubscriptionItem,
 } from '@app/ledger';
 import { EventStoreDbSubscription } from './eventstoredb-subscription';
@@ -547,8 +548,13 @@ export function toStoredEvent(resolved: ResolvedEvent): StoredEvent | null {
   const parsed = parseCanonical(canonical);
   const revision = Number(recorded.revision);
   if (!parsed || parsed.stream !== recorded.streamId || parsed.revision !== revision) {
-    throw new Error(
-      `EventStoreDB event ${recorded.streamId}@${recorded.revision} holds unreadable canonical bytes`,
+    throw new UnreadableStoredEventError(
+      recorded.streamId,
+      revision,
+      position.commit,
+      recorded.type,
+      canonical,
+      ledger.hash,
     );
   }
   const metadata: EventMetadata = { ...parsed.metadata, hash: ledger.hash };

@@ -218,6 +218,27 @@ export class StorageUnavailableError extends Error {
   }
 }
 
+/**
+ * A stored event whose bytes do not read as the ledger event its stream and revision say (changed on the
+ * engine behind the ledger's back, on an engine that keeps only the bytes: EventStoreDB). Reads that meet
+ * it fail with this error; verification reports the event as broken and goes on past it.
+ */
+export class UnreadableStoredEventError extends Error {
+  override readonly name = 'UnreadableStoredEventError';
+  constructor(
+    readonly stream: string,
+    readonly revision: number,
+    readonly position: bigint,
+    readonly type: string,
+    /** The stored bytes, as UTF-8 text. */
+    readonly stored: string,
+    /** The hash stored beside them. */
+    readonly hash: string,
+  ) {
+    super(`The stored event ${stream}@${revision} (position ${position}) does not read as a ledger event`);
+  }
+}
+
 /** The same event ids appended again with a different expected revision or content. */
 export class DuplicateEventIdError extends Error {
   override readonly name = 'DuplicateEventIdError';

@@ -244,6 +244,13 @@ function diagnose(row: RawEventRow): { reason: VerificationReason; detail: strin
         'the stored canonical bytes were changed: they no longer hash to the stored hash, the fields still do',
     };
   }
+  if (!canonical.ok && !data.ok && !meta) {
+    // Nothing but the bytes to go on (an engine that keeps only them, EventStoreDB), and they are not JSON.
+    return {
+      reason: 'hash-mismatch',
+      detail: `the stored bytes are not a ledger event (not JSON) and hash to ${computed}, not the stored ${row.hash}`,
+    };
+  }
   if (!HEX64.test(row.hash) || (metaHash !== undefined && metaHash !== row.hash)) {
     return {
       reason: 'hash-mismatch',
