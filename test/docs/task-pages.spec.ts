@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,6 +80,16 @@ function scratchCheckout(root: string): string {
   return dir;
 }
 
+/** The pages are written for a shell with curl and jq; a machine without them fails here, saying so. */
+function requireTools(): void {
+  const missing = ['bash', 'curl', 'jq', 'tar'].filter(
+    (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0,
+  );
+  if (missing.length > 0) {
+    throw new Error(`the task pages need ${missing.join(', ')} on PATH, as their readers do`);
+  }
+}
+
 describe('the task pages: conventions of the docs test', () => {
   it('reads … as any text within a line, and a line of … as any lines', () => {
     expect(matchesShownOutput('{"position":"…"}', '{"position":"42"}')).toBe(true);
@@ -135,6 +145,7 @@ describe.each(PAGES)('docs/tasks/%s.md, walked as a new user would', (page) => {
   let session: SessionResult;
 
   beforeAll(async () => {
+    requireTools();
     root = mkdtempSync(join(tmpdir(), `task-page-${page}-`));
     const dataDir = join(root, 'data');
     ledger = await startLedger(dataDir);
