@@ -20,7 +20,7 @@ interface RunningLedger {
   child: ChildProcess;
 }
 
-/** What `npm start` runs, on a free port and a fresh data directory; resolves once it listens. */
+/** What `npm start` runs, on a free port and a new data directory; resolves once it listens and made its admin key. */
 function startLedger(dataDir: string): Promise<RunningLedger> {
   const child = spawn(process.execPath, [join(repoRoot, 'scripts/start.mjs')], {
     cwd: repoRoot,
@@ -33,7 +33,8 @@ function startLedger(dataDir: string): Promise<RunningLedger> {
     const onData = (chunk: Buffer) => {
       out += chunk.toString('utf8');
       const match = /Ledger listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (match) {
+      // The first start also makes the admin key, which the pages list: wait for it to be printed too.
+      if (match && /pil_\w/.test(out)) {
         clearTimeout(timer);
         resolve({ url: match[1], child });
       }
