@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@app/event-store';
 import type { StoredEvent } from '@app/ledger';
-import { ledgerCli as ledger } from '../support/ledger-cli';
+import { EventStoreDbEventStore } from '../../libs/event-store/src/eventstoredb/eventstoredb-event-store';
+import { ScriptedEsdbServer } from '../../libs/event-store/src/eventstoredb/testing/scripted-esdb-server';
+import { ledgerCli as ledger, runLedgerCli } from '../support/ledger-cli';
 
 async function allEvents(dataDir: string): Promise<StoredEvent[]> {
   const store = SqliteEventStore.open(join(dataDir, 'ledger.db'));
@@ -46,6 +48,7 @@ describe('ledger demo', () => {
     const summary = JSON.parse(run.stdout);
     expect(summary).toMatchObject({ seed: 7, until: '2026-06-30T00:00:00.000Z', issues: 50, failed: 0 });
     expect(summary.eventsAppended).toBe(summary.commands);
+    expect(summary).toMatchObject({ created: summary.commands, replayed: 0 });
     expect(run.stderr).toMatch(/demo \[#+\] 100% .* commands\/s/);
 
     first = await allEvents(dataDir);
@@ -82,6 +85,15 @@ describe('ledger demo', () => {
     const run = await ledger('demo', '--issues', '50', '--seed', '7', '--data-dir', dataDir);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/50 issues, .* 0 events appended \(already generated\)/);
+    expect(await allEvents(dataDir)).toHaveLength(first.length);
+  });
+
+  it('counts with --json what the re-run appended: nothing created, every answer replayed', async () => {
+    const run = await ledger('demo', '--issues', '50', '--seed', '7', '--json', '--data-dir', dataDir);
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout);
+    expect(summary).toMatchObject({ created: 0, unchanged: 0, failed: 0, eventsAppended: 0 });
+    expect(summary.replayed).toBe(summary.commands);
     expect(await allEvents(dataDir)).toHaveLength(first.length);
   });
 
@@ -145,5 +157,36 @@ describe('ledger demo', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(new RegExp(`Seed 7 was generated with API key ${keyId}`));
     expect(await allEvents(dataDir)).toHaveLength(before);
+  });
+});
+
+// ScriptedEsdbServer is a test double of EventStoreDB's gRPC protocol (libs/event-store/src/eventstoredb/testing).
+describe('ledger demo on EventStoreDB (scripted gRPC server double)', () => {
+  let dataDir: string;
+  let server: ScriptedEsdbServer;
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'ledger-demo-esdb-'));
+    server = await ScriptedEsdbServer.start();
+  });
+  afterAll(async () => {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('counts the events it appended, though the server’s positions are log offsets shared with other streams', async () => {
+    server.writeForeign('orders-1', 'OrderPlaced', { orderId: 'o-1' });
+    const env = { EVENTSTORE_CONNECTION_STRING: server.connectionString, LEDGER_DATA_DIR: dataDir };
+    const args = ['demo', '--issues', '5', '--seed', '3', '--until', '2026-06-30', '--json'];
+    const run = await runLedgerCli(args, { env });
+    expect(run.stderr).not.toMatch(/error/i);
+    expect(run.code).toBe(0);
+    const store = EventStoreDbEventStore.fromConnectionString(server.connectionString);
+    try {
+      const events = await store.readAll({ maxCount: 100_000 });
+      expect(events.length).toBeGreaterThan(5);
+      expect(JSON.parse(run.stdout).eventsAppended).toBe(events.length);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -82,6 +82,50 @@ describe('ledger CLI', () => {
     expect(listed.stdout).toContain('agent,auditor');
   });
 
+  it('refuses a second live key with a name already taken, and warns about duplicates made before', async () => {
+    const first = await ledger(
+      'keys',
+      'create',
+      '--name',
+      'desk',
+      '--role',
+      'agent',
+      '--json',
+      '--data-dir',
+      dataDir,
+    );
+    expect(first.code).toBe(0);
+    const { id } = JSON.parse(first.stdout) as { id: string };
+    const second = await ledger(
+      'keys',
+      'create',
+      '--name',
+      'desk',
+      '--role',
+      'auditor',
+      '--data-dir',
+      dataDir,
+    );
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(`A live API key is already named "desk" (id ${id})`);
+    expect(second.stdout).toBe('');
+
+    // A duplicate stored before names had to be unique (written as the store would have then).
+    const db = openSqlite(join(dataDir, 'ledger.db'));
+    try {
+      db.prepare(
+        `INSERT INTO api_keys (id, name, roles, secret_hash, created_at, revoked_at)
+         VALUES ('olderdupkey0', 'desk', '["agent"]', ?, '2026-01-01T00:00:00.000Z', NULL)`,
+      ).run('0'.repeat(64));
+    } finally {
+      db.close();
+    }
+    const listed = await ledger('keys', 'list', '--json', '--data-dir', dataDir);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toHaveLength(2);
+    expect(listed.stderr).toMatch(/warning: 2 live keys are named "desk" \(olderdupkey0, \w{12}\)/);
+  });
+
   it('reads the environment data directory when --data-dir is absent', async () => {
     const result = await runLedgerCli(['keys', 'list'], {
       env: { LEDGER_DATA_DIR: join(dataDir, 'absent') },

@@ -14,7 +14,8 @@ function instantParameters(): Map<string, string[]> {
       if (typeof value !== 'function') continue;
       const rules = getMetadataStorage().getTargetValidationMetadatas(value, '', true, false);
       for (const rule of rules) {
-        if (rule.name !== 'isInstant') continue;
+        // A period bound is an instant or a duration back from asOf: a time parameter too.
+        if (rule.name !== 'isInstant' && rule.name !== 'isPeriodBound') continue;
         found.set(rule.propertyName, [...(found.get(rule.propertyName) ?? []), name]);
       }
     }

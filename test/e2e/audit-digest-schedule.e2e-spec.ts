@@ -5,10 +5,13 @@ import { checkDigestSignature, createLedgerApp, generateApiKey, publicKeyPem } f
 import { loadConfig, openEmbeddedLedger } from '@app/runtime';
 import { tempDataDir } from '../support/ledger-harness';
 
+let starts = 0;
+
 async function start(dataDir: string, options: Parameters<typeof openEmbeddedLedger>[1]) {
   const ledger = await openEmbeddedLedger(dataDir, options);
+  // A key per start on the same data directory: names are unique among live keys.
   const { key } = await generateApiKey(ledger.adapters.apiKeys, {
-    name: 'audit',
+    name: `audit-${++starts}`,
     roles: ['auditor', 'service'],
   });
   const app = await createLedgerApp(ledger.adapters, { logger: false });

@@ -47,7 +47,10 @@ describe('GET /audit/streams/:stream/state', () => {
       const folded = await cache.load(h.eventStore, stream, deciderOf(stream));
       expect(folded.revision).toBe(revision);
       const at = new Date().toISOString();
-      recorded.push({ stream, revision, at, state: structuredClone(folded.state) });
+      // The replay answers a charge's `disputeLossAmount` as `lostDisputeAmount` too, the name of GET /charges/:id.
+      const state = structuredClone(folded.state) as Record<string, unknown>;
+      if (typeof state.disputeLossAmount === 'number') state.lostDisputeAmount = state.disputeLossAmount;
+      recorded.push({ stream, revision, at, state });
       // The next command is recorded in a later millisecond, so `at` separates the two.
       while (Date.now() <= Date.parse(at)) await new Promise((resolve) => setImmediate(resolve));
     }

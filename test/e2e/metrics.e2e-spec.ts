@@ -484,7 +484,13 @@ describe('GET /metrics/* over HTTP (hand-computed figures)', () => {
     expect(report.promoted).toBe(true);
     const rebuilt = await json('reopens');
     expect(rebuilt.groups).toEqual(after.groups);
-    expect((await json('resolution-time')).groups[0]).toMatchObject({ issues: 6, resolved: 4, open: 2 });
+    // Open at asOf: C, the new one and A reopened; A has its first resolution, so it is not unresolved.
+    expect((await json('resolution-time')).groups[0]).toMatchObject({
+      issues: 6,
+      resolved: 4,
+      open: 3,
+      unresolved: 2,
+    });
   });
 
   it('answers 400 problem+json with field errors for bad parameters', async () => {
@@ -530,6 +536,7 @@ describe('GET /metrics/* over HTTP (hand-computed figures)', () => {
           curve: [],
         },
         resolvedOnly: { count: 0, mean: null, median: null, p90: null },
+        unresolved: 0,
       },
     ]);
     const grouped = await json(

@@ -1,5 +1,6 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { tempDataDir } from '../support/ledger-harness';
 
@@ -40,15 +41,30 @@ function start(dataDir: string, entry = 'scripts/start.mjs'): Promise<Started> {
   });
 }
 
+/** Resolves once the started process has printed `pattern` (the admin key comes after the listening line). */
+async function printed(started: Started, pattern: RegExp): Promise<RegExpExecArray> {
+  for (let waited = 0; waited < 30_000; waited += 20) {
+    const match = pattern.exec(started.stdout());
+    if (match) return match;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`not printed within 30 s: ${pattern}\n${started.stdout()}`);
+}
+
 describe('npm start (embedded profile)', () => {
   const dataDir = tempDataDir();
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('creates the store, prints an admin key once, serves commands, and shuts down cleanly on SIGTERM', async () => {
     const first = await start(dataDir);
-    const key = /\n {2}(pil_\S+)\n/.exec(first.stdout())?.[1];
-    expect(key).toBeDefined();
+    const key = (await printed(first, /\n {2}(pil_\S+)\n\nCreate more with: .*keys create.*\n/))[1];
     expect(existsSync(join(dataDir, 'ledger.db'))).toBe(true);
+    // The key comes last, after the one line that says where the ledger listens; the framework's
+    // start-up lines (a line per module and per mapped route) are debug, not printed by default.
+    const output = first.stdout();
+    expect(output.indexOf(key)).toBeGreaterThan(output.indexOf('Ledger listening on'));
+    expect(output).not.toMatch(/Mapped \{|RoutesResolver|InstanceLoader|successfully started/);
+    expect(output.split('\n').filter((line) => line.includes('[Nest]'))).toHaveLength(1);
 
     const res = await fetch(`${first.url}/charges`, {
       method: 'POST',
@@ -84,6 +100,50 @@ describe('npm start (embedded profile)', () => {
       expect(await second.exited).toBe(0);
     }
   }, 60_000);
+});
+
+/** `script` (util-linux) runs a command on a pseudo-terminal: the way to start the ledger "at a terminal". */
+const SCRIPT_AVAILABLE = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+
+describe('npm start at a terminal', () => {
+  const dataDir = tempDataDir();
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  // Without util-linux's `script` there is no terminal to start it on; the plain output is tested above.
+  (SCRIPT_AVAILABLE ? it : it.skip)(
+    'prints the first admin key last, in a box, with the command that makes another',
+    async () => {
+      const child = spawn('script', ['-qfec', `"${process.execPath}" scripts/start.mjs`, '/dev/null'], {
+        cwd: ROOT,
+        env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LEDGER_DATA_DIR: dataDir, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      try {
+        for (let waited = 0; !out.includes('┘') && waited < 30_000; waited += 20) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        const lines = out.replace(/\r/g, '').trimEnd().split('\n');
+        const top = lines.findIndex((line) => line.startsWith('┌'));
+        expect(top).toBeGreaterThan(0);
+        // Only the listening line above it; the box is the last thing printed.
+        expect(lines.slice(0, top).filter((line) => line.trim() !== '')).toEqual([
+          expect.stringMatching(/Ledger listening on http:\/\/127\.0\.0\.1:\d+/),
+        ]);
+        const box = lines.slice(top);
+        expect(box[box.length - 1]).toMatch(/^└─+┘$/);
+        expect(box.every((line) => line.length === box[0].length)).toBe(true);
+        expect(box.join('\n')).toMatch(/│ {3}pil_[0-9a-z]{12}_[A-Za-z0-9_-]{43} +│/);
+        expect(box.join('\n')).toContain('npm run ledger -- keys create --name <name> --role <role>');
+      } finally {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
+    60_000,
+  );
 });
 
 describe('npm start with a configuration it cannot run', () => {
@@ -125,7 +185,7 @@ describe('the built ledger (npm run build, then npm run start:dist)', () => {
     }
     const built = await start(dataDir, 'dist/apps/ledger-api/apps/ledger-api/src/main.js');
     try {
-      const key = /\n {2}(pil_\S+)\n/.exec(built.stdout())?.[1];
+      const key = (await printed(built, /\n {2}(pil_\S+)\n/))[1];
       const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
       const appended = await fetch(`${built.url}/charges`, {
         method: 'POST',
@@ -173,4 +233,55 @@ describe('the built ledger (npm run build, then npm run start:dist)', () => {
     expect(rebuilt.promoted).toBe(true);
     expect(rebuilt.groups).toHaveLength(2);
   }, 120_000);
+});
+
+describe('npm start that cannot listen or sign', () => {
+  const dataDir = tempDataDir();
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  const run = (env: Record<string, string>) =>
+    spawnSync(process.execPath, ['scripts/start.mjs'], {
+      cwd: ROOT,
+      env: { ...process.env, LEDGER_DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', NO_COLOR: '1', ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+
+  it('names a taken port and says to set PORT, without a stack, and makes no admin key nobody saw', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const result = run({ PORT: String(port) });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(
+        `ledger-api failed to start: port ${port} is in use on 127.0.0.1: another process listens there ` +
+          '(perhaps another ledger-api); stop it, or set PORT=<another port> (PORT=0 picks a free one)',
+      );
+      expect(result.stderr).not.toMatch(/\n\s+at |ERROR \[NestApplication\]/);
+      expect(result.stdout).not.toMatch(/pil_|successfully started/);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+    // The first start that listens still makes and prints the first admin key.
+    const next = await start(dataDir);
+    try {
+      await printed(next, /\n {2}pil_\S+\n/);
+    } finally {
+      next.child.kill('SIGTERM');
+      expect(await next.exited).toBe(0);
+    }
+  }, 60_000);
+
+  it.each([
+    ['bm90IGEga2V5', 'it does not decode as a private key'],
+    ['-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----', 'it does not decode as a private key'],
+  ])('names LEDGER_SIGNING_KEY when it holds no key (%j), without a stack', (signingKey, reason) => {
+    const result = run({ LEDGER_SIGNING_KEY: signingKey });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      `ledger-api failed to start: LEDGER_SIGNING_KEY is not a usable Ed25519 private key (${reason}): ` +
+        'set it to a PKCS#8 PEM',
+    );
+    expect(result.stderr).not.toMatch(/\n\s+at |DECODER|OpenSSL/i);
+  });
 });

@@ -1,7 +1,12 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createLedgerApp, ensureBootstrapAdminKey } from '@app/ledger';
-import { loadConfig, openLedger, startFailure } from '@app/runtime';
+import { loadConfig, openLedger, type LedgerConfig } from '@app/runtime';
+import { adminKeyNotice } from './admin-key-notice';
+import { describeStartFailure } from './start-failure';
+
+/** Set once the port is known to be the one asked for, so a failed listen can name it. */
+let listenAt: Pick<LedgerConfig, 'port' | 'host'> | undefined;
 
 async function main(): Promise<void> {
   const logger = new Logger('ledger-api');
@@ -9,14 +14,6 @@ async function main(): Promise<void> {
   const ledger = await openLedger(config);
   let app: Awaited<ReturnType<typeof createLedgerApp>> | undefined;
   try {
-    const bootstrap = await ensureBootstrapAdminKey(ledger.adapters.apiKeys);
-    if (bootstrap) {
-      // Printed once: only its hash is stored, so it cannot be shown again.
-      process.stdout.write(
-        `\nCreated the first admin API key (shown once, store it now):\n\n  ${bootstrap.key}\n\n` +
-          `Create more with: npm run ledger -- keys create --name <name> --role <role>\n\n`,
-      );
-    }
     // The app closes first (in-flight requests finish), then everything the ledger opened.
     const started = await createLedgerApp(ledger.adapters, { onClose: () => ledger.close() });
     app = started;
@@ -36,10 +33,15 @@ async function main(): Promise<void> {
     };
     process.once('SIGTERM', shutdown);
     process.once('SIGINT', shutdown);
+    listenAt = { port: config.port, host: config.host };
     await started.listen({ port: config.port, host: config.host });
     const address = started.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.log(`Ledger listening on http://${config.host}:${port} (data: ${config.dataDir}; docs: /docs)`);
+    // Made once the server listens (a start that fails never makes a key nobody saw), and printed last,
+    // below every log line of the start. Only its hash is stored, so it cannot be shown again.
+    const bootstrap = await ensureBootstrapAdminKey(ledger.adapters.apiKeys);
+    if (bootstrap) process.stdout.write(adminKeyNotice(bootstrap.key, process.stdout.isTTY === true));
   } catch (error) {
     // A start that fails after the ledger opened closes what it opened (threads, connections) first.
     await (app ? app.close() : ledger.close()).catch(() => undefined);
@@ -48,6 +50,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`ledger-api failed to start: ${startFailure(error)}\n`);
+  process.stderr.write(`ledger-api failed to start: ${describeStartFailure(error, listenAt)}\n`);
   process.exit(1);
 });

@@ -1,7 +1,13 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { authenticate, createLedgerApp, generateApiKey, type ApiKeyStore } from '@app/ledger';
+import {
+  authenticate,
+  createLedgerApp,
+  generateApiKey,
+  type ApiKeyStore,
+  type EventStore,
+} from '@app/ledger';
 import { openLedger } from '@app/runtime';
 import { EXIT, optionalInteger, UsageError, type Command, type Io } from '../cli';
 import { demoCustomers, type DemoCommand, type DemoCustomer } from '../demo/demo-workload';
@@ -66,14 +72,24 @@ async function demoKey(store: ApiKeyStore, state: DemoState, io: Io): Promise<{ 
   const stored = state.key ? await authenticate(store, state.key) : null;
   if (state.key && stored) return { key: state.key, id: stored.id };
   if (state.key) io.stderr('The demo API key stored earlier is unknown or revoked; creating a new one.\n');
-  const { key, record } = await generateApiKey(store, { name: 'demo', roles: ['service', 'agent'] });
+  // Key names are unique among live keys: `demo`, else the first free `demo-<n>`.
+  const taken = new Set(
+    (await store.list()).filter((record) => record.revokedAt === null).map((record) => record.name),
+  );
+  let name = 'demo';
+  for (let n = 2; taken.has(name); n++) name = `demo-${n}`;
+  const { key, record } = await generateApiKey(store, { name, roles: ['service', 'agent'] });
   return { key, id: record.id };
 }
 
 interface Tally {
   sent: number;
+  /** First answers that appended (201). */
   created: number;
+  /** First answers that appended nothing (200, a repeated provider fact). */
   unchanged: number;
+  /** Answers repeated from an earlier run by the idempotency key (`Idempotent-Replay: true`): nothing appended. */
+  replayed: number;
   failed: number;
   failures: { url: string; status: number; detail: string }[];
 }
@@ -90,7 +106,8 @@ async function send(app: NestFastifyApplication, key: string, command: DemoComma
     payload: JSON.stringify(command.body),
   });
   tally.sent++;
-  if (response.statusCode === 201) tally.created++;
+  if (response.statusCode < 300 && response.headers['idempotent-replay'] === 'true') tally.replayed++;
+  else if (response.statusCode === 201) tally.created++;
   else if (response.statusCode === 200) tally.unchanged++;
   else {
     tally.failed++;
@@ -174,7 +191,14 @@ export const demo: Command = {
       app = await createLedgerApp(ledger.adapters, { logger: false });
       const headBefore = await ledger.adapters.eventStore.headPosition();
 
-      const tally: Tally = { sent: 0, created: 0, unchanged: 0, failed: 0, failures: [] };
+      const tally: Tally = {
+        sent: 0,
+        created: 0,
+        unchanged: 0,
+        replayed: 0,
+        failed: 0,
+        failures: [],
+      };
       const startedAt = Date.now();
       let lastProgress = 0;
       const report = () => {
@@ -209,10 +233,10 @@ export const demo: Command = {
         commands: tally.sent,
         created: tally.created,
         unchanged: tally.unchanged,
+        replayed: tally.replayed,
         failed: tally.failed,
         failures: tally.failures,
-        // Positions are dense from 1; an empty ledger's head is -1.
-        eventsAppended: Number(headAfter < 0n ? 0n : headAfter - (headBefore < 0n ? 0n : headBefore)),
+        eventsAppended: await eventsAfter(ledger.adapters.eventStore, headBefore, headAfter),
         seconds: Math.round(seconds * 10) / 10,
         commandsPerSecond: Math.round(tally.sent / Math.max(seconds, 0.001)),
       };
@@ -238,3 +262,23 @@ export const demo: Command = {
     }
   },
 };
+
+/**
+ * How many ledger events lie after `before` up to `after`. Embedded positions are dense from 1 (an empty
+ * ledger's head is -1), so the difference of the heads counts them; EventStoreDB's are log offsets, and
+ * its $all holds other streams too, so there they are read and counted.
+ */
+async function eventsAfter(store: EventStore, before: bigint, after: bigint): Promise<number> {
+  if (store.densePositions) return Number(after < 0n ? 0n : after - (before < 0n ? 0n : before));
+  const PAGE = 1000;
+  let count = 0;
+  let fromPosition = before < 0n ? 0n : before + 1n;
+  for (;;) {
+    const page = (await store.readAll({ fromPosition, maxCount: PAGE })).filter(
+      (event) => event.position <= after,
+    );
+    count += page.length;
+    if (page.length < PAGE) return count;
+    fromPosition = page[page.length - 1].position + 1n;
+  }
+}

@@ -1,4 +1,6 @@
 import {
+  DuplicateApiKeyNameError,
+  duplicateKeyNames,
   generateApiKey,
   InvalidApiKeyRequestError,
   revokeApiKey,
@@ -43,7 +45,9 @@ export const keysCreate: Command = {
       try {
         created = await generateApiKey(new SqliteApiKeyStore(db), { name, roles });
       } catch (error) {
-        if (error instanceof InvalidApiKeyRequestError) throw new UsageError(error.message);
+        if (error instanceof InvalidApiKeyRequestError || error instanceof DuplicateApiKeyNameError) {
+          throw new UsageError(error.message);
+        }
         throw error;
       }
       const { record, key } = created;
@@ -69,7 +73,15 @@ export const keysList: Command = {
   example: 'ledger keys list --json',
   async run({ globals, io }) {
     return withLedgerDb(globals.config, io, { create: false }, async (db) => {
-      const keys = (await new SqliteApiKeyStore(db).list()).map(publicView);
+      const records = await new SqliteApiKeyStore(db).list();
+      const keys = records.map(publicView);
+      // Names tell actors apart; keys made before names had to be unique may share one.
+      for (const [name, shared] of duplicateKeyNames(records)) {
+        io.stderr(
+          `warning: ${shared.length} live keys are named "${name}" (${shared.map((key) => key.id).join(', ')}); ` +
+            'revoke all but one and create the others again under their own names.\n',
+        );
+      }
       if (globals.json) {
         io.stdout(`${toJson(keys)}\n`);
         return EXIT.ok;

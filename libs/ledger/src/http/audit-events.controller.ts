@@ -1,8 +1,9 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore, type StoredEvent } from '../application/ports/event-store.port';
 import { cutOffLabel } from '../application/history-cut-off';
 import { readStreamHistory } from '../audit/replay/stream-history';
+import { ActorNames } from './actor-names';
 import { Roles } from './auth/roles.decorator';
 import { timeCutOffOf } from './cut-off';
 import { MAX_STREAM_EVENTS_LIMIT, StreamEventsQueryDto } from './dto/audit.dto';
@@ -14,7 +15,7 @@ function badParam(field: string, message: string): ProblemError {
   return ProblemError.of('validation-failed', `${field} ${message}`, { errors: [{ field, message }] });
 }
 
-export function storedEventView(event: StoredEvent) {
+export function storedEventView(event: StoredEvent, names: ReadonlyMap<string, string> = new Map()) {
   return {
     stream: event.stream,
     revision: event.revision,
@@ -23,6 +24,8 @@ export function storedEventView(event: StoredEvent) {
     schemaVersion: event.schemaVersion,
     data: event.data,
     metadata: event.metadata,
+    // Looked up now, beside the metadata (which is what the hash covers, and stays as stored).
+    actorName: ActorNames.nameOf(names, event.metadata.actor),
     prevHash: event.metadata.prevHash,
     hash: event.metadata.hash,
     canonical: event.canonical,
@@ -33,11 +36,18 @@ export function storedEventView(event: StoredEvent) {
 @ApiBearerAuth()
 @Controller('audit')
 export class AuditEventsController {
-  constructor(@Inject(EVENT_STORE) private readonly eventStore: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly eventStore: EventStore,
+    private readonly actorNames: ActorNames,
+  ) {}
 
   /** The stored events, unmodified, with the canonical bytes their hashes cover; as of a time cut-off. */
   @Get('streams/:stream/events')
   @Roles('auditor')
+  @ApiOkResponse({
+    description:
+      "The stored events as stored (metadata unmodified: what the hash covers), each with actorName beside it: the API key's name, looked up when answering",
+  })
   async events(@Param('stream') stream: string, @Query() query: StreamEventsQueryDto) {
     if (!STREAM_NAME_PATTERN.test(stream))
       throw badParam('stream', 'must be a ledger stream name such as charge-ch_1');
@@ -47,10 +57,11 @@ export class AuditEventsController {
       limit: Number(query.limit ?? MAX_STREAM_EVENTS_LIMIT),
       cutOff,
     });
+    const names = await this.actorNames.byId();
     return {
       stream,
       ...(cutOff ? { at: cutOffLabel(cutOff) } : {}),
-      items: events.map(storedEventView),
+      items: events.map((event) => storedEventView(event, names)),
       nextFromRevision,
     };
   }

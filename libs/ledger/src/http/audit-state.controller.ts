@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '../application/ports/event-store.port';
 import {
   replayableAggregateOf,
@@ -34,6 +34,10 @@ export class AuditStateController {
   /** The aggregate state rebuilt with the command side's evolve, as of a time or revision. */
   @Get('streams/:stream/state')
   @Roles('auditor')
+  @ApiOkResponse({
+    description:
+      "The folded state with the revision and position it stops at; a charge's state carries lostDisputeAmount (as GET /charges/:chargeId) beside the decider's disputeLossAmount",
+  })
   async state(@Param('stream') stream: string, @Query() query: StreamStateQueryDto) {
     if (!STREAM_NAME_PATTERN.test(stream)) {
       throw badParam('stream', 'must be a ledger stream name such as charge-ch_1');

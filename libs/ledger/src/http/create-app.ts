@@ -1,13 +1,17 @@
+import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { BODY_LIMIT_BYTES, configureFastify, EDGE_ERROR_OPTIONS } from './fastify-setup';
 import { AccessLogRecorder } from '../audit/access-log/access-log';
 import { installAccessLog } from './access-log.hook';
+import { DEFAULT_LOG_LEVELS, LedgerLogger } from './ledger-logger';
 import { type LedgerAdapters, LedgerModule } from './ledger.module';
 
 export interface CreateAppOptions {
   logger?: boolean;
+  /** The levels printed (default error, warn, log); `debug` adds the framework's route mapping. */
+  logLevels?: LogLevel[];
   /** Runs after the server stopped taking requests and in-flight ones finished (close the stores here). */
   onClose?: () => Promise<void>;
 }
@@ -24,7 +28,7 @@ export async function createLedgerApp(
   });
   configureFastify(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(LedgerModule.forRoot(adapters), adapter, {
-    logger: options.logger === false ? false : ['error', 'warn', 'log'],
+    logger: options.logger === false ? false : new LedgerLogger(options.logLevels ?? DEFAULT_LOG_LEVELS),
     abortOnError: false,
     // Our own JSON parser (configureFastify) applies the card-data guard before anything is parsed into a DTO.
     bodyParser: false,

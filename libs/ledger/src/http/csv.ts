@@ -28,7 +28,25 @@ export function csvStream<T>(
   );
 }
 
-/** Whether the client asked for CSV (Accept: text/csv) rather than JSON. */
-export function wantsCsv(accept: string | undefined): boolean {
+/**
+ * Whether the client asked for CSV rather than JSON: `format=csv` (for a browser or a notebook that cannot
+ * set headers; `format=json` forces JSON), else `Accept: text/csv`.
+ */
+export function wantsCsv(accept: string | undefined, format?: string): boolean {
+  if (format !== undefined) return format === 'csv';
   return typeof accept === 'string' && /(^|,)\s*text\/csv\b/i.test(accept);
+}
+
+/** Yields at most `limit` items of `items` (all without a limit), closing the source when it stops early. */
+export async function* limited<T>(items: AsyncIterable<T>, limit: number | undefined): AsyncIterable<T> {
+  if (limit === undefined) {
+    yield* items;
+    return;
+  }
+  if (limit <= 0) return;
+  let count = 0;
+  for await (const item of items) {
+    yield item;
+    if (++count >= limit) return;
+  }
 }

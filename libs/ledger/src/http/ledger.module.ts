@@ -22,6 +22,7 @@ import { MetricsSnapshotLoader } from '../read-models/metrics/metrics-snapshot';
 import { GetMetricHandler } from '../read-models/metrics/metrics.query';
 import { DEFAULT_SLA_TARGETS, type SlaTargets } from '../read-models/sla/sla';
 import { SLA_TARGETS } from '../read-models/sla/sla-targets.token';
+import { ActorNames } from './actor-names';
 import { AdminProjectionsController } from './admin-projections.controller';
 import { MetricsController } from './metrics.controller';
 import { QueriesController } from './queries.controller';
@@ -144,6 +145,7 @@ export class LedgerModule {
         CommandGateway,
         ...QUERY_HANDLERS,
         ReadYourWrites,
+        ActorNames,
         {
           provide: MetricsSnapshotLoader,
           useFactory: () => new MetricsSnapshotLoader(adapters.readModels, adapters.projections),

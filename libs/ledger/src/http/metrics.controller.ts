@@ -1,6 +1,6 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { METRICS_PROJECTION } from '../read-models/metrics/metrics.projection';
 import type { MetricAnswer, MetricName, MetricParams } from '../read-models/metrics/metric-computations';
@@ -11,6 +11,7 @@ import { wantsCsv } from './csv';
 import { ChurnQueryDto, MetricsQueryDto } from './dto/metrics.dto';
 import { metricCsv } from './metrics-csv';
 import { ProblemError } from './problem';
+import { periodBound } from './dto/relative-period';
 import { ReadYourWrites } from './read-your-writes';
 
 const METRICS = [METRICS_PROJECTION];
@@ -23,11 +24,25 @@ const invalid = (field: string, message: string) =>
 const instant = (iso: string | undefined): number | undefined =>
   iso === undefined ? undefined : Date.parse(iso);
 
+/** ECMAScript's Date range: ±8.64e15 ms around the epoch. */
+const MAX_DATE_MS = 8.64e15;
+
+/** A period bound (the DTO checked its form); a relative one counts back from asOf. */
+function bound(field: 'from' | 'to', value: string | undefined, asOf: number): number | undefined {
+  if (value === undefined) return undefined;
+  const at = periodBound(value, asOf);
+  if (!Number.isFinite(at) || Math.abs(at) > MAX_DATE_MS) {
+    throw invalid(field, `${value} back from asOf falls outside the dates the ledger can represent`);
+  }
+  return at;
+}
+
 function paramsOf(query: MetricsQueryDto & { window?: string; curvePoints?: string }): MetricParams {
+  const asOf = instant(query.asOf) ?? Date.now();
   const params: MetricParams = {
-    asOf: instant(query.asOf) ?? Date.now(),
-    from: instant(query.from),
-    to: instant(query.to),
+    asOf,
+    from: bound('from', query.from, asOf),
+    to: bound('to', query.to, asOf),
     category: query.category,
     channel: query.channel,
     priority: query.priority,
@@ -60,7 +75,7 @@ export class MetricsController {
     const params = paramsOf(query);
     await this.readYourWrites.await(query.minPosition, METRICS);
     const answer = await this.queries.execute<GetMetric, MetricAnswer>(new GetMetric(metric, params));
-    if (!wantsCsv(accept)) return answer;
+    if (!wantsCsv(accept, query.format)) return answer;
     reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="metrics-${metric}.csv"`);
@@ -70,6 +85,10 @@ export class MetricsController {
   @Get('resolution-time')
   @Roles(...ALL_ROLES)
   @ApiProduces('application/json', 'text/csv')
+  @ApiOkResponse({
+    description:
+      'Per group: issues, resolved, open (open at asOf, as backlog), unresolved (no first resolution by asOf: what Kaplan–Meier censors), km, resolvedOnly. Durations in seconds; a quantile may end in .5 (the midpoint rule)',
+  })
   resolutionTime(
     @Query() query: MetricsQueryDto,
     @Headers('accept') accept: string | undefined,
@@ -179,6 +198,10 @@ export class MetricsController {
 
   @Get('churn')
   @Roles(...ALL_ROLES)
+  @ApiOkResponse({
+    description:
+      'churnAnchor names the issue each customer is measured from: with a filter, the first issue in the period that matches it; with groupBy, the first of any kind (the customer counts in its group only)',
+  })
   @ApiProduces('application/json', 'text/csv')
   churn(
     @Query() query: ChurnQueryDto,
@@ -190,6 +213,10 @@ export class MetricsController {
 
   @Get('overview')
   @Roles(...ALL_ROLES)
+  @ApiOkResponse({
+    description:
+      'Headline figures per group; open equals backlog.open; each duration (seconds) also as humanized ("3d 04:12:05"); churnAnchor as on /metrics/churn',
+  })
   @ApiProduces('application/json', 'text/csv')
   overview(
     @Query() query: MetricsQueryDto,

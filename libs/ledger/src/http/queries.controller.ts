@@ -1,6 +1,6 @@
 import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { NotFoundError } from '../domain/shared/domain-error';
 import { GetChargeSummary, type ChargeSummaryView } from '../read-models/charge-summary/charge-summary.query';
@@ -17,9 +17,16 @@ import {
 } from '../read-models/issue-summary/issue-summary.query';
 import { GetIssueTimeline, type IssueTimelinePage } from '../read-models/issue-timeline/issue-timeline.query';
 import { ALL_ROLES, Roles } from './auth/roles.decorator';
-import { csvStream, wantsCsv } from './csv';
+import { ActorNames } from './actor-names';
+import { csvStream, limited, wantsCsv } from './csv';
 import { timeCutOffOf } from './cut-off';
-import { limitOf, ListIssuesQueryDto, ReadQueryDto, TimelineQueryDto } from './dto/query.dto';
+import {
+  explicitLimitOf,
+  limitOf,
+  ListIssuesQueryDto,
+  ReadQueryDto,
+  TimelineQueryDto,
+} from './dto/query.dto';
 import { IdParamPipe } from './params';
 import { ReadYourWrites } from './read-your-writes';
 
@@ -63,10 +70,15 @@ export class QueriesController {
   constructor(
     private readonly queries: QueryBus,
     private readonly readYourWrites: ReadYourWrites,
+    private readonly actorNames: ActorNames,
   ) {}
 
   @Get('issues')
   @Roles(...ALL_ROLES)
+  @ApiOkResponse({
+    description:
+      'JSON: a page of issue summaries. CSV (Accept: text/csv or format=csv): streamed, every matching row, or the first `limit` when given',
+  })
   @ApiProduces('application/json', 'text/csv')
   async issues(
     @Query() query: ListIssuesQueryDto,
@@ -74,14 +86,15 @@ export class QueriesController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     await this.readYourWrites.await(query.minPosition, ISSUE_SUMMARY);
-    if (wantsCsv(accept)) {
+    if (wantsCsv(accept, query.format)) {
       const rows = await this.queries.execute<ScanIssueSummaries, AsyncIterable<IssueSummaryView>>(
         new ScanIssueSummaries(filtersOf(query)),
       );
       reply
         .header('content-type', 'text/csv; charset=utf-8')
         .header('content-disposition', 'attachment; filename="issues.csv"');
-      return csvStream(ISSUE_CSV_COLUMNS, rows);
+      // Streamed row by row; no page cap unless the client set `limit`.
+      return csvStream(ISSUE_CSV_COLUMNS, limited(rows, explicitLimitOf(query)));
     }
     return this.queries.execute(new ListIssueSummaries(filtersOf(query), limitOf(query), query.cursor));
   }
@@ -104,6 +117,10 @@ export class QueriesController {
 
   @Get('issues/:issueId/timeline')
   @Roles(...ALL_ROLES)
+  @ApiOkResponse({
+    description:
+      "items: position (a string holding an integer), recordedAt, occurredAt, actor, actorName (the API key's name, looked up when answering, never stored), type, description, data",
+  })
   async timeline(@Param('issueId', IdParamPipe) issueId: string, @Query() query: TimelineQueryDto) {
     const cutOff = timeCutOffOf(query);
     await this.readYourWrites.await(query.minPosition, ISSUE_TIMELINE);
@@ -111,7 +128,14 @@ export class QueriesController {
       new GetIssueTimeline(issueId, limitOf(query), query.cursor, cutOff),
     );
     if (!page) throw new NotFoundError('issue-not-found', `Issue ${issueId} does not exist`, { issueId });
-    return page;
+    const names = await this.actorNames.byId();
+    return {
+      ...page,
+      items: page.items.map((item) => ({
+        ...item,
+        actorName: ActorNames.nameOf(names, item.actor),
+      })),
+    };
   }
 
   @Get('charges/:chargeId')

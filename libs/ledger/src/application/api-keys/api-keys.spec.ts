@@ -6,6 +6,8 @@ import {
   ensureBootstrapAdminKey,
   generateApiKey,
   hashApiKey,
+  DuplicateApiKeyNameError,
+  duplicateKeyNames,
   InvalidApiKeyRequestError,
   revokeApiKey,
 } from './api-keys';
@@ -48,7 +50,7 @@ describe('API keys', () => {
 
     it('makes url-safe keys of a fixed shape from real randomness', async () => {
       const keys = await Promise.all(
-        [1, 2, 3].map(() => generateApiKey(store, { name: 'n', roles: ['service'] })),
+        [1, 2, 3].map((n) => generateApiKey(store, { name: `n${n}`, roles: ['service'] })),
       );
       for (const { key, record } of keys) {
         expect(key).toMatch(/^pil_[0-9a-z]{12}_[A-Za-z0-9_-]{43}$/);
@@ -70,6 +72,36 @@ describe('API keys', () => {
       await expect(generateApiKey(store, request)).rejects.toThrow(InvalidApiKeyRequestError);
       await expect(generateApiKey(store, request)).rejects.toThrow(message);
       expect(await store.count()).toBe(0);
+    });
+  });
+
+  describe('unique names', () => {
+    it('refuses a second live key with the same name, and frees the name once the first is revoked', async () => {
+      const { record } = await generateApiKey(store, { name: 'billing', roles: ['service'] });
+      await expect(generateApiKey(store, { name: ' billing ', roles: ['agent'] })).rejects.toThrow(
+        new DuplicateApiKeyNameError('billing', record.id),
+      );
+      expect(await store.count()).toBe(1);
+      await revokeApiKey(store, record.id);
+      const second = await generateApiKey(store, { name: 'billing', roles: ['agent'] });
+      expect(second.record.name).toBe('billing');
+    });
+
+    it('lists the live keys that share a name (stored before names were unique)', async () => {
+      const row = (id: string, name: string, revokedAt: string | null = null) => ({
+        id,
+        name,
+        roles: ['agent' as const],
+        secretHash: id.padEnd(64, '0'),
+        createdAt: '2025-06-01T12:00:00.000Z',
+        revokedAt,
+      });
+      for (const record of [row('a', 'desk'), row('b', 'desk'), row('c', 'ops'), row('d', 'ops', 'x')]) {
+        await store.insert(record);
+      }
+      const duplicates = duplicateKeyNames(await store.list());
+      expect([...duplicates.keys()]).toEqual(['desk']);
+      expect(duplicates.get('desk')!.map((record) => record.id)).toEqual(['a', 'b']);
     });
   });
 

@@ -24,6 +24,32 @@ export class InvalidApiKeyRequestError extends Error {
   override readonly name = 'InvalidApiKeyRequestError';
 }
 
+/** A live key already has the name: names tell actors apart (`actorName`), so they are unique. */
+export class DuplicateApiKeyNameError extends Error {
+  override readonly name = 'DuplicateApiKeyNameError';
+  constructor(
+    readonly keyName: string,
+    readonly existingId: string,
+  ) {
+    super(
+      `A live API key is already named "${keyName}" (id ${existingId}); choose another name, or revoke that key first`,
+    );
+  }
+}
+
+/**
+ * The live keys that share a name with another live key: made before names had to be unique. Revoked keys
+ * keep their names (they still name the actors of what they sent) but free them for new keys.
+ */
+export function duplicateKeyNames(records: readonly ApiKeyRecord[]): Map<string, ApiKeyRecord[]> {
+  const byName = new Map<string, ApiKeyRecord[]>();
+  for (const record of records) {
+    if (record.revokedAt !== null) continue;
+    byName.set(record.name, [...(byName.get(record.name) ?? []), record]);
+  }
+  return new Map([...byName].filter(([, shared]) => shared.length > 1));
+}
+
 const defaultDeps: ApiKeyDeps = { now: () => new Date(), random: randomBytes };
 
 const KEY_PREFIX = 'pil_';
@@ -72,6 +98,9 @@ export async function generateApiKey(
 ): Promise<GeneratedApiKey> {
   const { now, random } = { ...defaultDeps, ...deps };
   const { name, roles } = validRequest(request);
+  // Checked, then inserted: keys are created by an operator (CLI, first start), not concurrently at rate.
+  const taken = (await store.list()).find((record) => record.revokedAt === null && record.name === name);
+  if (taken) throw new DuplicateApiKeyNameError(name, taken.id);
   const id = newKeyId(random);
   const key = `${KEY_PREFIX}${id}_${random(SECRET_BYTES).toString('base64url')}`;
   const record: ApiKeyRecord = {

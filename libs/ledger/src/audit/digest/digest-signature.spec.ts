@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { consistencyProof, inclusionProof, leafHash, nodeHash, rootOf } from '../merkle/merkle-tree';
 import { checkDigestSignature, verifyConsistency, verifyInclusion } from './verification';
-import { digestSigningBytes, parseSigningKey, publicKeyPem, signDigest } from './digest-signature';
+import {
+  digestSigningBytes,
+  InvalidSigningKeyError,
+  parseSigningKey,
+  publicKeyPem,
+  signDigest,
+} from './digest-signature';
 
 /** The worked example of docs/hashing.md §5–§7: every value below is printed there. */
 const EXAMPLE = {
@@ -84,8 +90,14 @@ describe('digest signing and the worked example of docs/hashing.md', () => {
       type: 'pkcs8',
       format: 'pem',
     });
-    expect(() => parseSigningKey(rsa.toString())).toThrow(/Ed25519/);
-    expect(() => parseSigningKey('bm90IGEga2V5')).toThrow();
+    expect(() => parseSigningKey(rsa.toString())).toThrow(new InvalidSigningKeyError('it is an rsa key'));
+    // Naming the variable, not OpenSSL's decoder.
+    expect(() => parseSigningKey('bm90IGEga2V5')).toThrow(
+      /^LEDGER_SIGNING_KEY is not a usable Ed25519 private key \(it does not decode as a private key\): set it to/,
+    );
+    expect(() => parseSigningKey('-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----')).toThrow(
+      InvalidSigningKeyError,
+    );
   });
 
   it('rejects any change of the signed fields, the signature, the key or the algorithm', async () => {

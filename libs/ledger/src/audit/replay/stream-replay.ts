@@ -97,6 +97,17 @@ export function replayableAggregateOf(stream: string): ReplayableAggregate | nul
 const PAGE = 1000;
 
 /**
+ * The folded state as answered. The charge decider calls the amount lost to disputes `disputeLossAmount`;
+ * every other answer (`GET /charges/:id`) calls it `lostDisputeAmount`, so the replay carries that name too,
+ * beside the decider's (kept: answers gain fields, never lose them).
+ */
+function answeredState(aggregate: ReplayableAggregate, state: unknown): unknown {
+  if (aggregate !== 'charge' || typeof state !== 'object' || state === null) return state;
+  const { disputeLossAmount } = state as { disputeLossAmount?: unknown };
+  return typeof disputeLossAmount === 'number' ? { ...state, lostDisputeAmount: disputeLossAmount } : state;
+}
+
+/**
  * Rebuilds a stream's state at a point with the same `evolve` the command side folds with (and the same
  * stored-event -> domain-event mapping), reading the stream through the EventStore port page by page.
  */
@@ -156,7 +167,7 @@ export async function replayStream(
   return {
     stream,
     aggregate,
-    state,
+    state: answeredState(aggregate, state),
     beforeFirstEvent: last === undefined,
     revision: lastRevision,
     position: last ? last.position.toString() : null,

@@ -1,8 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import { IsInstant } from './instant';
+import { IsPeriodBound } from './relative-period';
 import { CHURN_DIMENSIONS, ISSUE_DIMENSIONS } from '../../read-models/metrics/metric-groups';
-import { ReadQueryDto } from './query.dto';
+import { ANSWER_FORMATS, ReadQueryDto } from './query.dto';
 import { CHANNELS, ISSUE_CATEGORIES, PRIORITIES } from './vocabulary';
 
 const listOf = (values: readonly string[]) =>
@@ -10,6 +11,11 @@ const listOf = (values: readonly string[]) =>
 
 /** The filters every metric takes (API.md "Queries"). */
 class MetricFiltersDto extends ReadQueryDto {
+  @ApiPropertyOptional({ enum: ANSWER_FORMATS, description: 'csv: the same as Accept: text/csv' })
+  @IsOptional()
+  @IsIn(ANSWER_FORMATS)
+  format?: string;
+
   @ApiPropertyOptional({
     description:
       'The instant the metric is computed at, in business time: only facts that occurred by then count (ISO-8601); default now',
@@ -18,14 +24,20 @@ class MetricFiltersDto extends ReadQueryDto {
   @IsInstant({ message: 'asOf must be an ISO-8601 date-time' })
   asOf?: string;
 
-  @ApiPropertyOptional({ description: 'Issues opened at or after (ISO-8601)' })
+  @ApiPropertyOptional({
+    description:
+      'Issues opened at or after: an ISO-8601 instant, or an ISO 8601 duration back from asOf (-P30D, -P1M, -PT12H)',
+  })
   @IsOptional()
-  @IsInstant({ message: 'from must be an ISO-8601 date-time' })
+  @IsPeriodBound()
   from?: string;
 
-  @ApiPropertyOptional({ description: 'Issues opened before (ISO-8601)' })
+  @ApiPropertyOptional({
+    description:
+      'Issues opened before: an ISO-8601 instant, or an ISO 8601 duration back from asOf (-P0D is asOf itself)',
+  })
   @IsOptional()
-  @IsInstant({ message: 'to must be an ISO-8601 date-time' })
+  @IsPeriodBound()
   to?: string;
 
   @ApiPropertyOptional({ enum: ISSUE_CATEGORIES })

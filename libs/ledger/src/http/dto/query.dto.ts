@@ -46,7 +46,18 @@ export class TimelineQueryDto extends PageQueryDto {
   occurredAt?: string;
 }
 
+/** `format=csv` asks for CSV where a client cannot send `Accept: text/csv`; `format=json` forces JSON. */
+export const ANSWER_FORMATS = ['json', 'csv'] as const;
+
 export class ListIssuesQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({
+    enum: ANSWER_FORMATS,
+    description: 'csv: the same as Accept: text/csv (every matching row, or the first `limit` when given)',
+  })
+  @IsOptional()
+  @IsIn(ANSWER_FORMATS)
+  format?: string;
+
   @ApiPropertyOptional({ enum: ['open', 'resolved', 'closed'] })
   @IsOptional()
   @IsIn(['open', 'resolved', 'closed'])
@@ -86,6 +97,11 @@ export class ListIssuesQueryDto extends PageQueryDto {
   @IsOptional()
   @IsInstant()
   openedTo?: string;
+}
+
+/** A CSV answer's row limit: only an explicit `limit` (CSV has no default page size). */
+export function explicitLimitOf(query: PageQueryDto): number | undefined {
+  return query.limit === undefined ? undefined : Number(query.limit);
 }
 
 export function limitOf(query: PageQueryDto): number {

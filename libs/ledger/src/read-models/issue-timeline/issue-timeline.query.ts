@@ -19,11 +19,16 @@ export class GetIssueTimeline {
   ) {}
 }
 
+/** An entry as answered: the stored entry without its storage fields, `position` a string. */
+export type TimelineItem = Omit<TimelineEntryDocument, 'id' | 'lastPosition' | 'position'> & {
+  position: string;
+};
+
 export interface IssueTimelinePage {
   issueId: string;
   /** The streams the timeline is made of: the issue's and each linked charge's. */
   streams: string[];
-  items: Record<string, unknown>[];
+  items: TimelineItem[];
   nextCursor: string | null;
   /** The cut-off the timeline was read as of, e.g. `{ "asOf": "2026-03-01T00:00:00.000Z" }`. */
   at?: Record<string, string>;
@@ -61,7 +66,14 @@ function decodeCutOffCursor(cursor: string): string {
 }
 
 const timesOf = (entry: Entry) => entry;
-const entryView = ({ id: _id, lastPosition: _last, ...entry }: Entry) => entry;
+/**
+ * An entry as answered: `position` as a string holding an integer, like every other route's positions (the
+ * stored number is read from the entry id, the zero-padded position, so no precision is lost past 2^53).
+ */
+const entryView = ({ id, lastPosition: _last, ...entry }: Entry): TimelineItem => ({
+  ...entry,
+  position: id.replace(/^0+(?=\d)/, ''),
+});
 
 /**
  * The issue's events and those of every charge linked to it, in ledger order. Composed at read time from

@@ -12,6 +12,7 @@ import {
 } from './metric-groups';
 import { REFUND_SUCCEEDED, REFUND_TERMINAL, type MetricsSnapshot } from './metrics-snapshot';
 import { describeDurations, describeSortedDurations } from './statistics/descriptive';
+import { humanizedDuration } from './humanized-duration';
 import {
   kaplanMeierOfSorted,
   kaplanMeierQuantilesOfSorted,
@@ -72,6 +73,8 @@ export interface MetricAnswer {
   filters: { category: string | null; channel: string | null; priority: string | null };
   groupBy: GroupDimension[];
   window?: number;
+  /** churn and overview: the issue each customer's churn window starts from. */
+  churnAnchor?: ChurnAnchor;
   groups: MetricGroup[];
 }
 
@@ -276,10 +279,24 @@ function resolutionTime(context: Context, grouped: GroupedRows): Figures[] {
     countIssues(context, grouped).cells,
     context.asOf,
   );
+  const { counter } = countIssues(context, grouped);
   return grouped.groups.map(({ items }, g) => {
     const resolved = observations[g].eventTimes.length;
     const { km, observed } = survival(context, observations[g]);
-    return { issues: items.length, resolved, open: items.length - resolved, km, resolvedOnly: observed };
+    // `open` is the backlog's (open at asOf), on every route; `unresolved` is what Kaplan–Meier censors
+    // (no first resolution by asOf), which differs by the reopened (open, resolved before) and the
+    // withdrawn (closed unresolved).
+    let open = 0;
+    for (let b = 0; b < BACKLOG_BUCKETS.length; b++) open += counter(g, COUNTER.backlog + b);
+    return {
+      issues: items.length,
+      resolved,
+      open,
+      km,
+      resolvedOnly: observed,
+      // Last, so the CSV columns that were there before keep their places.
+      unresolved: items.length - resolved,
+    };
   });
 }
 
@@ -580,6 +597,41 @@ function churnAnswer(context: Context): MetricGroup[] {
   });
 }
 
+/**
+ * Which issue each customer's churn window starts from, named in the answer: a filter (`category=declined`)
+ * anchors at the customer's first issue that matches it, a `groupBy` at the first issue of any kind (the
+ * customer then counts in that issue's group only). So the `declined` row of `groupBy=category` and
+ * `?category=declined` count different customers, and each answer says which it counted.
+ */
+export interface ChurnAnchor {
+  rule: 'first-issue-in-period';
+  /** The filters the anchor issue had to match (null: any). */
+  matching: { category: string | null; channel: string | null; priority: string | null };
+  description: string;
+}
+
+function churnAnchorOf(params: MetricParams): ChurnAnchor {
+  const matching = {
+    category: params.category ?? null,
+    channel: params.channel ?? null,
+    priority: params.priority ?? null,
+  };
+  const filters = Object.entries(matching)
+    .filter(([, value]) => value !== null)
+    .map(([field, value]) => `${field}=${value}`);
+  const period = params.from !== undefined || params.to !== undefined ? 'in the period' : 'by asOf';
+  const description =
+    filters.length > 0
+      ? `Each customer's first issue opened ${period} that matches ${filters.join(', ')}; ` +
+        'issues of other kinds before it are not the anchor.'
+      : `Each customer's first issue opened ${period}, of any kind` +
+        (params.groupBy.length > 0
+          ? `; the customer counts in that issue's group only (${params.groupBy.join(', ')}), so a group ` +
+            'is not the same as filtering by it (a filter anchors at the first issue that matches).'
+          : '.');
+  return { rule: 'first-issue-in-period', matching, description };
+}
+
 /** The figures of every group, in the groups' order. */
 type IssueMetric = (context: Context, grouped: GroupedRows) => Figures[];
 const ISSUE_METRICS: Partial<Record<MetricName, IssueMetric>> = {
@@ -616,6 +668,14 @@ function issueGroups(context: Context, metric: IssueMetric): MetricGroup[] {
   return grouped.groups.map(({ key }, g) => ({ key, ...figures[g] }));
 }
 
+/** The overview's durations (seconds), each also given `humanized` (`3d 04:12:05`): the dashboard's reading. */
+const OVERVIEW_DURATIONS: Partial<Record<string, readonly string[]>> = {
+  resolutionTime: ['median', 'p90'],
+  firstResponse: ['median'],
+  backlog: ['medianAgeSeconds'],
+  refunds: ['medianTurnaround'],
+};
+
 const pick = (figures: Figures | undefined, path: readonly string[]): unknown =>
   path.reduce<unknown>((value, field) => (value as Record<string, unknown> | undefined)?.[field], figures) ??
   null;
@@ -631,7 +691,11 @@ function overviewGroups(overviewContext: Context): MetricGroup[] {
   };
   const resolution = issueGroups(context, resolutionTime);
   const parts: [string, MetricGroup[], Record<string, string>][] = [
-    ['issues', resolution, { issues: 'issues', resolved: 'resolved', open: 'open' }],
+    [
+      'issues',
+      resolution,
+      { issues: 'issues', resolved: 'resolved', open: 'open', unresolved: 'unresolved' },
+    ],
     ['resolutionTime', resolution, { median: 'km.median.value', p90: 'km.p90.value' }],
     ['firstResponse', issueGroups(context, firstResponse), { median: 'km.median.value' }],
     [
@@ -684,6 +748,7 @@ function overviewGroups(overviewContext: Context): MetricGroup[] {
   }
   for (const [name, groups, fields] of parts) {
     const paths = Object.entries(fields).map(([field, path]) => [field, path.split('.')] as const);
+    const durations = OVERVIEW_DURATIONS[name];
     const byKey = new Map(groups.map((group) => [idOf(group.key), group]));
     for (const [id, target] of merged) {
       const source = byKey.get(id);
@@ -692,6 +757,11 @@ function overviewGroups(overviewContext: Context): MetricGroup[] {
       } else {
         const figures: Figures = {};
         for (const [field, path] of paths) figures[field] = pick(source, path);
+        if (durations !== undefined) {
+          figures.humanized = Object.fromEntries(
+            durations.map((field) => [field, humanizedDuration(figures[field] as number | null)]),
+          );
+        }
         target[name] = figures;
       }
     }
@@ -737,7 +807,9 @@ export function computeMetric(
       priority: params.priority ?? null,
     },
     groupBy: [...params.groupBy],
-    ...(metric === 'churn' || metric === 'overview' ? { window: params.window } : {}),
+    ...(metric === 'churn' || metric === 'overview'
+      ? { window: params.window, churnAnchor: churnAnchorOf(params) }
+      : {}),
     groups,
   };
 }
