@@ -232,6 +232,18 @@ describe.each(APPEND_PROTOCOLS)('appending through Streams.$protocol', ({ protoc
       );
     });
 
+    it('retries an append whose commit timed out on the server with the same ids, so it is stored once', async () => {
+      await store.append('issue-14', [newEvent()], 'no_stream');
+      server.failNextAppends('commit-timeout');
+      const result = await store.append('issue-14', [newEvent(), newEvent()], 0);
+      expect(server.log.map((record) => record.revision)).toEqual([0, 1, 2]);
+      expect(result).toEqual({
+        stream: 'issue-14',
+        nextExpectedRevision: 2,
+        position: server.log[2].position,
+      });
+    });
+
     it('answers StorageUnavailableError when the server stays unavailable, having written nothing', async () => {
       server.failNextAppends('before-write', 'before-write', 'before-write', 'before-write');
       const error = await rejection(store.append('issue-7', [newEvent()], 'no_stream'));
@@ -268,6 +280,45 @@ describe.each(APPEND_PROTOCOLS)('appending through Streams.$protocol', ({ protoc
       expect(server.log).toEqual([]);
       // Refused whole: the next append at the same revision is the stream's first.
       expect((await store.append('issue-10', [newEvent()], 'no_stream')).nextExpectedRevision).toBe(0);
+    });
+
+    describe('an append larger than the client sends in one BatchAppend request (3 MiB)', () => {
+      const large = () => Array.from({ length: 4 }, (_, n) => newEvent({ n, text: 'x'.repeat(1_200_000) }));
+      let roomy: EventStoreDbEventStore;
+
+      beforeEach(() => {
+        roomy = new EventStoreDbEventStore(EventStoreDBClient.connectionString(server.connectionString), {
+          maxAppendSizeBytes: 8 * 1024 * 1024,
+        });
+      });
+
+      afterEach(async () => {
+        await roomy.close();
+      });
+
+      it('is stored whole, as one append', async () => {
+        server.maxAppendSizeBytes = 8 * 1024 * 1024;
+        const result = await roomy.append('issue-15', large(), 'no_stream');
+        expect(server.log.map((record) => record.revision)).toEqual([0, 1, 2, 3]);
+        expect(result).toEqual({
+          stream: 'issue-15',
+          nextExpectedRevision: 3,
+          position: server.log[3].position,
+        });
+        expect(server.appendsServed.append + server.appendsServed.batchAppend).toBe(1);
+      });
+
+      it('is refused whole when over the server maximum, and the next append goes through', async () => {
+        server.maxAppendSizeBytes = 2 * 1024 * 1024;
+        const error = await rejection(roomy.append('issue-16', large(), 'no_stream'));
+        expect(error).toMatchObject({
+          name: 'AppendTooLargeError',
+          stream: 'issue-16',
+          maxBytes: 2 * 1024 * 1024,
+        });
+        expect(server.log).toEqual([]);
+        expect((await roomy.append('issue-16', [newEvent()], 'no_stream')).nextExpectedRevision).toBe(0);
+      });
     });
   });
 });

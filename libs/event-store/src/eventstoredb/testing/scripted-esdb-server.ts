@@ -35,7 +35,7 @@ export interface ScriptedRecord {
   position: bigint;
 }
 
-export type AppendFailure = 'before-write' | 'after-write';
+export type AppendFailure = 'before-write' | 'after-write' | 'commit-timeout';
 
 export interface ScriptedEsdbServerOptions {
   /**
@@ -187,8 +187,11 @@ export class ScriptedEsdbServer {
   }
 
   /**
-   * The next appends fail with UNAVAILABLE, as when a connection drops: `before-write` stores nothing,
-   * `after-write` stores the events and loses the answer (the outcome the client cannot know).
+   * The next appends fail. `before-write` and `after-write` end the call with UNAVAILABLE, as when a
+   * connection drops: the first stores nothing, the second stores the events and loses the answer (the
+   * outcome the client cannot know). `commit-timeout` stores the events and answers that the write timed
+   * out, as the server does when its commit is not acknowledged in time: ABORTED ("Operation timed out")
+   * to an Append, a Status packing Timeout to a BatchAppend.
    */
   failNextAppends(...failures: AppendFailure[]): void {
     this.appendFailures.push(...failures);
@@ -297,7 +300,9 @@ export class ScriptedEsdbServer {
       if (size > this.maxAppendSizeBytes) return callback(maximumAppendSizeExceeded(this.maxAppendSizeBytes));
       this.appendsServed.append++;
       const answer = appendResponseOf(this.decideAppend(stream, expected, proposed));
-      callback(failure === 'after-write' ? unavailable() : null, answer);
+      if (failure === 'after-write') return callback(unavailable());
+      if (failure === 'commit-timeout') return callback(operationTimedOut());
+      callback(null, answer);
     });
   }
 
@@ -361,6 +366,10 @@ export class ScriptedEsdbServer {
       this.appendsServed.batchAppend++;
       const outcome = this.decideAppend(batch.stream, batch.expected, batch.proposed);
       if (failure === 'after-write') return drop();
+      if (failure === 'commit-timeout') {
+        const timeout = statusOf(grpc.status.DEADLINE_EXCEEDED, 'Timeout', 'event_store.client.Timeout');
+        return call.write(batchResponse(correlationId, batch.stream).setError(timeout));
+      }
       call.write(batchResponseOf(correlationId, batch.stream, outcome));
     });
     call.on('end', () => {
@@ -555,6 +564,15 @@ function unavailable(): grpc.ServiceError {
   return Object.assign(new Error('connection lost'), {
     code: grpc.status.UNAVAILABLE,
     details: 'connection lost',
+    metadata: new grpc.Metadata(),
+  });
+}
+
+/** The unary Append's answer to a write whose commit timed out (the events may well be stored). */
+function operationTimedOut(): grpc.ServiceError {
+  return Object.assign(new Error('Operation timed out'), {
+    code: grpc.status.ABORTED,
+    details: 'Operation timed out: Commit phase timeout.',
     metadata: new grpc.Metadata(),
   });
 }
