@@ -477,7 +477,7 @@ export class EventStoreDbEventStore implements EventStore {
     }
     const nextExpectedRevision = Number(result.nextExpectedRevision);
     if (result.position) return { stream, nextExpectedRevision, position: result.position.commit };
-    // An idempotent success carries no position: read the original's back.
+    // An idempotent success comes without a position when the server could not read the original back.
     const [last] = await this.readStream(stream, { fromRevision: nextExpectedRevision, maxCount: 1 });
     const lastId = events[events.length - 1]?.metadata.eventId;
     if (last?.revision !== nextExpectedRevision || last.metadata.eventId !== lastId) {
