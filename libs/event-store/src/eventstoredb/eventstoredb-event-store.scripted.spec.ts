@@ -50,17 +50,277 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   throw new Error('Expected a rejection');
 }
 
-describeEventStoreContract('EventStoreDB adapter against the scripted gRPC server', async () => {
-  const server = await ScriptedEsdbServer.start();
-  const store = EventStoreDbEventStore.fromConnectionString(server.connectionString);
-  return {
-    store,
-    capabilities: store.capabilities,
-    cleanup: async () => {
+/**
+ * The two ways the client appends: through Streams.BatchAppend when the server's ServerFeatures lists it,
+ * as every server the ledger supports does, and through Streams.Append when it does not. They answer the
+ * same outcomes in different shapes (a Status packing the details, or fields and trailers of the answer).
+ */
+const APPEND_PROTOCOLS = [
+  { protocol: 'BatchAppend', batchAppend: true },
+  { protocol: 'Append', batchAppend: false },
+] as const;
+
+/** Asserts that a scripted server took every append it decided through the protocol under test. */
+function expectServedThrough(server: ScriptedEsdbServer, batchAppend: boolean): void {
+  const { append, batchAppend: batched } = server.appendsServed;
+  expect(batchAppend ? append : batched).toBe(0);
+}
+
+describe.each(APPEND_PROTOCOLS)('appending through Streams.$protocol', ({ protocol, batchAppend }) => {
+  describeEventStoreContract(
+    `EventStoreDB adapter against the scripted gRPC server, appending through Streams.${protocol}`,
+    async () => {
+      const server = await ScriptedEsdbServer.start({ batchAppend });
+      const store = EventStoreDbEventStore.fromConnectionString(server.connectionString);
+      return {
+        store,
+        capabilities: store.capabilities,
+        cleanup: async () => {
+          await store.close();
+          await server.stop();
+          expectServedThrough(server, batchAppend);
+        },
+      };
+    },
+  );
+
+  describe(`EventStoreDbEventStore appends over gRPC through Streams.${protocol} (scripted server)`, () => {
+    let server: ScriptedEsdbServer;
+    let store: EventStoreDbEventStore;
+
+    beforeEach(async () => {
+      server = await ScriptedEsdbServer.start({ batchAppend });
+      store = EventStoreDbEventStore.fromConnectionString(server.connectionString, {
+        unansweredRetryDelayMs: 1,
+      });
+    });
+
+    afterEach(async () => {
       await store.close();
       await server.stop();
-    },
-  };
+      expectServedThrough(server, batchAppend);
+    });
+
+    it(`appends through Streams.${protocol}, as ServerFeatures leads the client to`, async () => {
+      await store.append('issue-0', [newEvent()], 'no_stream');
+      await store.append('issue-0', [newEvent(), newEvent()], 0);
+      expect(server.appendsServed).toEqual(
+        batchAppend ? { append: 0, batchAppend: 2 } : { append: 2, batchAppend: 0 },
+      );
+    });
+
+    it('stores each event as binary canonical bytes with a small JSON metadata, and reads the bytes back', async () => {
+      const appended = [
+        newEvent({ text: 'héllo ☃ 😀', amount: 1e21, tiny: 1e-7, nested: { b: [1, 2.5], a: null } }),
+      ];
+      appended[0].metadata.idempotencyKey = 'key-1';
+      await store.append('issue-1', appended, 'no_stream');
+      const [record] = server.log;
+      expect(record.contentType).toBe('application/octet-stream');
+      const [read] = await store.readStream('issue-1');
+      expect(Buffer.from(record.data).equals(Buffer.from(read.canonical, 'utf8'))).toBe(true);
+      expect(eventHash(record.data)).toBe(read.metadata.hash);
+      expect(JSON.parse(Buffer.from(record.customMetadata).toString('utf8'))).toEqual({
+        format: LEDGER_EVENT_FORMAT,
+        hash: read.metadata.hash,
+        schemaVersion: 1,
+      });
+      expect(read).toMatchObject({
+        stream: 'issue-1',
+        revision: 0,
+        type: 'NoteAdded',
+        position: record.position,
+      });
+      expect(read.data).toEqual(appended[0].data);
+      expect(read.metadata).toEqual({
+        ...appended[0].metadata,
+        prevHash: ZERO_HASH,
+        hash: read.metadata.hash,
+      });
+    });
+
+    it('maps wrong expected versions, exact and no_stream, to the port error with the actual revision', async () => {
+      await store.append('charge-1', [newEvent(), newEvent()], 'no_stream');
+      expect(await rejection(store.append('charge-1', [newEvent()], 'no_stream'))).toEqual(
+        new WrongExpectedRevisionError('charge-1', 'no_stream', 1),
+      );
+      // The previous event exists, so the server itself decides: its answer carries current revision 1.
+      expect(await rejection(store.append('charge-1', [newEvent()], 0))).toMatchObject({
+        name: 'WrongExpectedRevisionError',
+        expected: 0,
+        actual: 1,
+      });
+      // The client reports an absent stream as "no_stream": the port says -1.
+      const onAbsent = await rejection(store.append('charge-absent', [newEvent()], 3));
+      expect(onAbsent).toBeInstanceOf(WrongExpectedRevisionError);
+      expect(onAbsent).toMatchObject({ expected: 3, actual: -1 });
+      expect(server.log).toHaveLength(2);
+    });
+
+    it('answers a retry at the same revision, which the server acknowledges with the original position, with the original', async () => {
+      const events = [newEvent(), newEvent()];
+      const original = await store.append('issue-2', events, 'no_stream');
+      await store.append('issue-2', [newEvent()], 1);
+      expect(await store.append('issue-2', events, 'no_stream')).toEqual(original);
+      expect(server.log).toHaveLength(3);
+    });
+
+    it('answers a retry at the same revision acknowledged without a position with the original, read back', async () => {
+      server.idempotentWithoutPosition = true;
+      const events = [newEvent(), newEvent()];
+      const original = await store.append('issue-2', events, 'no_stream');
+      await store.append('issue-2', [newEvent()], 1);
+      expect(await store.append('issue-2', events, 'no_stream')).toEqual(original);
+      expect(server.log).toHaveLength(3);
+    });
+
+    it('appends at the tail for any and stream_exists, retrying when another writer got there first', async () => {
+      await store.append('issue-4', [newEvent()], 'no_stream');
+      const racing = await Promise.all(
+        Array.from({ length: 6 }, () => store.append('issue-4', [newEvent()], 'any')),
+      );
+      expect(racing.map((result) => result.nextExpectedRevision).sort()).toEqual([1, 2, 3, 4, 5, 6]);
+      expect((await store.append('issue-4', [newEvent()], 'stream_exists')).nextExpectedRevision).toBe(7);
+    });
+
+    it('turns a conflict answered as success: false (throwOnAppendFailure=false) into the port error', async () => {
+      const lenient = new EventStoreDbEventStore(
+        EventStoreDBClient.connectionString(`${server.connectionString}&throwOnAppendFailure=false`),
+      );
+      try {
+        await lenient.append('issue-5', [newEvent()], 'no_stream');
+        expect(await rejection(lenient.append('issue-5', [newEvent()], 'no_stream'))).toMatchObject({
+          name: 'WrongExpectedRevisionError',
+          actual: 0,
+        });
+        await lenient.append('issue-5', [newEvent(), newEvent()], 0);
+        expect(await rejection(lenient.append('issue-5', [newEvent()], 1))).toMatchObject({
+          name: 'WrongExpectedRevisionError',
+          expected: 1,
+          actual: 2,
+        });
+      } finally {
+        await lenient.close();
+      }
+    });
+
+    it('retries an append whose answer was lost with the same ids, so it is stored once', async () => {
+      await store.append('issue-6', [newEvent()], 'no_stream');
+      server.failNextAppends('after-write', 'before-write');
+      const result = await store.append('issue-6', [newEvent(), newEvent()], 'any');
+      expect(server.log.map((record) => record.revision)).toEqual([0, 1, 2]);
+      expect(result).toEqual({
+        stream: 'issue-6',
+        nextExpectedRevision: 2,
+        position: server.log[2].position,
+      });
+    });
+
+    it('retries every append in flight when the connection drops, storing each once', async () => {
+      server.failNextAppends('after-write');
+      const streams = ['issue-11', 'issue-12', 'issue-13'];
+      const results = await Promise.all(
+        streams.map((stream) => store.append(stream, [newEvent({ stream })], 'no_stream')),
+      );
+      expect(server.log.map((record) => record.stream).sort()).toEqual(streams);
+      expect(results).toEqual(
+        streams.map((stream) => ({
+          stream,
+          nextExpectedRevision: 0,
+          position: server.log.find((record) => record.stream === stream)?.position,
+        })),
+      );
+    });
+
+    it('retries an append whose commit timed out on the server with the same ids, so it is stored once', async () => {
+      await store.append('issue-14', [newEvent()], 'no_stream');
+      server.failNextAppends('commit-timeout');
+      const result = await store.append('issue-14', [newEvent(), newEvent()], 0);
+      expect(server.log.map((record) => record.revision)).toEqual([0, 1, 2]);
+      expect(result).toEqual({
+        stream: 'issue-14',
+        nextExpectedRevision: 2,
+        position: server.log[2].position,
+      });
+    });
+
+    it('answers StorageUnavailableError when the server stays unavailable, having written nothing', async () => {
+      server.failNextAppends('before-write', 'before-write', 'before-write', 'before-write');
+      const error = await rejection(store.append('issue-7', [newEvent()], 'no_stream'));
+      expect(error).toBeInstanceOf(StorageUnavailableError);
+      expect(server.log).toEqual([]);
+    });
+
+    it('refuses an append over the maximum append size before sending it', async () => {
+      const small = new EventStoreDbEventStore(EventStoreDBClient.connectionString(server.connectionString), {
+        maxAppendSizeBytes: 4096,
+      });
+      try {
+        const error = await rejection(
+          small.append('issue-8', [newEvent({ text: 'x'.repeat(5000) })], 'no_stream'),
+        );
+        expect(error).toBeInstanceOf(AppendTooLargeError);
+        expect(error).toMatchObject({ stream: 'issue-8', maxBytes: 4096 });
+        expect(server.log).toEqual([]);
+        expect(
+          (await small.append('issue-8', [newEvent({ text: 'x' })], 'no_stream')).nextExpectedRevision,
+        ).toBe(0);
+      } finally {
+        await small.close();
+      }
+    });
+
+    it('answers an append the server refuses as too large with AppendTooLargeError, having written nothing', async () => {
+      server.maxAppendSizeBytes = 2048;
+      const error = await rejection(
+        store.append('issue-10', [newEvent({ text: 'x'.repeat(3000) })], 'no_stream'),
+      );
+      expect(error).toBeInstanceOf(AppendTooLargeError);
+      expect(error).toMatchObject({ stream: 'issue-10', maxBytes: 2048 });
+      expect(server.log).toEqual([]);
+      // Refused whole: the next append at the same revision is the stream's first.
+      expect((await store.append('issue-10', [newEvent()], 'no_stream')).nextExpectedRevision).toBe(0);
+    });
+
+    describe('an append larger than the client sends in one BatchAppend request (3 MiB)', () => {
+      const large = () => Array.from({ length: 4 }, (_, n) => newEvent({ n, text: 'x'.repeat(1_200_000) }));
+      let roomy: EventStoreDbEventStore;
+
+      beforeEach(() => {
+        roomy = new EventStoreDbEventStore(EventStoreDBClient.connectionString(server.connectionString), {
+          maxAppendSizeBytes: 8 * 1024 * 1024,
+        });
+      });
+
+      afterEach(async () => {
+        await roomy.close();
+      });
+
+      it('is stored whole, as one append', async () => {
+        server.maxAppendSizeBytes = 8 * 1024 * 1024;
+        const result = await roomy.append('issue-15', large(), 'no_stream');
+        expect(server.log.map((record) => record.revision)).toEqual([0, 1, 2, 3]);
+        expect(result).toEqual({
+          stream: 'issue-15',
+          nextExpectedRevision: 3,
+          position: server.log[3].position,
+        });
+        expect(server.appendsServed.append + server.appendsServed.batchAppend).toBe(1);
+      });
+
+      it('is refused whole when over the server maximum, and the next append goes through', async () => {
+        server.maxAppendSizeBytes = 2 * 1024 * 1024;
+        const error = await rejection(roomy.append('issue-16', large(), 'no_stream'));
+        expect(error).toMatchObject({
+          name: 'AppendTooLargeError',
+          stream: 'issue-16',
+          maxBytes: 2 * 1024 * 1024,
+        });
+        expect(server.log).toEqual([]);
+        expect((await roomy.append('issue-16', [newEvent()], 'no_stream')).nextExpectedRevision).toBe(0);
+      });
+    });
+  });
 });
 
 describe('EventStoreDbEventStore over gRPC (scripted server)', () => {
@@ -77,58 +337,6 @@ describe('EventStoreDbEventStore over gRPC (scripted server)', () => {
   afterEach(async () => {
     await store.close();
     await server.stop();
-  });
-
-  it('stores each event as binary canonical bytes with a small JSON metadata, and reads the bytes back', async () => {
-    const appended = [
-      newEvent({ text: 'héllo ☃ 😀', amount: 1e21, tiny: 1e-7, nested: { b: [1, 2.5], a: null } }),
-    ];
-    appended[0].metadata.idempotencyKey = 'key-1';
-    await store.append('issue-1', appended, 'no_stream');
-    const [record] = server.log;
-    expect(record.contentType).toBe('application/octet-stream');
-    const [read] = await store.readStream('issue-1');
-    expect(Buffer.from(record.data).equals(Buffer.from(read.canonical, 'utf8'))).toBe(true);
-    expect(eventHash(record.data)).toBe(read.metadata.hash);
-    expect(JSON.parse(Buffer.from(record.customMetadata).toString('utf8'))).toEqual({
-      format: LEDGER_EVENT_FORMAT,
-      hash: read.metadata.hash,
-      schemaVersion: 1,
-    });
-    expect(read).toMatchObject({
-      stream: 'issue-1',
-      revision: 0,
-      type: 'NoteAdded',
-      position: record.position,
-    });
-    expect(read.data).toEqual(appended[0].data);
-    expect(read.metadata).toEqual({ ...appended[0].metadata, prevHash: ZERO_HASH, hash: read.metadata.hash });
-  });
-
-  it('maps wrong expected versions, exact and no_stream, to the port error with the actual revision', async () => {
-    await store.append('charge-1', [newEvent(), newEvent()], 'no_stream');
-    expect(await rejection(store.append('charge-1', [newEvent()], 'no_stream'))).toEqual(
-      new WrongExpectedRevisionError('charge-1', 'no_stream', 1),
-    );
-    // The previous event exists, so the server itself decides: its answer carries current revision 1.
-    expect(await rejection(store.append('charge-1', [newEvent()], 0))).toMatchObject({
-      name: 'WrongExpectedRevisionError',
-      expected: 0,
-      actual: 1,
-    });
-    // The client reports an absent stream as "no_stream": the port says -1.
-    const onAbsent = await rejection(store.append('charge-absent', [newEvent()], 3));
-    expect(onAbsent).toBeInstanceOf(WrongExpectedRevisionError);
-    expect(onAbsent).toMatchObject({ expected: 3, actual: -1 });
-    expect(server.log).toHaveLength(2);
-  });
-
-  it('answers a retry at the same revision, which the server acknowledges without a position, with the original', async () => {
-    const events = [newEvent(), newEvent()];
-    const original = await store.append('issue-2', events, 'no_stream');
-    await store.append('issue-2', [newEvent()], 1);
-    expect(await store.append('issue-2', events, 'no_stream')).toEqual(original);
-    expect(server.log).toHaveLength(3);
   });
 
   it('skips system and foreign events in $all, filling each page, and takes the head from ledger events', async () => {
@@ -153,78 +361,10 @@ describe('EventStoreDbEventStore over gRPC (scripted server)', () => {
     expect(await store.headPosition()).toBe(-1n);
   });
 
-  it('appends at the tail for any and stream_exists, retrying when another writer got there first', async () => {
-    await store.append('issue-4', [newEvent()], 'no_stream');
-    const racing = await Promise.all(
-      Array.from({ length: 6 }, () => store.append('issue-4', [newEvent()], 'any')),
-    );
-    expect(racing.map((result) => result.nextExpectedRevision).sort()).toEqual([1, 2, 3, 4, 5, 6]);
-    expect((await store.append('issue-4', [newEvent()], 'stream_exists')).nextExpectedRevision).toBe(7);
-  });
-
   it('refuses throwOnAppendFailure=false', () => {
     expect(() =>
       EventStoreDbEventStore.fromConnectionString(`${server.connectionString}&throwOnAppendFailure=false`),
     ).toThrow(/throwOnAppendFailure=false/);
-  });
-
-  it('turns a conflict answered as success: false (throwOnAppendFailure=false) into the port error', async () => {
-    const lenient = new EventStoreDbEventStore(
-      EventStoreDBClient.connectionString(`${server.connectionString}&throwOnAppendFailure=false`),
-    );
-    try {
-      await lenient.append('issue-5', [newEvent()], 'no_stream');
-      expect(await rejection(lenient.append('issue-5', [newEvent()], 'no_stream'))).toMatchObject({
-        name: 'WrongExpectedRevisionError',
-        actual: 0,
-      });
-    } finally {
-      await lenient.close();
-    }
-  });
-
-  it('retries an append whose answer was lost with the same ids, so it is stored once', async () => {
-    await store.append('issue-6', [newEvent()], 'no_stream');
-    server.failNextAppends('after-write', 'before-write');
-    const result = await store.append('issue-6', [newEvent(), newEvent()], 'any');
-    expect(server.log.map((record) => record.revision)).toEqual([0, 1, 2]);
-    expect(result).toEqual({ stream: 'issue-6', nextExpectedRevision: 2, position: server.log[2].position });
-  });
-
-  it('answers StorageUnavailableError when the server stays unavailable, having written nothing', async () => {
-    server.failNextAppends('before-write', 'before-write', 'before-write', 'before-write');
-    const error = await rejection(store.append('issue-7', [newEvent()], 'no_stream'));
-    expect(error).toBeInstanceOf(StorageUnavailableError);
-    expect(server.log).toEqual([]);
-  });
-
-  it('refuses an append over the maximum append size before sending it', async () => {
-    const small = new EventStoreDbEventStore(EventStoreDBClient.connectionString(server.connectionString), {
-      maxAppendSizeBytes: 4096,
-    });
-    try {
-      const error = await rejection(
-        small.append('issue-8', [newEvent({ text: 'x'.repeat(5000) })], 'no_stream'),
-      );
-      expect(error).toBeInstanceOf(AppendTooLargeError);
-      expect(error).toMatchObject({ stream: 'issue-8', maxBytes: 4096 });
-      expect(server.log).toEqual([]);
-      expect(
-        (await small.append('issue-8', [newEvent({ text: 'x' })], 'no_stream')).nextExpectedRevision,
-      ).toBe(0);
-    } finally {
-      await small.close();
-    }
-  });
-
-  it('answers an append the server refuses as too large with AppendTooLargeError, having written nothing', async () => {
-    server.maxAppendSizeBytes = 2048;
-    const error = await rejection(
-      store.append('issue-10', [newEvent({ text: 'x'.repeat(3000) })], 'no_stream'),
-    );
-    expect(error).toBeInstanceOf(AppendTooLargeError);
-    expect(error).toMatchObject({ stream: 'issue-10', maxBytes: 2048 });
-    expect(server.log).toEqual([]);
   });
 
   it('subscribes again after a drop from the last delivered position, delivering each event once', async () => {

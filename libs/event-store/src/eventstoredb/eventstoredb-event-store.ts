@@ -471,12 +471,14 @@ export class EventStoreDbEventStore implements EventStore {
       }
     }
     if (!result.success) {
-      // throwOnAppendFailure=false answers a conflict this way; nextExpectedRevision is -1 for no stream.
-      throw new WrongExpectedRevisionError(stream, expected, Number(result.nextExpectedRevision));
+      // throwOnAppendFailure=false answers a conflict this way. Its nextExpectedRevision is not the
+      // stream's: through BatchAppend, client 6.2.1 reports 1 for any stream that exists. Read it instead.
+      const [last] = await this.readTail(stream, 1);
+      throw new WrongExpectedRevisionError(stream, expected, last?.revision ?? -1);
     }
     const nextExpectedRevision = Number(result.nextExpectedRevision);
     if (result.position) return { stream, nextExpectedRevision, position: result.position.commit };
-    // An idempotent success carries no position: read the original's back.
+    // An idempotent success comes without a position when the server could not read the original back.
     const [last] = await this.readStream(stream, { fromRevision: nextExpectedRevision, maxCount: 1 });
     const lastId = events[events.length - 1]?.metadata.eventId;
     if (last?.revision !== nextExpectedRevision || last.metadata.eventId !== lastId) {

@@ -132,7 +132,7 @@ export class EventStoreDbImporter {
           );
         }
         if (result.position) return result.position.commit;
-        // An idempotent success carries no position: the stream's last event is the one just stored.
+        // An idempotent success may come without a position: the stream's last event is the one stored.
         const stored = await this.options.lastEvent(stream);
         if (stored?.revision !== last.revision || stored.metadata.eventId !== last.metadata.eventId) {
           throw new Error(`EventStoreDB acknowledged ${stream}@${last.revision} but it reads otherwise`);

@@ -1,12 +1,27 @@
 import * as grpc from '@grpc/grpc-js';
-import { Empty, StreamIdentifier, UUID } from '@eventstore/db-client/generated/shared_pb';
+import {
+  AllStreamPosition,
+  Empty,
+  MaximumAppendSizeExceeded,
+  StreamIdentifier,
+  UUID,
+  WrongExpectedVersion,
+} from '@eventstore/db-client/generated/shared_pb';
+import { Status } from '@eventstore/db-client/generated/status_pb';
 import {
   ServerFeaturesService,
   type IServerFeaturesServer,
 } from '@eventstore/db-client/generated/serverfeatures_grpc_pb';
 import { SupportedMethod, SupportedMethods } from '@eventstore/db-client/generated/serverfeatures_pb';
 import { StreamsService, type IStreamsServer } from '@eventstore/db-client/generated/streams_grpc_pb';
-import { AppendReq, AppendResp, ReadReq, ReadResp } from '@eventstore/db-client/generated/streams_pb';
+import {
+  AppendReq,
+  AppendResp,
+  BatchAppendReq,
+  BatchAppendResp,
+  ReadReq,
+  ReadResp,
+} from '@eventstore/db-client/generated/streams_pb';
 
 /** One event as the scripted server keeps it: prepare = commit position, like any non-transactional write. */
 export interface ScriptedRecord {
@@ -20,7 +35,32 @@ export interface ScriptedRecord {
   position: bigint;
 }
 
-export type AppendFailure = 'before-write' | 'after-write';
+export type AppendFailure = 'before-write' | 'after-write' | 'commit-timeout';
+
+export interface ScriptedEsdbServerOptions {
+  /**
+   * Advertise Streams.BatchAppend in ServerFeatures and serve it (the default), as every server the ledger
+   * supports does: the client then appends through it. False plays a server without it, so that the client
+   * falls back to Streams.Append.
+   */
+  batchAppend?: boolean;
+}
+
+/** An event as an append proposes it. */
+type ProposedRecord = Pick<ScriptedRecord, 'id' | 'type' | 'contentType' | 'data' | 'customMetadata'>;
+
+/** What the server decided about one append, before either append protocol encodes the answer. */
+type AppendOutcome =
+  | { kind: 'success'; revision: number; position: bigint | undefined }
+  | { kind: 'wrong-expected-version'; expected: ExpectedOption; current: number };
+
+/** A BatchAppend request being received: its options came first, its messages may span several requests. */
+interface PendingBatch {
+  stream: string;
+  expected: ExpectedOption;
+  proposed: ProposedRecord[];
+  size: number;
+}
 
 /** A subscription's server-side filter: stream-name prefixes, or a regular expression on event types. */
 type SubscriptionFilter = { on: 'stream'; prefixes: string[] } | { on: 'type'; regex: RegExp } | undefined;
@@ -57,11 +97,18 @@ type ExpectedOption =
 
 /**
  * A TEST DOUBLE OF THE EVENTSTOREDB gRPC PROTOCOL, not an event store: a @grpc/grpc-js server built from
- * the client's own generated service definitions (Streams.Read and Streams.Append), listening on
- * 127.0.0.1, holding streams in memory. It plays the server behaviour the adapter depends on, as
- * EventStoreDB documents it:
- * - a wrong expected version answered in the Append response (current revision or "no stream");
- * - an exact-revision retry of ids already written there answered as success without a position;
+ * the client's own generated service definitions (Streams.Read, Streams.BatchAppend, Streams.Append),
+ * listening on 127.0.0.1, holding streams in memory. It plays the server behaviour the adapter depends on,
+ * as EventStoreDB (24.10) does it:
+ * - appends through BatchAppend, the bidirectional stream a client uses when ServerFeatures lists it:
+ *   requests carry a correlation id, the options (stream, expected revision, deadline) come with the
+ *   first, proposed messages may span several, the one marked final completes it; each answer is a
+ *   success or a google.rpc.Status packing WrongExpectedVersion or MaximumAppendSizeExceeded;
+ * - or, started with `batchAppend: false`, through the unary Append, as a server not listing BatchAppend;
+ * - a wrong expected version answered with the current revision or "no stream";
+ * - an exact-revision retry of ids already written there answered as success with the position of the
+ *   original's last event (or, with `idempotentWithoutPosition`, with none, as a server that cannot read
+ *   that event back answers);
  * - $all holding system events (`$`-streams) and foreign JSON events beside the ledger's;
  * - a read of an absent stream answered `stream_not_found`;
  * - positions that are sparse log offsets with prepare = commit;
@@ -69,7 +116,8 @@ type ExpectedOption =
  * - subscriptions to $all (history strictly after a position, then live; stream-prefix and event-type
  *   filters), checkpoints of filtered ones (optionally with prepare = 0), and drops, also mid-stream.
  * - ServerFeatures, reporting `serverVersion` (or, unset, absent as on servers before 21.10).
- * Streams.BatchAppend is left unimplemented and unlisted, so the client uses Streams.Append.
+ * Lost connections (failNextAppends) end the call with UNAVAILABLE: a BatchAppend call with every append
+ * then in flight on it.
  */
 export class ScriptedEsdbServer {
   readonly log: ScriptedRecord[] = [];
@@ -79,6 +127,13 @@ export class ScriptedEsdbServer {
   private nextPosition = 1024n;
   /** The server's MaxAppendSize: an append whose events' data and metadata exceed it is refused whole. */
   maxAppendSizeBytes = 1024 * 1024;
+  /**
+   * Answer an idempotent retry without a position. A real server includes the original's position, but
+   * sends none when it cannot read that event back (its index read fails): the adapter reads it then.
+   */
+  idempotentWithoutPosition = false;
+  /** Appends decided (stored, found idempotent or refused for their expected revision), by protocol. */
+  readonly appendsServed = { append: 0, batchAppend: 0 };
   /** How filtered subscriptions are sent checkpoints. */
   readonly checkpoints: ScriptedCheckpoints = {
     interval: 32,
@@ -88,24 +143,25 @@ export class ScriptedEsdbServer {
   private nextDropAfter: number | undefined;
   /**
    * The version ServerFeatures reports, or undefined for a server without that service (before 21.10).
-   * It lists Streams.Read and Streams.Append only: a real server also lists BatchAppend, which the client
-   * would then use for appends, and which this double does not play.
+   * It lists Streams.Read, Streams.Append and, unless started without it, Streams.BatchAppend.
    */
   serverVersion: string | undefined = '24.10.5';
 
   private constructor(
     private readonly server: grpc.Server,
     readonly port: number,
+    /** Whether BatchAppend is listed and served (ScriptedEsdbServerOptions.batchAppend). */
+    readonly batchAppend: boolean,
   ) {}
 
-  static async start(): Promise<ScriptedEsdbServer> {
+  static async start(options: ScriptedEsdbServerOptions = {}): Promise<ScriptedEsdbServer> {
     const server = new grpc.Server();
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
         error ? reject(error) : resolve(bound),
       ),
     );
-    const scripted = new ScriptedEsdbServer(server, port);
+    const scripted = new ScriptedEsdbServer(server, port, options.batchAppend ?? true);
     server.addService(StreamsService, scripted.handlers());
     const features: IServerFeaturesServer = {
       getSupportedMethods: (_call, callback) => scripted.supportedMethods(callback),
@@ -131,8 +187,11 @@ export class ScriptedEsdbServer {
   }
 
   /**
-   * The next appends fail with UNAVAILABLE, as when a connection drops: `before-write` stores nothing,
-   * `after-write` stores the events and loses the answer (the outcome the client cannot know).
+   * The next appends fail. `before-write` and `after-write` end the call with UNAVAILABLE, as when a
+   * connection drops: the first stores nothing, the second stores the events and loses the answer (the
+   * outcome the client cannot know). `commit-timeout` stores the events and answers that the write timed
+   * out, as the server does when its commit is not acknowledged in time: ABORTED ("Operation timed out")
+   * to an Append, a Status packing Timeout to a BatchAppend.
    */
   failNextAppends(...failures: AppendFailure[]): void {
     this.appendFailures.push(...failures);
@@ -168,8 +227,17 @@ export class ScriptedEsdbServer {
       callback({ code: grpc.status.UNIMPLEMENTED, details: 'no ServerFeatures on this server' });
       return;
     }
-    const methods = ['read', 'append'].map((name) =>
-      new SupportedMethod().setServiceName('event_store.client.streams.Streams').setMethodName(name),
+    // As the server lists them: lower case, BatchAppend with the feature its Duration deadline is.
+    const listed: [name: string, features: string[]][] = [
+      ['read', ['position', 'events']],
+      ['append', []],
+    ];
+    if (this.batchAppend) listed.push(['batchappend', ['deadline_duration']]);
+    const methods = listed.map(([name, features]) =>
+      new SupportedMethod()
+        .setServiceName('event_store.client.streams.streams')
+        .setMethodName(name)
+        .setFeaturesList(features),
     );
     callback(
       null,
@@ -192,6 +260,7 @@ export class ScriptedEsdbServer {
       delete: unimplemented,
       tombstone: unimplemented,
       batchAppend: (call) => {
+        if (this.batchAppend) return this.batchAppendCall(call);
         call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'not scripted' });
       },
     };
@@ -203,7 +272,7 @@ export class ScriptedEsdbServer {
   ): void {
     let stream: string | undefined;
     let expected: ExpectedOption | undefined;
-    const proposed: Pick<ScriptedRecord, 'id' | 'type' | 'contentType' | 'data' | 'customMetadata'>[] = [];
+    const proposed: ProposedRecord[] = [];
     call.on('data', (request: AppendReq) => {
       const options = request.getOptions();
       if (options) {
@@ -218,15 +287,7 @@ export class ScriptedEsdbServer {
         return;
       }
       const message = request.getProposedMessage();
-      if (!message) return;
-      const metadata = message.getMetadataMap();
-      proposed.push({
-        id: uuidOf(message.getId()),
-        type: metadata.get('type') ?? '',
-        contentType: metadata.get('content-type') ?? 'application/octet-stream',
-        data: message.getData_asU8(),
-        customMetadata: message.getCustomMetadata_asU8(),
-      });
+      if (message) proposed.push(proposedOf(message));
     });
     call.on('end', () => {
       if (stream === undefined || expected === undefined) {
@@ -235,21 +296,89 @@ export class ScriptedEsdbServer {
       }
       const failure = this.appendFailures.shift();
       if (failure === 'before-write') return callback(unavailable());
-      const size = proposed.reduce(
-        (sum, message) => sum + message.data.byteLength + message.customMetadata.byteLength,
-        0,
-      );
+      const size = proposed.reduce((sum, message) => sum + sizeOf(message), 0);
       if (size > this.maxAppendSizeBytes) return callback(maximumAppendSizeExceeded(this.maxAppendSizeBytes));
-      const answer = this.decideAppend(stream, expected, proposed);
-      callback(failure === 'after-write' ? unavailable() : null, answer);
+      this.appendsServed.append++;
+      const answer = appendResponseOf(this.decideAppend(stream, expected, proposed));
+      if (failure === 'after-write') return callback(unavailable());
+      if (failure === 'commit-timeout') return callback(operationTimedOut());
+      callback(null, answer);
     });
   }
 
-  private decideAppend(
-    stream: string,
-    expected: ExpectedOption,
-    proposed: Pick<ScriptedRecord, 'id' | 'type' | 'contentType' | 'data' | 'customMetadata'>[],
-  ): AppendResp {
+  /**
+   * One BatchAppend call, as the server's worker runs it: appends keyed by correlation id, their options
+   * with the first request, messages gathered (and their size checked) until the final request, each
+   * answered on the call with its correlation id and stream. The call stays open for the client's next
+   * appends; it ends when the client ends it, or with UNAVAILABLE when failNextAppends drops it.
+   */
+  private batchAppendCall(call: grpc.ServerDuplexStream<BatchAppendReq, BatchAppendResp>): void {
+    const pending = new Map<string, PendingBatch>();
+    let dropped = false;
+    const drop = () => {
+      dropped = true;
+      call.emit('error', unavailable());
+    };
+    call.on('data', (request: BatchAppendReq) => {
+      if (dropped) return;
+      const correlationId = request.getCorrelationId();
+      const key = uuidOf(correlationId);
+      const options = request.getOptions();
+      if (options && !pending.has(key)) {
+        const identifier = options.getStreamIdentifier();
+        if (!identifier) {
+          const status = statusOf(
+            grpc.status.INVALID_ARGUMENT,
+            'BadRequest',
+            'event_store.client.BadRequest',
+          );
+          call.write(new BatchAppendResp().setCorrelationId(correlationId).setError(status));
+          return;
+        }
+        pending.set(key, {
+          stream: streamNameOf(identifier),
+          expected: expectedOfBatch(options),
+          proposed: [],
+          size: 0,
+        });
+      }
+      const batch = pending.get(key);
+      // Messages of an append already answered (refused as too large) or never opened: ignored.
+      if (!batch) return;
+      for (const message of request.getProposedMessagesList()) {
+        const proposed = proposedOf(message);
+        batch.proposed.push(proposed);
+        batch.size += sizeOf(proposed);
+      }
+      if (batch.size > this.maxAppendSizeBytes) {
+        pending.delete(key);
+        call.write(
+          batchResponse(correlationId, batch.stream).setError(
+            batchMaximumAppendSizeExceeded(this.maxAppendSizeBytes),
+          ),
+        );
+        return;
+      }
+      if (!request.getIsFinal()) return;
+      pending.delete(key);
+      const failure = this.appendFailures.shift();
+      if (failure === 'before-write') return drop();
+      this.appendsServed.batchAppend++;
+      const outcome = this.decideAppend(batch.stream, batch.expected, batch.proposed);
+      if (failure === 'after-write') return drop();
+      if (failure === 'commit-timeout') {
+        const timeout = statusOf(grpc.status.DEADLINE_EXCEEDED, 'Timeout', 'event_store.client.Timeout');
+        return call.write(batchResponse(correlationId, batch.stream).setError(timeout));
+      }
+      call.write(batchResponseOf(correlationId, batch.stream, outcome));
+    });
+    call.on('end', () => {
+      if (!dropped) call.end();
+    });
+  }
+
+  /** The in-memory append both protocols share: expected revision, idempotent retries, the write. */
+  private decideAppend(stream: string, expected: ExpectedOption, proposed: ProposedRecord[]): AppendOutcome {
     const events = this.streams.get(stream) ?? [];
     const current = events.length - 1;
     const exact =
@@ -261,29 +390,23 @@ export class ScriptedEsdbServer {
         already.length === proposed.length &&
         already.every((record, index) => record.id === proposed[index].id)
       ) {
-        const success = new AppendResp.Success();
-        success.setCurrentRevision(String(exact + proposed.length));
-        success.setNoPosition(new Empty());
-        return new AppendResp().setSuccess(success);
+        // The server answers with the log position of the original's last event, read back from its index.
+        const original = already.at(-1);
+        return {
+          kind: 'success',
+          revision: exact + proposed.length,
+          position: this.idempotentWithoutPosition ? undefined : original?.position,
+        };
       }
     }
     const matches =
       expected.kind === 'any' || (expected.kind === 'stream_exists' ? current >= 0 : exact === current);
-    if (!matches) return wrongExpectedVersion(expected, current);
+    if (!matches) return { kind: 'wrong-expected-version', expected, current };
     let last: ScriptedRecord | undefined;
     for (const message of proposed) last = this.write(stream, events, message);
-    const success = new AppendResp.Success();
-    if (last === undefined) {
-      success.setNoStream(new Empty());
-      success.setNoPosition(new Empty());
-    } else {
-      success.setCurrentRevision(String(last.revision));
-      const position = new AppendResp.Position();
-      position.setCommitPosition(last.position.toString());
-      position.setPreparePosition(last.position.toString());
-      success.setPosition(position);
-    }
-    return new AppendResp().setSuccess(success);
+    return last === undefined
+      ? { kind: 'success', revision: current, position: undefined }
+      : { kind: 'success', revision: last.revision, position: last.position };
   }
 
   /**
@@ -445,6 +568,15 @@ function unavailable(): grpc.ServiceError {
   });
 }
 
+/** The unary Append's answer to a write whose commit timed out (the events may well be stored). */
+function operationTimedOut(): grpc.ServiceError {
+  return Object.assign(new Error('Operation timed out'), {
+    code: grpc.status.ABORTED,
+    details: 'Operation timed out: Commit phase timeout.',
+    metadata: new grpc.Metadata(),
+  });
+}
+
 /** EventStoreDB's refusal of a too-large append: the exception name and the limit travel as trailers. */
 function maximumAppendSizeExceeded(maxAppendSize: number): grpc.ServiceError {
   const metadata = new grpc.Metadata();
@@ -457,15 +589,166 @@ function maximumAppendSizeExceeded(maxAppendSize: number): grpc.ServiceError {
   });
 }
 
-function wrongExpectedVersion(expected: ExpectedOption, current: number): AppendResp {
-  const wrong = new AppendResp.WrongExpectedVersion();
-  if (current >= 0) wrong.setCurrentRevision(String(current));
-  else wrong.setCurrentNoStream(new Empty());
-  if (expected.kind === 'revision') wrong.setExpectedRevision(String(expected.revision));
-  else if (expected.kind === 'no_stream') wrong.setExpectedNoStream(new Empty());
-  else if (expected.kind === 'stream_exists') wrong.setExpectedStreamExists(new Empty());
-  else wrong.setExpectedAny(new Empty());
-  return new AppendResp().setWrongExpectedVersion(wrong);
+/** BatchAppend's refusal of a too-large append: a Status in the answer, not trailers. */
+function batchMaximumAppendSizeExceeded(maxAppendSize: number): Status {
+  const detail = new MaximumAppendSizeExceeded().setMaxappendsize(maxAppendSize);
+  return statusOf(
+    grpc.status.INVALID_ARGUMENT,
+    'MaximumAppendSizeExceeded',
+    'event_store.client.MaximumAppendSizeExceeded',
+    detail.serializeBinary(),
+  );
+}
+
+function appendResponseOf(outcome: AppendOutcome): AppendResp {
+  if (outcome.kind === 'wrong-expected-version') {
+    const { expected, current } = outcome;
+    const wrong = new AppendResp.WrongExpectedVersion();
+    if (current >= 0) wrong.setCurrentRevision(String(current));
+    else wrong.setCurrentNoStream(new Empty());
+    if (expected.kind === 'revision') wrong.setExpectedRevision(String(expected.revision));
+    else if (expected.kind === 'no_stream') wrong.setExpectedNoStream(new Empty());
+    else if (expected.kind === 'stream_exists') wrong.setExpectedStreamExists(new Empty());
+    else wrong.setExpectedAny(new Empty());
+    return new AppendResp().setWrongExpectedVersion(wrong);
+  }
+  const success = new AppendResp.Success();
+  if (outcome.revision >= 0) success.setCurrentRevision(String(outcome.revision));
+  else success.setNoStream(new Empty());
+  if (outcome.position === undefined) {
+    success.setNoPosition(new Empty());
+  } else {
+    const position = new AppendResp.Position();
+    position.setCommitPosition(outcome.position.toString());
+    position.setPreparePosition(outcome.position.toString());
+    success.setPosition(position);
+  }
+  return new AppendResp().setSuccess(success);
+}
+
+/** An answer on a BatchAppend call: it names the append by its correlation id and its stream. */
+function batchResponse(correlationId: UUID | undefined, stream: string): BatchAppendResp {
+  return new BatchAppendResp()
+    .setCorrelationId(correlationId)
+    .setStreamIdentifier(new StreamIdentifier().setStreamName(Buffer.from(stream, 'utf8')));
+}
+
+/**
+ * As the server's worker converts its write's completion: a success with the revision and position, or a
+ * Status (ALREADY_EXISTS) packing the shared WrongExpectedVersion, current revision or "no stream".
+ */
+function batchResponseOf(
+  correlationId: UUID | undefined,
+  stream: string,
+  outcome: AppendOutcome,
+): BatchAppendResp {
+  const response = batchResponse(correlationId, stream);
+  if (outcome.kind === 'wrong-expected-version') {
+    const { expected, current } = outcome;
+    const wrong = new WrongExpectedVersion();
+    if (current >= 0) wrong.setCurrentStreamRevision(String(current));
+    else wrong.setCurrentNoStream(new Empty());
+    if (expected.kind === 'revision') wrong.setExpectedStreamPosition(String(expected.revision));
+    else if (expected.kind === 'no_stream') wrong.setExpectedNoStream(new Empty());
+    else if (expected.kind === 'stream_exists') wrong.setExpectedStreamExists(new Empty());
+    else wrong.setExpectedAny(new Empty());
+    return response.setError(
+      statusOf(
+        grpc.status.ALREADY_EXISTS,
+        'WrongExpectedVersion',
+        'event_store.client.WrongExpectedVersion',
+        wrong.serializeBinary(),
+      ),
+    );
+  }
+  const success = new BatchAppendResp.Success();
+  if (outcome.revision >= 0) success.setCurrentRevision(String(outcome.revision));
+  else success.setNoStream(new Empty());
+  if (outcome.position === undefined) {
+    success.setNoPosition(new Empty());
+  } else {
+    success.setPosition(
+      new AllStreamPosition()
+        .setCommitPosition(outcome.position.toString())
+        .setPreparePosition(outcome.position.toString()),
+    );
+  }
+  return response.setSuccess(success);
+}
+
+function expectedOfBatch(options: BatchAppendReq.Options): ExpectedOption {
+  if (options.hasStreamPosition()) return { kind: 'revision', revision: Number(options.getStreamPosition()) };
+  if (options.hasNoStream()) return { kind: 'no_stream' };
+  if (options.hasStreamExists()) return { kind: 'stream_exists' };
+  return { kind: 'any' };
+}
+
+/**
+ * A google.rpc.Status whose details are an Any packing `detail` as `typeName`, as the server sends in a
+ * BatchAppend answer. Built from its wire encoding, because the Any message type is google-protobuf's,
+ * which the client uses but this project does not depend on.
+ */
+function statusOf(
+  code: grpc.status,
+  message: string,
+  typeName: string,
+  detail: Uint8Array = new Uint8Array(),
+): Status {
+  const utf8 = (text: string) => new Uint8Array(Buffer.from(text, 'utf8'));
+  const any = Buffer.concat([
+    lengthDelimited(1, utf8(`type.googleapis.com/${typeName}`)),
+    lengthDelimited(2, detail),
+  ]);
+  return Status.deserializeBinary(
+    new Uint8Array(
+      Buffer.concat([
+        varint((1 << 3) | 0),
+        varint(code),
+        lengthDelimited(2, utf8(message)),
+        lengthDelimited(3, any),
+      ]),
+    ),
+  );
+}
+
+/** A protobuf length-delimited field (wire type 2): its key, the length, the bytes. */
+function lengthDelimited(field: number, bytes: Uint8Array): Buffer {
+  return Buffer.concat([varint((field << 3) | 2), varint(bytes.byteLength), Buffer.from(bytes)]);
+}
+
+function varint(value: number): Buffer {
+  const bytes: number[] = [];
+  let rest = value;
+  while (rest >= 0x80) {
+    bytes.push((rest % 0x80) | 0x80);
+    rest = Math.floor(rest / 0x80);
+  }
+  bytes.push(rest);
+  return Buffer.from(bytes);
+}
+
+/** A proposed message of either append protocol: the same fields in both. */
+interface ProposedMessage {
+  getId(): UUID | undefined;
+  getMetadataMap(): { get(key: string): string | undefined };
+  getData_asU8(): Uint8Array;
+  getCustomMetadata_asU8(): Uint8Array;
+}
+
+function proposedOf(message: ProposedMessage): ProposedRecord {
+  const metadata = message.getMetadataMap();
+  return {
+    id: uuidOf(message.getId()),
+    type: metadata.get('type') ?? '',
+    contentType: metadata.get('content-type') ?? 'application/octet-stream',
+    data: message.getData_asU8(),
+    customMetadata: message.getCustomMetadata_asU8(),
+  };
+}
+
+/** An event's size against MaxAppendSize: its data and metadata (the server adds a little per event). */
+function sizeOf(proposed: ProposedRecord): number {
+  return proposed.data.byteLength + proposed.customMetadata.byteLength;
 }
 
 function readResponseOf(record: ScriptedRecord): ReadResp {
