@@ -1,0 +1,27 @@
+import type { MongoReadModelStore, MongoReadModelStoreOptions } from './mongodb/mongo-read-model-store';
+
+export type {
+  DocumentPositionGuardError,
+  MongoReadModelStore,
+  MongoReadModelStoreOptions,
+} from './mongodb/mongo-read-model-store';
+
+/**
+ * The MongoDB read-model store on a connection string. The adapter, and the `mongodb` driver with it, is
+ * loaded on the first call only: this library's index never loads the driver, so a ledger on the embedded
+ * store (and each of its threads) runs without it.
+ */
+export function openMongoReadModelStore(
+  uri: string,
+  options?: MongoReadModelStoreOptions & { databaseName?: string },
+): MongoReadModelStore {
+  return readModelModule().MongoReadModelStore.fromConnectionString(uri, options);
+}
+
+type ReadModelModule = typeof import('./mongodb/mongo-read-model-store');
+
+function readModelModule(): ReadModelModule {
+  // A require, not import(): this library is CommonJS (as in libs/event-store/src/eventstoredb-adapter.ts).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./mongodb/mongo-read-model-store') as ReadModelModule;
+}
