@@ -1,5 +1,7 @@
+import type { MongoProbeOptions, MongoProbeResult } from './mongodb/mongo-probe';
 import type { MongoReadModelStore, MongoReadModelStoreOptions } from './mongodb/mongo-read-model-store';
 
+export type { MongoProbeOptions, MongoProbeResult, MongoStartupError } from './mongodb/mongo-probe';
 export type {
   DocumentPositionGuardError,
   MongoReadModelStore,
@@ -18,10 +20,21 @@ export function openMongoReadModelStore(
   return readModelModule().MongoReadModelStore.fromConnectionString(uri, options);
 }
 
+type ProbeModule = typeof import('./mongodb/mongo-probe');
 type ReadModelModule = typeof import('./mongodb/mongo-read-model-store');
 
 function readModelModule(): ReadModelModule {
   // A require, not import(): this library is CommonJS (as in libs/event-store/src/eventstoredb-adapter.ts).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('./mongodb/mongo-read-model-store') as ReadModelModule;
+}
+
+/**
+ * Checks, before anything else opens it, that the MongoDB server is reachable and a replica set member:
+ * rejects with MongoStartupError within 10 s, naming MongoDB and the hosts, never the credentials.
+ */
+export async function probeMongoServer(uri: string, options?: MongoProbeOptions): Promise<MongoProbeResult> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const probe = require('./mongodb/mongo-probe') as ProbeModule;
+  return probe.probeMongo(uri, options);
 }
