@@ -1,6 +1,10 @@
 import type { MongoProbeOptions, MongoProbeResult } from './mongodb/mongo-probe';
+import type { MongoStores, MongoStoresOptions } from './mongodb/mongo-stores';
 import type { MongoReadModelStore, MongoReadModelStoreOptions } from './mongodb/mongo-read-model-store';
 
+export type { MongoStores, MongoStoresOptions } from './mongodb/mongo-stores';
+export type { MongoApiKeyStore, MongoApiKeyStoreOptions } from './mongodb/mongo-api-key-store';
+export type { MongoIdempotencyStore } from './mongodb/mongo-idempotency-store';
 export type { MongoProbeOptions, MongoProbeResult, MongoStartupError } from './mongodb/mongo-probe';
 export type {
   DocumentPositionGuardError,
@@ -18,6 +22,13 @@ export function openMongoReadModelStore(
   options?: MongoReadModelStoreOptions & { databaseName?: string },
 ): MongoReadModelStore {
   return readModelModule().MongoReadModelStore.fromConnectionString(uri, options);
+}
+
+/** The read-model, idempotency and API-key stores on one client; loads the driver on the first call. */
+export function openMongoStores(uri: string, options?: MongoStoresOptions): MongoStores {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const stores = require('./mongodb/mongo-stores') as typeof import('./mongodb/mongo-stores');
+  return stores.openMongoStores(uri, options);
 }
 
 type ProbeModule = typeof import('./mongodb/mongo-probe');
