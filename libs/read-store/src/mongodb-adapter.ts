@@ -5,6 +5,7 @@ import type { MongoReadModelStore, MongoReadModelStoreOptions } from './mongodb/
 export type { MongoStores, MongoStoresOptions } from './mongodb/mongo-stores';
 export type { MongoApiKeyStore, MongoApiKeyStoreOptions } from './mongodb/mongo-api-key-store';
 export type { MongoIdempotencyStore } from './mongodb/mongo-idempotency-store';
+export type { MongoDigestStore } from './mongodb/mongo-digest-store';
 export type { MongoProbeOptions, MongoProbeResult, MongoStartupError } from './mongodb/mongo-probe';
 export type {
   DocumentPositionGuardError,
@@ -24,7 +25,7 @@ export function openMongoReadModelStore(
   return readModelModule().MongoReadModelStore.fromConnectionString(uri, options);
 }
 
-/** The read-model, idempotency and API-key stores on one client; loads the driver on the first call. */
+/** The read-model, idempotency, API-key and digest stores on one client; loads the driver on the first call. */
 export function openMongoStores(uri: string, options?: MongoStoresOptions): MongoStores {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const stores = require('./mongodb/mongo-stores') as typeof import('./mongodb/mongo-stores');

@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { describeIdempotencyStoreContract } from '@app/event-store';
+// The digest contract is imported by its file, as the SQLite spec does: it needs fast-check, a dev
+// dependency that the event-store index must not load.
+import { describeDigestStoreContract } from '../../../event-store/src/contract/digest-store.contract';
 import { describeApiKeyStoreContract } from '../contract/api-key-store.contract';
 import { describeReadModelStoreContract } from '../contract/read-model-store.contract';
 import { MongoApiKeyStore } from './mongo-api-key-store';
+import { MongoDigestStore } from './mongo-digest-store';
 import { MongoIdempotencyStore } from './mongo-idempotency-store';
 import { MongoReadModelStore } from './mongo-read-model-store';
 
@@ -17,13 +21,16 @@ const SKIPPED = 'skipped: set MONGODB_URI to run the MongoDB contract suites';
 async function isolatedDatabase(connectionString: string) {
   const name = `ledger_contract_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const clients: MongoClient[] = [];
-  const open = async () => {
-    const client = new MongoClient(connectionString);
+  const connect = () => {
+    const client = new MongoClient(connectionString, { useBigInt64: true });
     clients.push(client);
-    return client.db(name);
+    return client;
   };
-  const db = await open();
+  const open = async () => connect().db(name);
+  const client = connect();
+  const db = client.db(name);
   return {
+    client,
     db,
     open,
     async cleanup() {
@@ -71,9 +78,14 @@ if (uri) {
       cleanup: () => storage.cleanup(),
     };
   });
+
+  describeDigestStoreContract('MongoDB (MONGODB_URI)', async () => {
+    const storage = await isolatedDatabase(uri);
+    return { store: new MongoDigestStore(storage.client, storage.db), cleanup: () => storage.cleanup() };
+  });
 } else {
   // No MongoDB server can run here by default: say so in one line rather than skip silently.
-  describe('MongoDB contract suites (read models, idempotency, API keys)', () => {
+  describe('MongoDB contract suites (read models, idempotency, API keys, digests)', () => {
     it(SKIPPED, () => {
       process.stdout.write(`${SKIPPED}\n`);
     });

@@ -4,7 +4,6 @@ import {
   type ClientSession,
   type Collection,
   type Db,
-  type TransactionOptions,
 } from 'mongodb';
 import {
   CheckpointMismatchError,
@@ -20,6 +19,7 @@ import {
 } from '@app/ledger';
 import { StagedGenerationGoneError } from '../sqlite/sqlite-read-model-store';
 import { classifyMongoError } from './mongo-errors';
+import { createCollectionIfMissing, inTransaction } from './mongo-transaction';
 import {
   COLLECTION_NAME,
   FIELD_NAME,
@@ -50,16 +50,6 @@ export interface MongoReadModelStoreOptions {
 
 const DEFAULT_SCAN_PAGE_SIZE = 500;
 const DEFAULT_RETIRED_GRACE_MS = 60_000;
-
-/**
- * Every transaction reads a snapshot and commits with majority write concern: a commit acknowledged here
- * survives a failover, and the checkpoint read inside it is the one the guarded update then moves.
- */
-const TRANSACTION: TransactionOptions = {
-  readConcern: { level: 'snapshot' },
-  writeConcern: { w: 'majority' },
-  readPreference: 'primary',
-};
 
 /** The registry: each collection's live generation and indexed fields. */
 interface RegistryDocument {
@@ -252,37 +242,16 @@ class Connection {
     if (this.closed) throw new Error('The read-model store is closed');
   }
 
-  /**
-   * Runs `work` in a transaction that the driver retries on transient errors (a write conflict with a
-   * racing commit, a failover). `work` must only read and write through the session: it may run again.
-   */
+  /** See inTransaction: `work` may run more than once, so it only reads and writes through the session. */
   async transaction<T>(work: (session: ClientSession) => Promise<T>): Promise<T> {
     this.assertOpen();
     await this.ensureMeta();
-    const session = this.client.startSession();
-    try {
-      return await session.withTransaction(work, TRANSACTION);
-    } catch (error) {
-      if (classifyMongoError(error) === 'not-a-replica-set') {
-        throw new Error(
-          'MongoDB refused a transaction: the read-model store needs a replica set (a single-member one ' +
-            'will do), not a standalone server',
-          { cause: error },
-        );
-      }
-      throw error;
-    } finally {
-      await session.endSession();
-    }
+    return inTransaction(this.client, work);
   }
 
   /** Creates a collection and its indexes if missing; createIndexes is a no-op for existing ones. */
   async createStorage(storage: string, spec: Pick<CollectionSpec, 'indexes' | 'sortedBy'>): Promise<void> {
-    try {
-      await this.db.createCollection(storage);
-    } catch (error) {
-      if (classifyMongoError(error) !== 'namespace-exists') throw error;
-    }
+    await createCollectionIfMissing(this.db, storage);
     const keys = indexKeys(spec.indexes, spec.sortedBy);
     if (keys.length > 0) await this.documents(storage).createIndexes(keys.map((key) => ({ key })));
   }

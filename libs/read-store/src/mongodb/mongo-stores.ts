@@ -1,5 +1,6 @@
 import { MongoClient } from 'mongodb';
 import { MongoApiKeyStore, type MongoApiKeyStoreOptions } from './mongo-api-key-store';
+import { MongoDigestStore } from './mongo-digest-store';
 import { MongoIdempotencyStore } from './mongo-idempotency-store';
 import { MongoReadModelStore, type MongoReadModelStoreOptions } from './mongo-read-model-store';
 
@@ -15,6 +16,7 @@ export interface MongoStores {
   readModels: MongoReadModelStore;
   idempotency: MongoIdempotencyStore;
   apiKeys: MongoApiKeyStore;
+  digests: MongoDigestStore;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ export function openMongoStores(uri: string, options: MongoStoresOptions = {}): 
     readModels,
     idempotency: new MongoIdempotencyStore(db),
     apiKeys: new MongoApiKeyStore(db, options.apiKeys),
+    digests: new MongoDigestStore(client, db),
     async close() {
       await readModels.close();
       await client.close();
