@@ -1,10 +1,4 @@
-import {
-  MongoClient,
-  type AnyBulkWriteOperation,
-  type ClientSession,
-  type Collection,
-  type Db,
-} from 'mongodb';
+import { MongoClient, type ClientSession, type Collection, type Db } from 'mongodb';
 import {
   CheckpointMismatchError,
   InvalidReadQueryError,
@@ -18,16 +12,23 @@ import {
   type StagedReadModels,
 } from '@app/ledger';
 import { StagedGenerationGoneError } from '../sqlite/sqlite-read-model-store';
+import {
+  documentWrites,
+  prepareChanges,
+  storageName,
+  toReadDocument,
+  validateSpecs,
+  type PreparedChange,
+  type StoredDocument,
+} from './mongo-documents';
 import { classifyMongoError } from './mongo-errors';
 import { createCollectionIfMissing, inTransaction } from './mongo-transaction';
 import {
   COLLECTION_NAME,
-  FIELD_NAME,
   compileQuery,
   decodeCursor,
   encodeCursor,
   indexKeys,
-  isIndexedValue,
   pageFilter,
   sortSpec,
   sortValueOf,
@@ -84,23 +85,9 @@ interface RetiredDocument {
   since: Date;
 }
 
-/** A read-model document as stored: `d` the document, `p` the position of the commit that last wrote it. */
-interface StoredDocument {
-  _id: string;
-  d: ReadDocument;
-  p: bigint;
-}
-
 /** A collection's storage in one generation. */
 interface CollectionRef extends QueryTarget {
   storage: string;
-}
-
-/** A document change made ready before the transaction: JSON-normalised, checked, later ones winning. */
-interface PreparedChange {
-  collection: string;
-  id: string;
-  doc: ReadDocument | null;
 }
 
 /** A document already holds a write from a later position than this batch: the batch is stale. */
@@ -118,83 +105,7 @@ export class DocumentPositionGuardError extends Error {
   }
 }
 
-const storageName = (collection: string, generation: number) => `rm_${collection}__g${generation}`;
 const invalid = (message: string) => new InvalidReadQueryError(message);
-
-function validateSpecs(specs: readonly CollectionSpec[]): CollectionSpec[] {
-  return specs.map((spec) => {
-    if (!COLLECTION_NAME.test(spec.name)) {
-      throw new Error(`Collection name ${JSON.stringify(spec.name)} does not match ${COLLECTION_NAME}`);
-    }
-    const indexes = [...new Set(spec.indexes.filter((field) => field !== 'id'))];
-    for (const field of indexes) {
-      if (!FIELD_NAME.test(field)) {
-        throw new Error(
-          `Indexed field ${JSON.stringify(field)} of ${spec.name} does not match ${FIELD_NAME}`,
-        );
-      }
-    }
-    if (spec.sortedBy !== undefined && !indexes.includes(spec.sortedBy)) {
-      throw new Error(`${spec.name} is sorted by ${JSON.stringify(spec.sortedBy)}, which it does not index`);
-    }
-    return spec.sortedBy === undefined
-      ? { name: spec.name, indexes }
-      : { name: spec.name, indexes, sortedBy: spec.sortedBy };
-  });
-}
-
-/**
- * The changes as the SQLite adapter stores them (a JSON round trip: `undefined` dropped, dates as strings),
- * one per document with the last one winning, in first-seen order.
- */
-function prepareChanges(changes: readonly DocumentChange[]): PreparedChange[] {
-  const latest = new Map<string, PreparedChange>();
-  for (const change of changes) {
-    let doc: ReadDocument | null = null;
-    if (change.doc !== null) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(JSON.stringify(change.doc));
-      } catch (error) {
-        throw new Error(
-          `Document ${change.collection}/${change.id} is not JSON: ${(error as Error).message}`,
-          {
-            cause: error,
-          },
-        );
-      }
-      doc = toReadDocument(parsed, `${change.collection}/${change.id}`);
-      if (doc.id !== change.id) {
-        throw new Error(`Document ${change.collection}/${change.id} carries id ${JSON.stringify(doc.id)}`);
-      }
-    }
-    const key = JSON.stringify([change.collection, change.id]);
-    latest.delete(key);
-    latest.set(key, { collection: change.collection, id: change.id, doc });
-  }
-  return [...latest.values()];
-}
-
-/** Checks what comes back from the server (or a caller) is a read-model document, not just assumes it. */
-function toReadDocument(value: unknown, where: string): ReadDocument {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Error(`Document ${where} is not an object`);
-  }
-  const record = value as Record<string, unknown>;
-  if (typeof record.id !== 'string') throw new Error(`Document ${where} has no string id`);
-  return { ...record, id: record.id };
-}
-
-function checkIndexedValues(target: QueryTarget, change: PreparedChange & { doc: ReadDocument }): void {
-  for (const field of target.indexes) {
-    const value = change.doc[field];
-    if (value !== undefined && !isIndexedValue(value)) {
-      throw new Error(
-        `Document ${target.collection}/${change.id}: indexed field ${field} holds a non-scalar value`,
-      );
-    }
-  }
-}
 
 /** The connection shared by a store and the generations it stages. */
 class Connection {
@@ -366,14 +277,7 @@ abstract class MongoReadModels {
     }
     for (const [collection, list] of byCollection) {
       const target = await this.resolve(collection, session);
-      const operations = list.map((change): AnyBulkWriteOperation<StoredDocument> => {
-        // The second line behind the checkpoint: a document written from a later position is never
-        // overwritten by this batch. Its upsert then hits the _id index, a duplicate key.
-        const guard = { _id: change.id, p: { $lte: to } };
-        if (change.doc === null) return { deleteOne: { filter: guard } };
-        checkIndexedValues(target, { ...change, doc: change.doc });
-        return { replaceOne: { filter: guard, replacement: { d: change.doc, p: to }, upsert: true } };
-      });
+      const operations = documentWrites(target, list, to);
       try {
         await this.connection.documents(target.storage).bulkWrite(operations, { session, ordered: true });
       } catch (error) {
