@@ -107,6 +107,20 @@ export class DocumentPositionGuardError extends Error {
 
 const invalid = (message: string) => new InvalidReadQueryError(message);
 
+/** A registry entry as read back: checked, since its generation and fields name collections and paths. */
+function checkedRegistry(stored: RegistryDocument): RegistryDocument {
+  const { generation, indexes } = stored;
+  if (
+    !Number.isSafeInteger(generation) ||
+    generation < 0 ||
+    !Array.isArray(indexes) ||
+    !indexes.every((field) => typeof field === 'string')
+  ) {
+    throw new Error(`The registry entry of ${stored._id} holds no generation or field list`);
+  }
+  return stored;
+}
+
 /** The connection shared by a store and the generations it stages. */
 class Connection {
   closed = false;
@@ -402,6 +416,7 @@ export class MongoReadModelStore extends MongoReadModels implements ReadModelSto
         ),
       );
       if (registered === null) throw new Error(`MongoDB answered no registry entry for ${spec.name}`);
+      checkedRegistry(registered);
       await this.connection.createStorage(storageName(spec.name, registered.generation), {
         indexes: registered.indexes,
         sortedBy: registered.sortedBy,
@@ -442,6 +457,7 @@ export class MongoReadModelStore extends MongoReadModels implements ReadModelSto
         ? await this.connection.registry.findOne({ _id: collection }, { session })
         : null;
     if (registered === null) throw invalid(`Unknown collection ${JSON.stringify(collection)}`);
+    checkedRegistry(registered);
     return {
       collection,
       storage: storageName(collection, registered.generation),
