@@ -189,6 +189,20 @@ class Connection {
     }
   }
 
+  /** Drops a staged generation's collections, named from its entry only once the entry is checked. */
+  async dropStaged(staged: StagedDocument): Promise<void> {
+    const { generation, collections } = staged;
+    if (!Number.isSafeInteger(generation) || !Array.isArray(collections)) {
+      throw new Error(`The staged entry of ${staged._id} holds no generation or collection list`);
+    }
+    for (const spec of collections) {
+      if (typeof spec?.name !== 'string' || !COLLECTION_NAME.test(spec.name)) {
+        throw new Error(`The staged entry of ${staged._id} names a collection that is not a read-model one`);
+      }
+      await this.dropStorage(storageName(spec.name, generation));
+    }
+  }
+
   /** Generation numbers are never reused, so a stale staged handle can never match a newer stage. */
   async nextGeneration(): Promise<number> {
     const counter = await this.counters.findOneAndUpdate(
@@ -437,11 +451,7 @@ export class MongoReadModelStore extends MongoReadModels implements ReadModelSto
       { generation, position: -1n, collections: checked },
       { upsert: true, returnDocument: 'before' },
     );
-    if (previous !== null) {
-      for (const spec of previous.collections) {
-        await this.connection.dropStorage(storageName(spec.name, previous.generation));
-      }
-    }
+    if (previous !== null) await this.connection.dropStaged(previous);
     return new MongoStagedReadModels(this.connection, projection, generation, checked, this.options);
   }
 
@@ -564,10 +574,7 @@ class MongoStagedReadModels extends MongoReadModels implements StagedReadModels 
       _id: this.projection,
       generation: this.generation,
     });
-    if (removed === null) return;
-    for (const spec of removed.collections) {
-      await this.connection.dropStorage(storageName(spec.name, removed.generation));
-    }
+    if (removed !== null) await this.connection.dropStaged(removed);
   }
 
   protected async resolve(collection: string, session?: ClientSession): Promise<CollectionRef> {
