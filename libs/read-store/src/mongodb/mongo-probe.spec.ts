@@ -41,7 +41,7 @@ describe('probeMongo', () => {
       const started = Date.now();
       // No credentials here: authenticating (SCRAM) is beyond this test double; redaction is tested below.
       const error = await rejection(() => probeMongo(`mongodb://${wire!.address}/ledger`));
-      process.stdout.write(`standalone probe failed after ${Date.now() - started} ms\n`);
+      process.stdout.write(`standalone probe failed after ${Date.now() - started} ms: ${error.message}\n`);
       expect(error).toBeInstanceOf(MongoStartupError);
       expect(error.message).toContain(`MongoDB at ${wire.address} is not a replica set member`);
       // It got that far through the real driver's handshake and a hello of its own.
@@ -60,12 +60,30 @@ describe('probeMongo', () => {
       const error = await rejection(() =>
         probeMongo(`mongodb://ops:pa%40ss-word@${address}/?authSource=admin`),
       );
-      process.stdout.write(`unreachable probe failed after ${Date.now() - started} ms\n`);
+      process.stdout.write(`unreachable probe failed after ${Date.now() - started} ms: ${error.message}\n`);
       expect(error).toBeInstanceOf(MongoStartupError);
       expect(error.message).toMatch(
         new RegExp(`^MongoDB at ${address.replace(/\./g, '\\.')} is unreachable: `),
       );
       expect(error.message).not.toMatch(/pa%40ss-word|pa@ss-word|ops:/);
+    },
+    WITHIN_TEN_SECONDS,
+  );
+
+  it(
+    'fails naming MongoDB and the host, not the credentials, when the server refuses them',
+    async () => {
+      wire = await startScriptedMongoWireServer({ setName: 'rs0', refuseAuthentication: true });
+      const error = await rejection(() =>
+        probeMongo(`mongodb://ledger-app:s3cret%2Fpass@${wire!.address}/ledger?authSource=admin`),
+      );
+      expect(error).toBeInstanceOf(MongoStartupError);
+      expect(error.message).toMatch(
+        new RegExp(`^MongoDB at ${wire.address.replace(/\./g, '\\.')} refused the start-up check: `),
+      );
+      expect(error.message).toContain('Authentication failed');
+      expect(error.message).not.toMatch(/ledger-app|s3cret/);
+      expect(wire.commands).toContain('saslStart');
     },
     WITHIN_TEN_SECONDS,
   );

@@ -1,4 +1,4 @@
-import { MongoClient, type Document } from 'mongodb';
+import { MongoClient, MongoNetworkError, MongoServerSelectionError, type Document } from 'mongodb';
 
 /**
  * The start-up probe of a MongoDB server (docs/storage.md, "MongoDB"): reachable, and a replica set member,
@@ -77,12 +77,10 @@ export async function probeMongo(uri: string, options: MongoProbeOptions = {}): 
   }
   const hosts = describeHosts(client);
   let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Error(`no answer within ${PROBE_DEADLINE_MS / 1000} s`);
   try {
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer within ${PROBE_DEADLINE_MS / 1000} s`)),
-        PROBE_DEADLINE_MS,
-      );
+      timer = setTimeout(() => reject(timedOut), PROBE_DEADLINE_MS);
     });
     const hello = await Promise.race([client.db('admin').command({ hello: 1 }), deadline]);
     if (!isReplicaSetMember(hello)) {
@@ -96,9 +94,16 @@ export async function probeMongo(uri: string, options: MongoProbeOptions = {}): 
   } catch (error) {
     if (error instanceof MongoStartupError) throw error;
     // No `cause`: the driver's error is printed with it, and only this redacted message is checked.
-    throw new MongoStartupError(
-      `MongoDB at ${hosts} is unreachable: ${redactCredentials(messageOf(error), uri)}`,
-    );
+    const reason = redactCredentials(messageOf(error), uri);
+    if (
+      error instanceof MongoServerSelectionError ||
+      error instanceof MongoNetworkError ||
+      error === timedOut
+    ) {
+      throw new MongoStartupError(`MongoDB at ${hosts} is unreachable: ${reason}`);
+    }
+    // It answered, but refused (authentication, authorisation): say so rather than "unreachable".
+    throw new MongoStartupError(`MongoDB at ${hosts} refused the start-up check: ${reason}`);
   } finally {
     clearTimeout(timer);
     await client.close().catch(() => undefined);

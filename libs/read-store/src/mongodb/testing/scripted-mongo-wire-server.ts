@@ -16,6 +16,11 @@ const HEADER_BYTES = 16;
 export interface ScriptedMongoWireServerOptions {
   /** The replica set this server claims to belong to; none (a standalone) by default. */
   setName?: string;
+  /**
+   * Answer every authentication command (`saslStart`, `authenticate`) with the server's "Authentication
+   * failed." error (code 18), as a server does for a wrong password. Otherwise they get `{ ok: 1 }`.
+   */
+  refuseAuthentication?: boolean;
 }
 
 export interface ScriptedMongoWireServer {
@@ -56,7 +61,11 @@ export async function startScriptedMongoWireServer(
   const answerTo = (command: Document): Document => {
     const name = Object.keys(command)[0] ?? '';
     commands.push(name);
-    return ['hello', 'ismaster', 'isMaster'].includes(name) ? helloAnswer() : { ok: 1 };
+    if (['hello', 'ismaster', 'isMaster'].includes(name)) return helloAnswer();
+    if (options.refuseAuthentication && ['saslStart', 'authenticate'].includes(name)) {
+      return { ok: 0, errmsg: 'Authentication failed.', code: 18, codeName: 'AuthenticationFailed' };
+    }
+    return { ok: 1 };
   };
 
   const server: Server = createServer((socket) => {
