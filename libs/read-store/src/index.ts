@@ -14,3 +14,4 @@ export {
   type ApiKeyStoreContractFactory,
   type ApiKeyStoreContractSubject,
 } from './contract/api-key-store.contract';
+export * from './mongodb-adapter';
