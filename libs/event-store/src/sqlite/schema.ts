@@ -138,3 +138,15 @@ export function ensureIdempotencySchema(db: Database): void {
     if (!hasAnswer()) throw error;
   }
 }
+
+/** Stores one event row: the append path and the import of another ledger's events write the same columns. */
+export const INSERT_EVENT_SQL = `INSERT INTO events (stream, revision, event_id, type, schema_version, data, metadata,
+    canonical, hash, recorded_at, idempotency_key)
+  VALUES (@stream, @revision, @event_id, @type, @schema_version, @data, @metadata, @canonical, @hash,
+    @recorded_at, @idempotency_key)`;
+
+/** Moves a stream's head row to its newest event (inserted for a new stream). */
+export const UPSERT_STREAM_SQL = `INSERT INTO streams (stream, revision, last_hash, last_position)
+  VALUES (@stream, @revision, @last_hash, @last_position)
+  ON CONFLICT (stream) DO UPDATE SET revision = excluded.revision, last_hash = excluded.last_hash,
+    last_position = excluded.last_position`;

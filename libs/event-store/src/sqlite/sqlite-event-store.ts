@@ -23,7 +23,7 @@ import {
 import { commitNotifierFor, DEFAULT_POLL_INTERVAL_MS, type CommitNotifier } from './commit-notifier';
 import { BOUND_LIMIT, isBusy, openSqlite, SQLITE_BUSY_TIMEOUT_MS } from './open-sqlite';
 import { WalSyncer } from './wal-syncer';
-import { ensureEventStoreSchema } from './schema';
+import { ensureEventStoreSchema, INSERT_EVENT_SQL, UPSERT_STREAM_SQL } from './schema';
 import { RecentEvents } from './recent-events';
 import { SqliteSubscription } from './sqlite-subscription';
 import { toStoredEvent, type EventRow } from './event-row';
@@ -180,18 +180,8 @@ export class SqliteEventStore implements EventStore {
     this.selectByEventId = db.prepare(
       'SELECT event_id, stream, revision, position, type, data FROM events WHERE event_id = ?',
     );
-    this.insertEvent = db.prepare(
-      `INSERT INTO events (stream, revision, event_id, type, schema_version, data, metadata, canonical, hash,
-         recorded_at, idempotency_key)
-       VALUES (@stream, @revision, @event_id, @type, @schema_version, @data, @metadata, @canonical, @hash,
-         @recorded_at, @idempotency_key)`,
-    );
-    this.upsertStream = db.prepare(
-      `INSERT INTO streams (stream, revision, last_hash, last_position)
-       VALUES (@stream, @revision, @last_hash, @last_position)
-       ON CONFLICT (stream) DO UPDATE SET revision = excluded.revision, last_hash = excluded.last_hash,
-         last_position = excluded.last_position`,
-    );
+    this.insertEvent = db.prepare(INSERT_EVENT_SQL);
+    this.upsertStream = db.prepare(UPSERT_STREAM_SQL);
     this.idempotencyRecords = new IdempotencyTable(db);
     this.readForwards = db.prepare(
       `SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC ${BOUND_LIMIT}`,

@@ -9,6 +9,7 @@ import {
   type StoredEvent,
 } from '@app/ledger';
 import type { EventRow } from './event-row';
+import { INSERT_EVENT_SQL, UPSERT_STREAM_SQL } from './schema';
 
 /**
  * `importEvents` of the SQLite adapter: one IMMEDIATE transaction per batch, checked whole before the first
@@ -28,18 +29,8 @@ export class SqliteEventImporter {
   constructor(db: Database) {
     this.selectHead = db.prepare('SELECT revision, last_hash FROM streams WHERE stream = ?');
     this.selectEventId = db.prepare('SELECT stream, revision FROM events WHERE event_id = ?');
-    this.insertEvent = db.prepare(
-      `INSERT INTO events (stream, revision, event_id, type, schema_version, data, metadata, canonical, hash,
-         recorded_at, idempotency_key)
-       VALUES (@stream, @revision, @event_id, @type, @schema_version, @data, @metadata, @canonical, @hash,
-         @recorded_at, @idempotency_key)`,
-    );
-    this.upsertStream = db.prepare(
-      `INSERT INTO streams (stream, revision, last_hash, last_position)
-       VALUES (@stream, @revision, @last_hash, @last_position)
-       ON CONFLICT (stream) DO UPDATE SET revision = excluded.revision, last_hash = excluded.last_hash,
-         last_position = excluded.last_position`,
-    );
+    this.insertEvent = db.prepare(INSERT_EVENT_SQL);
+    this.upsertStream = db.prepare(UPSERT_STREAM_SQL);
     this.importBatch = db.transaction((events: readonly StoredEvent[]) => this.importNow(events));
   }
 

@@ -1,5 +1,6 @@
 import type { Document, Sort } from 'mongodb';
 import { InvalidReadQueryError, type FieldFilter, type IndexedValue, type ListQuery } from '@app/ledger';
+import { listQueryShape } from '../list-query';
 
 /**
  * The ReadModelStore port's queries as MongoDB query documents (docs/storage.md, "MongoDB"). Pure: no
@@ -122,17 +123,10 @@ export function fieldCondition(field: string, filter: FieldFilter): Document {
 
 /** Validates a list query against the collection's indexes and maps its `where` to a filter. */
 export function compileQuery(target: QueryTarget, query: Omit<ListQuery, 'limit' | 'cursor'>): CompiledQuery {
-  const { orderBy } = query;
-  if (typeof orderBy !== 'object' || orderBy === null) throw invalid('orderBy is required');
-  if (orderBy.direction !== 'asc' && orderBy.direction !== 'desc') {
-    throw invalid(`orderBy.direction is asc or desc, not ${JSON.stringify(orderBy.direction)}`);
-  }
+  const { orderBy, where } = listQueryShape(query);
   const field = checkedField(target, orderBy.field, 'sort');
-  const where: unknown = query.where ?? {};
-  if (typeof where !== 'object' || where === null || Array.isArray(where))
-    throw invalid('where is an object');
   const filter: Document = {};
-  for (const [name, condition] of Object.entries(where as Record<string, FieldFilter>)) {
+  for (const [name, condition] of Object.entries(where)) {
     filter[pathOf(checkedField(target, name, 'filter'))] = fieldCondition(name, condition);
   }
   return { filter, field, direction: orderBy.direction };

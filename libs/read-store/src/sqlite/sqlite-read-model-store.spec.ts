@@ -418,12 +418,22 @@ describe('SqliteReadModelStore', () => {
          class InvalidReadQueryError extends Error { name = 'InvalidReadQueryError'; }
          module.exports = { CheckpointMismatchError, InvalidReadQueryError };`,
       );
-      const { code } = transformFileSync(join(__dirname, 'sqlite-read-model-store.ts'), {
-        jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-        module: { type: 'commonjs' },
-      });
+      // The store and the one module of its own it requires, compiled beside the shim.
+      const compiled = (file: string) =>
+        transformFileSync(file, {
+          jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+          module: { type: 'commonjs' },
+        }).code.replace('require("@app/ledger")', `require(${JSON.stringify(shim)})`);
+      const listQuery = join(dir, 'list-query.js');
+      writeFileSync(listQuery, compiled(join(__dirname, '..', 'list-query.ts')));
       const storeModule = join(dir, 'store.js');
-      writeFileSync(storeModule, code.replace('require("@app/ledger")', `require(${JSON.stringify(shim)})`));
+      writeFileSync(
+        storeModule,
+        compiled(join(__dirname, 'sqlite-read-model-store.ts')).replace(
+          'require("../list-query")',
+          `require(${JSON.stringify(listQuery)})`,
+        ),
+      );
 
       const racers = 3;
       const rounds = 40;

@@ -13,6 +13,7 @@ import {
   type ReadModelStore,
   type StagedReadModels,
 } from '@app/ledger';
+import { listQueryShape } from '../list-query';
 
 export interface SqliteReadModelStoreOptions {
   /** Documents read per query while scan() walks a collection. */
@@ -249,18 +250,11 @@ function columnFor(table: TableRef, field: string, use: string): string {
 }
 
 function compileQuery(table: TableRef, query: Omit<ListQuery, 'limit' | 'cursor'>): CompiledQuery {
-  const { orderBy } = query;
-  if (typeof orderBy !== 'object' || orderBy === null) throw invalid('orderBy is required');
-  if (orderBy.direction !== 'asc' && orderBy.direction !== 'desc') {
-    throw invalid(`orderBy.direction is asc or desc, not ${JSON.stringify(orderBy.direction)}`);
-  }
+  const { orderBy, where } = listQueryShape(query);
   const column = columnFor(table, orderBy.field, 'sort');
-  const where: unknown = query.where ?? {};
-  if (typeof where !== 'object' || where === null || Array.isArray(where))
-    throw invalid('where is an object');
   const conditions: string[] = [];
   const params: SqlValue[] = [];
-  for (const [field, filter] of Object.entries(where as Record<string, FieldFilter>)) {
+  for (const [field, filter] of Object.entries(where)) {
     const compiled = filterCondition(field, columnFor(table, field, 'filter'), filter);
     conditions.push(compiled.sql);
     params.push(...compiled.params);
