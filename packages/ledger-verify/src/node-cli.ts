@@ -6,7 +6,7 @@ import { BundleVerifier } from './bundle';
 import { keyFingerprint } from './digest';
 import { nodeCrypto } from './node-crypto';
 import { verifyConsistencyDocument, verifyProofDocument } from './proof';
-import { describeReport, type OfflineReport } from './report';
+import { describeReport, notJsonReport, type OfflineReport } from './report';
 
 /** The `ledger-verify` command; exit codes as the ledger CLI's (docs/cli.md). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3 } as const;
@@ -57,15 +57,6 @@ function json(cwd: string, path: string, what: string): unknown {
     return undefined;
   }
 }
-
-const notJson = (file: string): OfflineReport => ({
-  ok: false,
-  events: 0,
-  digest: null,
-  keySource: null,
-  keyFingerprint: null,
-  failure: { check: 'format', detail: `${file} is not JSON` },
-});
 
 export async function runVerifyCli(argv: string[], io: VerifyIo): Promise<number> {
   const crypto = nodeCrypto();
@@ -119,7 +110,7 @@ export async function runVerifyCli(argv: string[], io: VerifyIo): Promise<number
         const path = one('proof file');
         const document = json(io.cwd, path, 'proof file');
         report =
-          document === undefined ? notJson(path) : await verifyProofDocument(crypto, document, trusted);
+          document === undefined ? notJsonReport(path) : await verifyProofDocument(crypto, document, trusted);
         break;
       }
       case 'consistency': {
@@ -132,9 +123,9 @@ export async function runVerifyCli(argv: string[], io: VerifyIo): Promise<number
         const answer = json(io.cwd, values.consistency, 'consistency answer');
         report =
           held === undefined
-            ? notJson(values.held)
+            ? notJsonReport(values.held)
             : answer === undefined
-              ? notJson(values.consistency)
+              ? notJsonReport(values.consistency)
               : await verifyConsistencyDocument(crypto, held, answer, trusted);
         break;
       }

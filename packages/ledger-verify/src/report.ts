@@ -77,6 +77,16 @@ export const fail = (failure: OfflineFailure): never => {
   throw new OfflineVerificationError(failure);
 };
 
+/** The report on a file that is not JSON at all: nothing in it could be checked. */
+export const notJsonReport = (file: string): OfflineReport => ({
+  ok: false,
+  events: 0,
+  digest: null,
+  keySource: null,
+  keyFingerprint: null,
+  failure: { check: 'format', detail: `${file} is not JSON` },
+});
+
 export const summary = (digest: DigestSummary): DigestSummary => ({
   treeSize: digest.treeSize,
   rootHash: digest.rootHash,

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import {
   BundleVerifier,
   describeReport,
+  notJsonReport,
   verifyConsistencyDocument,
   verifyProofDocument,
   type OfflineReport,
@@ -44,15 +45,6 @@ const publicKeyHelp: [string, string] = [
   'the ledger public key you trust (PEM text or a file; `ledger public-key` prints it); default: the key carried inside',
 ];
 
-const notJson = (file: string): OfflineReport => ({
-  ok: false,
-  events: 0,
-  digest: null,
-  keySource: null,
-  keyFingerprint: null,
-  failure: { check: 'format', detail: `${file} is not JSON` },
-});
-
 export const verifyProof: Command = {
   path: ['verify-proof'],
   args: [],
@@ -75,7 +67,7 @@ export const verifyProof: Command = {
     try {
       document = JSON.parse(text);
     } catch {
-      return print(notJson(path), 'proof', context);
+      return print(notJsonReport(path), 'proof', context);
     }
     return print(await verifyProofDocument(crypto, document, key), 'proof', context);
   },
@@ -124,12 +116,12 @@ export const verifyConsistencyCommand: Command = {
     try {
       held = JSON.parse(heldText);
     } catch {
-      return print(notJson(heldPath), 'consistency', context);
+      return print(notJsonReport(heldPath), 'consistency', context);
     }
     try {
       answer = JSON.parse(answerText);
     } catch {
-      return print(notJson(answerPath), 'consistency', context);
+      return print(notJsonReport(answerPath), 'consistency', context);
     }
     return print(await verifyConsistencyDocument(crypto, held, answer, key), 'consistency', context);
   },
