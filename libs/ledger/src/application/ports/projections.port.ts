@@ -60,6 +60,12 @@ export interface ProjectionsControl {
    * their checkpoints, and refuses retries and rebuilds (ProjectionsElsewhereError).
    */
   readonly runsElsewhere?: boolean;
+  /**
+   * Calls `listener` each time the named projection's checkpoint is seen to move. Offered where progress
+   * is learnt by polling the store (runsElsewhere), so that what keeps state from the read models (the
+   * metrics snapshot) reads the new documents then rather than on the next query.
+   */
+  onAdvanced?(name: string, listener: (position: bigint) => void): void;
   statuses(): ProjectionStatus[];
   rebuilds(): RebuildProgress[];
   /** Resolves true once every named projection has applied `position`, false after `timeoutMs`. */

@@ -35,6 +35,7 @@ export class PolledProjections implements ProjectionsControl {
   readonly runsElsewhere = true;
   private readonly statusByName = new Map<string, ProjectionStatus>();
   private readonly waiters = new Set<Waiter>();
+  private readonly listeners: { name: string; listener(position: bigint): void }[] = [];
   /** recordedAt of the event at a position, for the lag in seconds; one entry per distinct position. */
   private recordedAt = new Map<string, string | null>();
   private timer: NodeJS.Timeout | undefined;
@@ -81,6 +82,10 @@ export class PolledProjections implements ProjectionsControl {
 
   rebuilds(): RebuildProgress[] {
     return [];
+  }
+
+  onAdvanced(name: string, listener: (position: bigint) => void): void {
+    this.listeners.push({ name, listener });
   }
 
   waitFor(position: bigint, names: readonly string[], timeoutMs: number): Promise<boolean> {
@@ -136,6 +141,7 @@ export class PolledProjections implements ProjectionsControl {
     for (const projection of this.projections) {
       const position = await this.readModels.checkpoint(projection.name);
       const key = position.toString();
+      const moved = this.statusByName.get(projection.name)?.position !== key;
       let lastRecordedAt = seen.get(key) ?? this.recordedAt.get(key);
       if (lastRecordedAt === undefined) lastRecordedAt = await this.recordedAtOf(position);
       seen.set(key, lastRecordedAt);
@@ -147,11 +153,24 @@ export class PolledProjections implements ProjectionsControl {
         lastRecordedAt,
         failure: null,
       });
+      if (moved) this.advanced(projection.name, position);
     }
     // Only the positions in use are kept: the cache never grows with the ledger.
     this.recordedAt = seen;
     for (const waiter of this.waiters) {
       if (this.reached(waiter.position, waiter.names)) waiter.resolve(true);
+    }
+  }
+
+  /** A listener's error is its own: it must not stop the polling or the other listeners. */
+  private advanced(name: string, position: bigint): void {
+    for (const entry of this.listeners) {
+      if (entry.name !== name) continue;
+      try {
+        entry.listener(position);
+      } catch {
+        // The listener reports its own failures (the metrics loader retries on the next query).
+      }
     }
   }
 
