@@ -45,6 +45,7 @@ describe('LEDGER_PROJECTIONS=external: the API reads the checkpoints a projector
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(res.body).toMatchObject({ type: '/errors/service-unavailable', minPosition: position });
     expect(res.body.detail).toMatch(`have not reached position ${position}`);
+    expect(res.body.detail).toMatch('the projections run in another process');
     // After the whole wait, nothing was applied: no projector thread runs in this process.
     expect(await checkpoints(h.ledger.adapters.readModels)).toEqual(NAMES.map(() => -1n));
 
