@@ -15,6 +15,7 @@ export {
   type RebuildAllOptions,
   type RebuildOptions,
 } from './read-models/projector/projector-host';
+export { CHECKPOINT_POLL_INTERVAL_MS, PolledProjections } from './read-models/projector/polled-projections';
 export { DeferredCommits } from './read-models/projector/deferred-commits';
 export { ALL_PROJECTIONS } from './read-models';
 export { METRIC_NAMES, type MetricName } from './read-models/metrics/metric-computations';

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       signingKey: undefined,
       eventStoreConnectionString: undefined,
       mongodbUri: undefined,
+      projections: 'inside',
     });
   });
 
@@ -27,6 +28,7 @@ describe('loadConfig', () => {
         LEDGER_SIGNING_KEY: '',
         EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false',
         MONGODB_URI: '',
+        LEDGER_PROJECTIONS: 'external',
       },
       { cwd: '/srv' },
     );
@@ -38,6 +40,7 @@ describe('loadConfig', () => {
       signingKey: undefined,
       eventStoreConnectionString: 'esdb://localhost:2113?tls=false',
       mongodbUri: undefined,
+      projections: 'external',
     });
     expect(config.slaTargets.urgent.firstResponseMinutes).toBe(15);
   });
@@ -57,6 +60,8 @@ describe('loadConfig', () => {
     ],
     [{ LEDGER_SLA_TARGETS: '{' }, 'LEDGER_SLA_TARGETS is not valid JSON'],
     [{ LEDGER_SLA_TARGETS: '{"soon":{}}' }, 'LEDGER_SLA_TARGETS: unknown priority soon'],
+    [{ LEDGER_PROJECTIONS: 'outside' }, 'LEDGER_PROJECTIONS must be "inside" or "external", got "outside"'],
+    [{ LEDGER_PROJECTIONS: 'External' }, 'LEDGER_PROJECTIONS must be "inside" or "external", got "External"'],
   ])('refuses %j, naming the variable', (env, message) => {
     const load = () => loadConfig(env);
     expect(load).toThrow(ConfigurationError);

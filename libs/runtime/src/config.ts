@@ -18,7 +18,15 @@ export interface LedgerConfig {
   eventStoreConnectionString?: string;
   /** MONGODB_URI: read models and the other stores in MongoDB instead of the embedded store. */
   mongodbUri?: string;
+  /**
+   * LEDGER_PROJECTIONS: `inside` (default), the API runs the projector in a thread of its own; `external`,
+   * another process does (apps/ledger-projector) and the API reads its checkpoints.
+   */
+  projections: ProjectionsPlacement;
 }
+
+export const PROJECTIONS_PLACEMENTS = ['inside', 'external'] as const;
+export type ProjectionsPlacement = (typeof PROJECTIONS_PLACEMENTS)[number];
 
 /** A variable of the environment has a value the ledger cannot use; the message names it. */
 export class ConfigurationError extends Error {
@@ -42,6 +50,17 @@ function integer(name: string, value: string | undefined, fallback: number, max?
     throw new ConfigurationError(`${name} must be at most ${max}, got "${value}"`);
   }
   return parsed;
+}
+
+function placement(value: string | undefined): ProjectionsPlacement {
+  if (value === undefined || value === '') return 'inside';
+  const known = PROJECTIONS_PLACEMENTS.find((candidate) => candidate === value);
+  if (known === undefined) {
+    throw new ConfigurationError(
+      `LEDGER_PROJECTIONS must be ${PROJECTIONS_PLACEMENTS.map((name) => `"${name}"`).join(' or ')}, got "${value}"`,
+    );
+  }
+  return known;
 }
 
 /** An empty value counts as unset, as for every other variable. */
@@ -72,6 +91,7 @@ export function loadConfig(
     signingKey: optional(env.LEDGER_SIGNING_KEY),
     eventStoreConnectionString: optional(env.EVENTSTORE_CONNECTION_STRING),
     mongodbUri: optional(env.MONGODB_URI),
+    projections: placement(env.LEDGER_PROJECTIONS),
   };
 }
 

@@ -53,6 +53,7 @@ export async function openLedger(config: LedgerConfig, options: LedgerOptions = 
     slaTargets: config.slaTargets,
     digestIntervalSeconds: config.digestIntervalSeconds,
     signingKey: config.signingKey,
+    projections: config.projections,
   };
   if (config.eventStoreConnectionString !== undefined) {
     return openEventStoreDbLedger(config.eventStoreConnectionString, config.dataDir, embeddedOptions);

@@ -4,6 +4,7 @@ import { IsIn, IsOptional } from 'class-validator';
 import { EVENT_STORE, type EventStore } from '../application/ports/event-store.port';
 import {
   PROJECTIONS_CONTROL,
+  ProjectionsElsewhereError,
   type ProjectionsControl,
   type RebuildReport,
 } from '../application/ports/projections.port';
@@ -52,6 +53,8 @@ export class AdminProjectionsController {
   @HttpCode(202)
   rebuild(@Param('name') name: string, @Query() query: RebuildQueryDto) {
     this.known(name);
+    // Refused before the 202: the rebuild would otherwise only fail later, in GET's lastRebuild.
+    if (this.projections.runsElsewhere) throw new ProjectionsElsewhereError(`rebuild ${name}`);
     const compare = query.compare === 'true';
     this.projections.rebuild(name, { compare }).then(
       (report) => this.lastReports.set(name, report),

@@ -59,6 +59,7 @@ export class HealthController {
         storage: this.engines,
         engines,
         headPosition: overview.headPosition,
+        projectionsRun: overview.projectionsRun,
         projections: overview.projections.map(
           ({ name, state, position, lagEvents, lagSeconds, failure, rebuild }) => ({
             name,

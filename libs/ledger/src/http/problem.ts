@@ -38,6 +38,7 @@ export const EDGE_PROBLEM_TYPES = {
   'idempotency-key-in-use': { status: 409, title: 'A request with this Idempotency-Key is still in flight' },
   'event-not-in-digest': { status: 409, title: 'The event was appended after this digest' },
   'replay-failed': { status: 409, title: 'A stored event cannot be applied to its aggregate' },
+  'projections-elsewhere': { status: 409, title: 'Projections run in another process' },
   'precondition-failed': { status: 412, title: 'If-Match does not match the current revision' },
   'payload-too-large': { status: 413, title: 'The body is too large' },
   'unsupported-media-type': { status: 415, title: 'Send application/json' },

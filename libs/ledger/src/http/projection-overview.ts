@@ -34,6 +34,8 @@ export async function projectionOverview(projections: ProjectionsControl, eventS
   };
   return {
     headPosition: head.toString(),
+    // Where the projections run: this API process, or another one whose checkpoints this one reads.
+    projectionsRun: projections.runsElsewhere ? ('elsewhere' as const) : ('in-process' as const),
     projections: await Promise.all(
       projections.statuses().map(async (status) => {
         const lagEvents = await lagOf(status.position);

@@ -26,9 +26,13 @@ export class ReadYourWrites {
       .filter((status) => names.includes(status.name))
       .map((status) => ({ projection: status.name, position: status.position, state: status.state }));
     // ProblemFilter adds Retry-After to every 503.
+    // Where another process projects, the likeliest cause is that it is not running: say where to look.
+    const elsewhere = this.projections.runsElsewhere
+      ? '; the projections run in another process (LEDGER_PROJECTIONS=external): check that it is running'
+      : '';
     throw ProblemError.of(
       'service-unavailable',
-      `The read models have not reached position ${minPosition} within ${MIN_POSITION_WAIT_MS / 1000} s`,
+      `The read models have not reached position ${minPosition} within ${MIN_POSITION_WAIT_MS / 1000} s${elsewhere}`,
       { minPosition, projections: behind },
     );
   }

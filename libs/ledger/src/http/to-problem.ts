@@ -11,6 +11,7 @@ import {
   StorageUnavailableError,
 } from '../application/ports/event-store.port';
 import { IdempotencyKeyReusedError } from '../application/ports/idempotency-store.port';
+import { ProjectionsElsewhereError } from '../application/ports/projections.port';
 import { RestartingError } from '../application/ports/restarting-error';
 import { InvalidReadQueryError } from '../application/ports/read-model-store.port';
 import { edgeProblem, type Problem, ProblemError, problemTypeUri } from './problem';
@@ -91,6 +92,7 @@ export function toProblem(error: unknown): Problem {
     );
   }
   if (error instanceof RestartingError) return edgeProblem('service-unavailable', error.message);
+  if (error instanceof ProjectionsElsewhereError) return edgeProblem('projections-elsewhere', error.message);
   if (error instanceof IdempotencyKeyReusedError) {
     return edgeProblem('idempotency-key-reused', IDEMPOTENCY_KEY_REUSED_DETAIL);
   }

@@ -8,8 +8,10 @@ import {
   SqliteVerificationSource,
 } from '@app/event-store';
 import {
+  ALL_PROJECTIONS,
   DEFAULT_DIGEST_INTERVAL_SECONDS,
   DigestPublisher,
+  PolledProjections,
   EventStoreVerificationSource,
   TREE_FOLLOW_INTERVAL_MS,
   resolveSigningKey,
@@ -17,10 +19,11 @@ import {
   type EngineConnection,
   type EventStore,
   type LedgerAdapters,
+  type ProjectionsControl,
   type SlaTargets,
 } from '@app/ledger';
 import { SqliteApiKeyStore, SqliteReadModelStore } from '@app/read-store';
-import { ConfigurationError } from '../config';
+import { ConfigurationError, type ProjectionsPlacement } from '../config';
 import { Resources } from '../resources';
 import { WorkerTreeBuilder } from '../threads/merkle/worker-tree-builder';
 import { WorkerProjections } from '../threads/projector/worker-projections';
@@ -29,7 +32,7 @@ import { ledgerFile } from './ledger-file';
 
 export interface EmbeddedLedger {
   adapters: LedgerAdapters;
-  projections: WorkerProjections;
+  projections: ProjectionsControl;
   close(): Promise<void>;
 }
 
@@ -43,6 +46,8 @@ export interface EmbeddedOptions {
   signingKey?: string;
   /** How the projector and Merkle tree threads are restarted when they stop unexpectedly. */
   supervision?: SupervisionOptions;
+  /** LEDGER_PROJECTIONS: `external` starts no projector thread and polls the checkpoints instead. */
+  projections?: ProjectionsPlacement;
 }
 
 /**
@@ -110,15 +115,25 @@ export async function openLedgerOnSqliteFile(
     const readModels = resources.add('the read models', new SqliteReadModelStore(db), (store) =>
       store.close(),
     );
-    const started = resources.add(
-      'the projector thread',
-      await WorkerProjections.start(
-        { file, eventStoreConnectionString, batchSize: options.projectionBatchSize },
-        options.supervision,
-      ),
-      (thread) => thread.stop(),
-    );
-    projections = started;
+    let started: ProjectionsControl;
+    if (options.projections === 'external') {
+      // Another process projects (apps/ledger-projector): this one only reads the checkpoints it commits.
+      started = resources.add(
+        'the checkpoint poller',
+        await PolledProjections.start(readModels, eventStore, ALL_PROJECTIONS),
+        (poller) => poller.stop(),
+      );
+    } else {
+      projections = resources.add(
+        'the projector thread',
+        await WorkerProjections.start(
+          { file, eventStoreConnectionString, batchSize: options.projectionBatchSize },
+          options.supervision,
+        ),
+        (thread) => thread.stop(),
+      );
+      started = projections;
+    }
     const logTreeError = (message: string) => process.stderr.write(`merkle tree: ${message}\n`);
     const treeBuilder = resources.add(
       'the Merkle tree thread',

@@ -55,6 +55,17 @@ export interface RebuildReport {
 }
 
 export interface ProjectionsControl {
+  /**
+   * True when the projections run in another process (LEDGER_PROJECTIONS=external): this one only reads
+   * their checkpoints, and refuses retries and rebuilds (ProjectionsElsewhereError).
+   */
+  readonly runsElsewhere?: boolean;
+  /**
+   * Calls `listener` each time the named projection's checkpoint is seen to move. Offered where progress
+   * is learnt by polling the store (runsElsewhere), so that what keeps state from the read models (the
+   * metrics snapshot) reads the new documents then rather than on the next query.
+   */
+  onAdvanced?(name: string, listener: (position: bigint) => void): void;
   statuses(): ProjectionStatus[];
   rebuilds(): RebuildProgress[];
   /** Resolves true once every named projection has applied `position`, false after `timeoutMs`. */
@@ -71,4 +82,15 @@ export class UnknownProjectionError extends Error {
 
 export class RebuildInProgressError extends Error {
   override readonly name = 'RebuildInProgressError';
+}
+
+/** A retry or rebuild asked of an API whose projections run in another process. */
+export class ProjectionsElsewhereError extends Error {
+  override readonly name = 'ProjectionsElsewhereError';
+  constructor(action: string) {
+    super(
+      `Projections run in another process (LEDGER_PROJECTIONS=external), so this API cannot ${action}: ` +
+        'run `ledger rebuild` beside the projector, or restart the projector to retry a failed projection',
+    );
+  }
 }

@@ -497,12 +497,19 @@ export class MetricsSnapshotLoader {
 
   constructor(
     private readonly store: ReadModelStore,
-    private readonly projections?: Pick<ProjectionsControl, 'rebuilds'>,
+    private readonly projections?: Pick<ProjectionsControl, 'rebuilds' | 'onAdvanced'>,
   ) {}
 
-  /** Nest hook: the first load (seconds at a million issues) starts at boot, not on the first query. */
+  /**
+   * Nest hook: the first load (seconds at a million issues) starts at boot, not on the first query. When
+   * another process projects, each move of the metrics checkpoint the API polls refreshes the snapshot
+   * then, so a query after a long catch-up does not pay for it.
+   */
   onApplicationBootstrap(): void {
     this.refresh().catch(() => undefined);
+    this.projections?.onAdvanced?.(METRICS_PROJECTION, () => {
+      this.refresh().catch(() => undefined);
+    });
   }
 
   refresh(): Promise<MetricsSnapshot> {
