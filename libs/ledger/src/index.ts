@@ -3,6 +3,7 @@ export * from './application/ports/api-key-store.port';
 export * from './application/ports/idempotency-store.port';
 export * from './application/ports/clock.port';
 export * from './application/ports/read-model-store.port';
+export * from './application/ports/lease-store.port';
 export * from './application/ports/projections.port';
 export * from './application/ports/digest-store.port';
 export * from './application/ports/restarting-error';
