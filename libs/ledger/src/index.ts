@@ -17,6 +17,11 @@ export {
   type RebuildOptions,
 } from './read-models/projector/projector-host';
 export { DeferredCommits } from './read-models/projector/deferred-commits';
+export {
+  projectionLeaseName,
+  ProjectionLeases,
+  type ProjectionLeaseOptions,
+} from './read-models/projector/projection-leases';
 export { ALL_PROJECTIONS } from './read-models';
 export { METRIC_NAMES, type MetricName } from './read-models/metrics/metric-computations';
 export { DEFAULT_SLA_TARGETS, parseSlaTargets, type SlaTargets } from './read-models/sla/sla';
