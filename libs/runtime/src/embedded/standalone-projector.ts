@@ -51,12 +51,13 @@ export async function startStandaloneProjector(
     const eventStore: EventStore =
       remote ?? resources.add('the event store', new SqliteEventStore(db), (store) => store.close());
     const leases = new SqliteLeaseStore(db);
-    let host: ProjectorHost | undefined;
-    const guard = leaseGuard(db, leases, () => host, holder, settings.commitLog);
+    // The store's guard asks the host for its tokens; the host needs the store first.
+    const built: { host?: ProjectorHost } = {};
+    const guard = leaseGuard(db, leases, () => built.host, holder, settings.commitLog);
     const store = resources.add('the read models', new SqliteReadModelStore(db, { guard }), (models) =>
       models.close(),
     );
-    host = resources.add(
+    const host = (built.host = resources.add(
       'the projections',
       new ProjectorHost(eventStore, store, ALL_PROJECTIONS, {
         onStatus: options.onStatus,
@@ -69,7 +70,7 @@ export async function startStandaloneProjector(
         },
       }),
       (projector) => projector.stop(),
-    );
+    ));
     await host.start();
     return { projections: ALL_PROJECTIONS.length, holder, close: () => resources.close() };
   } catch (error) {

@@ -76,7 +76,7 @@ export class ProjectionLeases {
         .catch(() => undefined)
         .finally(() => this.schedule());
     }, this.options.renewMs);
-    this.timer.unref?.();
+    // Not unref'd: an instance holding no lease yet has nothing else keeping its process alive.
   }
 
   private async tick(): Promise<void> {
