@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { projectionLeaseName, type ProjectorHost } from '@app/ledger';
+import { projectionLeaseName } from '@app/ledger';
 import type { SqliteLeaseStore, SqliteReadModelStoreOptions } from '@app/read-store';
 
 /** Lease timing of the standalone projector (docs/projections.md "Leases"). */
@@ -39,7 +39,7 @@ export interface CommitLogRow {
 export function leaseGuard(
   db: Database,
   leases: SqliteLeaseStore,
-  host: () => ProjectorHost | undefined,
+  host: () => { leaseToken(projection: string): bigint | undefined } | undefined,
   holder: string,
   commitLog: boolean,
 ): NonNullable<SqliteReadModelStoreOptions['guard']> {
@@ -88,7 +88,7 @@ export function projectorLeaseSettings(env: NodeJS.ProcessEnv = process.env): Pr
   const ttlMs = positive('LEDGER_PROJECTOR_LEASE_TTL_MS', DEFAULT_LEASE_TIMING.ttlMs);
   const renewMs = positive(
     'LEDGER_PROJECTOR_LEASE_RENEW_MS',
-    Math.min(DEFAULT_LEASE_TIMING.renewMs, ttlMs / 3),
+    Math.min(DEFAULT_LEASE_TIMING.renewMs, Math.floor(ttlMs / 3)),
   );
   if (renewMs >= ttlMs) {
     throw new Error(
