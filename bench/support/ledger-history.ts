@@ -214,7 +214,8 @@ export async function appendLedgerHistory(
   store: EventStore,
   seed: number,
   targetEvents: number,
-  onProgress?: (appended: number) => void,
+  /** After each group of appends; a promise it returns is awaited (a paced load). */
+  onProgress?: (appended: number) => void | Promise<void>,
   options: { concurrency?: number; chargeShare?: number } = {},
 ): Promise<number> {
   const concurrency = options.concurrency ?? 200;
@@ -232,10 +233,10 @@ export async function appendLedgerHistory(
     if (pending.length >= concurrency) {
       await Promise.all(pending);
       pending = [];
-      onProgress?.(appended);
+      await onProgress?.(appended);
     }
   }
   await Promise.all(pending);
-  onProgress?.(appended);
+  await onProgress?.(appended);
   return appended;
 }

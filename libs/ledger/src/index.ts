@@ -3,6 +3,7 @@ export * from './application/ports/api-key-store.port';
 export * from './application/ports/idempotency-store.port';
 export * from './application/ports/clock.port';
 export * from './application/ports/read-model-store.port';
+export * from './application/ports/lease-store.port';
 export * from './application/ports/projections.port';
 export * from './application/ports/digest-store.port';
 export * from './application/ports/restarting-error';
@@ -17,6 +18,11 @@ export {
 } from './read-models/projector/projector-host';
 export { CHECKPOINT_POLL_INTERVAL_MS, PolledProjections } from './read-models/projector/polled-projections';
 export { DeferredCommits } from './read-models/projector/deferred-commits';
+export {
+  projectionLeaseName,
+  ProjectionLeases,
+  type ProjectionLeaseOptions,
+} from './read-models/projector/projection-leases';
 export { ALL_PROJECTIONS } from './read-models';
 export { METRIC_NAMES, type MetricName } from './read-models/metrics/metric-computations';
 export { DEFAULT_SLA_TARGETS, parseSlaTargets, type SlaTargets } from './read-models/sla/sla';

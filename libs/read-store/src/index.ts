@@ -15,3 +15,9 @@ export {
   type ApiKeyStoreContractSubject,
 } from './contract/api-key-store.contract';
 export * from './mongodb-adapter';
+export { SqliteLeaseStore, type SqliteLeaseStoreOptions } from './sqlite/sqlite-lease-store';
+export {
+  describeLeaseStoreContract,
+  type LeaseStoreContractFactory,
+  type LeaseStoreContractSubject,
+} from './contract/lease-store.contract';

@@ -4,6 +4,7 @@ export * from './open-ledger';
 export * from './embedded/embedded-ledger';
 export * from './embedded/ledger-file';
 export * from './embedded/standalone-projector';
+export * from './embedded/projector-leases';
 export {
   defaultRebuildThreads,
   rebuildAllInParallel,

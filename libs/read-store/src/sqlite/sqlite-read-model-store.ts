@@ -27,6 +27,13 @@ export interface SqliteReadModelStoreOptions {
    */
   beforeCommit?: (projection: string, to: bigint) => void;
   /**
+   * Called inside every live commit's transaction on this connection, once the checkpoint is found at
+   * `from` and before anything is written: a throw refuses that commit alone, writing nothing. The
+   * standalone projector checks its lease token here (docs/projections.md "Leases"), so a writer that
+   * lost its lease cannot commit; it may also record the committed range in the same transaction.
+   */
+  guard?: (commit: { projection: string; from: bigint; to: bigint }) => void;
+  /**
    * Runs each write transaction of this store, outermost only: the threads of a parallel rebuild pass their
    * shared mutex, so that they take SQLite's write lock in turn (instead of backing off in its busy handler)
    * and hold it for the transaction alone, documents being serialised before it.
@@ -516,6 +523,7 @@ abstract class SqliteReadModels {
   private readonly scanPageSize: number;
   /** The test failpoint; set by the live store only. */
   protected beforeCommit: SqliteReadModelStoreOptions['beforeCommit'];
+  protected guard: SqliteReadModelStoreOptions['guard'];
   /** Tables bulk-loaded without their secondary indexes (a staged generation): writes need no diffing. */
   protected readonly bulkLoad: boolean = false;
 
@@ -578,6 +586,7 @@ abstract class SqliteReadModels {
   ): void {
     const actual = this.readCheckpoint(projection);
     if (actual !== from) throw new CheckpointMismatchError(projection, from, actual);
+    this.guard?.({ projection, from, to });
     const writers = new Map<string, DocumentWriter>();
     for (let index = 0; index < changes.length; index++) {
       const change = changes[index];
@@ -770,6 +779,7 @@ export class SqliteReadModelStore extends SqliteReadModels implements ReadModelS
     super(new Connection(db, options.writeLock), options);
     this.closeDatabase = options.closeDatabase ?? false;
     this.beforeCommit = options.beforeCommit;
+    this.guard = options.guard;
     db.exec(`
       CREATE TABLE IF NOT EXISTS rm_collections (
         name TEXT PRIMARY KEY,

@@ -13,6 +13,7 @@ import {
   type ReadModelStore,
   type StagedReadModels,
 } from '../../application/ports/read-model-store.port';
+import { LeaseLostError } from '../../application/ports/lease-store.port';
 import type { ProjectionStatus } from '../../application/ports/projections.port';
 import type { DocumentLookup, Projection } from '../projection';
 
@@ -272,6 +273,9 @@ export class ProjectionRunner {
           }
         }
       } catch (error) {
+        // Another instance holds this projection's lease now: it is that one's to run (the commit, refused
+        // in its own transaction, wrote nothing).
+        if (error instanceof LeaseLostError) return;
         // A rebuild was promoted, or another projector moved it: start again from the stored checkpoint.
         if (!(error instanceof CheckpointMismatchError)) await this.pauseAfterStorageError(error);
       } finally {

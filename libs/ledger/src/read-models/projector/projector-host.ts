@@ -19,6 +19,7 @@ import {
 } from '../../application/ports/projections.port';
 import { DeferredCommits, type DeferredCommitsOptions } from './deferred-commits';
 import { ProjectionRunner, writeOnceCollections } from './projection-runner';
+import { ProjectionLeases, type ProjectionLeaseOptions } from './projection-leases';
 
 export interface RebuildOptions {
   /** Compare the rebuilt documents with the live ones at the same position instead of promoting. */
@@ -84,6 +85,8 @@ export class ProjectorHost {
   /** Projections whose stored documents are of another version: rebuilt before they follow the ledger. */
   private readonly outdated = new Set<string>();
   private upgrading: Promise<void> = Promise.resolve();
+  /** Standalone projectors: each projection runs only while this instance holds its lease. */
+  private readonly leases: ProjectionLeases | undefined;
 
   constructor(
     private readonly eventStore: EventStore,
@@ -93,6 +96,8 @@ export class ProjectorHost {
       batchSize?: number;
       onStatus?: (status: ProjectionStatus) => void;
       onRebuildProgress?: (progress: RebuildProgress) => void;
+      /** Run each projection only under its lease (several projector processes on one ledger). */
+      leases?: ProjectionLeaseOptions;
     } = {},
   ) {
     const commits = new CommitCoalescer(store, () => this.followers());
@@ -105,6 +110,24 @@ export class ProjectorHost {
         }),
       );
     }
+    if (options.leases) {
+      this.leases = new ProjectionLeases(
+        {
+          names: projections.map((projection) => projection.name),
+          run: (name) => this.runLeased(name),
+          halt: (name) => this.runner(name).stop(),
+        },
+        options.leases,
+      );
+    }
+  }
+
+  /**
+   * The token under which this instance holds a projection's lease (undefined: not held): what the
+   * commit path checks when the host runs under leases.
+   */
+  leaseToken(projection: string): bigint | undefined {
+    return this.leases?.token(projection);
   }
 
   /**
@@ -114,6 +137,14 @@ export class ProjectorHost {
    * rebuilds() and can be run again with rebuild().
    */
   async start(): Promise<void> {
+    if (this.leases) {
+      await this.store.ensureCollections([
+        ...this.projections.flatMap((projection) => projection.collections),
+        VERSIONS_COLLECTION,
+      ]);
+      await this.leases.start();
+      return;
+    }
     const upgrades = await this.prepare();
     for (const runner of this.runners.values()) {
       if (!this.outdated.has(runner.projection.name)) runner.start();
@@ -142,12 +173,35 @@ export class ProjectorHost {
     return outdated;
   }
 
+  /**
+   * A projection whose lease this instance just took: its version is checked under the lease (recording
+   * it is a fenced commit), then it follows the ledger, or is first rebuilt if outdated.
+   */
+  private async runLeased(name: string): Promise<void> {
+    const projection = this.runner(name).projection;
+    const version = await storedVersion(this.store, projection);
+    if (version === null) await recordProjectionVersion(this.store, projection);
+    if (version === null || version === projection.version) {
+      this.runner(name).start();
+      return;
+    }
+    this.outdated.add(name);
+    this.upgrading = this.upgrading.then(() =>
+      this.rebuild(name).then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+  }
+
   /** Resolves once the upgrades start() began have ended (rebuilt, or failed). */
   upgraded(): Promise<void> {
     return this.upgrading;
   }
 
+  /** Stops every projection (each finishes its batch); under leases, then gives them all back. */
   async stop(): Promise<void> {
+    await this.leases?.stop();
     await Promise.all([...this.runners.values()].map((runner) => runner.stop()));
   }
 
