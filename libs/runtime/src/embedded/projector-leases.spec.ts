@@ -5,6 +5,7 @@ import type { Database } from 'better-sqlite3';
 import { openSqlite } from '@app/event-store';
 import { LeaseLostError, projectionLeaseName, type Lease } from '@app/ledger';
 import { SqliteLeaseStore, SqliteReadModelStore } from '@app/read-store';
+import { ConfigurationError } from '../config';
 import { COMMIT_LOG_TABLE, leaseGuard, projectorLeaseSettings } from './projector-leases';
 
 const COLLECTION = { name: 'things', indexes: [] };
@@ -114,5 +115,15 @@ describe('projectorLeaseSettings', () => {
       }),
     ).toThrow(/must be below LEDGER_PROJECTOR_LEASE_TTL_MS/);
     expect(() => projectorLeaseSettings({ LEDGER_PROJECTOR_COMMIT_LOG: 'yes' })).toThrow(/0 or 1/);
+  });
+
+  it('refuses a bad value as a configuration error, which the projector prints as one line without a stack', () => {
+    for (const env of [
+      { LEDGER_PROJECTOR_LEASE_TTL_MS: 'soon' },
+      { LEDGER_PROJECTOR_LEASE_TTL_MS: '1000', LEDGER_PROJECTOR_LEASE_RENEW_MS: '2000' },
+      { LEDGER_PROJECTOR_COMMIT_LOG: 'yes' },
+    ]) {
+      expect(() => projectorLeaseSettings(env)).toThrow(ConfigurationError);
+    }
   });
 });

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { projectionLeaseName } from '@app/ledger';
 import type { SqliteLeaseStore, SqliteReadModelStoreOptions } from '@app/read-store';
+import { ConfigurationError } from '../config';
 
 /** Lease timing of the standalone projector (docs/projections.md "Leases"). */
 export interface ProjectorLeaseTiming {
@@ -73,7 +74,8 @@ export interface ProjectorLeaseSettings extends ProjectorLeaseTiming {
 /**
  * The standalone projector's own settings, from its environment: LEDGER_PROJECTOR_LEASE_TTL_MS (5000),
  * LEDGER_PROJECTOR_LEASE_RENEW_MS (1500, below the TTL) and LEDGER_PROJECTOR_COMMIT_LOG (1 to keep the
- * commit log). Read here rather than in loadConfig() because no other process uses them.
+ * commit log). Read here rather than in loadConfig() because no other process uses them; a bad value is a
+ * ConfigurationError, printed as one line naming the variable.
  */
 export function projectorLeaseSettings(env: NodeJS.ProcessEnv = process.env): ProjectorLeaseSettings {
   const positive = (key: string, fallback: number) => {
@@ -81,7 +83,7 @@ export function projectorLeaseSettings(env: NodeJS.ProcessEnv = process.env): Pr
     if (raw === undefined || raw === '') return fallback;
     const value = Number(raw);
     if (!Number.isSafeInteger(value) || value <= 0) {
-      throw new Error(`${key} must be a positive whole number of milliseconds, not "${raw}"`);
+      throw new ConfigurationError(`${key} must be a positive whole number of milliseconds, not "${raw}"`);
     }
     return value;
   };
@@ -91,12 +93,12 @@ export function projectorLeaseSettings(env: NodeJS.ProcessEnv = process.env): Pr
     Math.min(DEFAULT_LEASE_TIMING.renewMs, Math.floor(ttlMs / 3)),
   );
   if (renewMs >= ttlMs) {
-    throw new Error(
+    throw new ConfigurationError(
       `LEDGER_PROJECTOR_LEASE_RENEW_MS (${renewMs}) must be below LEDGER_PROJECTOR_LEASE_TTL_MS (${ttlMs})`,
     );
   }
   const log = env.LEDGER_PROJECTOR_COMMIT_LOG ?? '';
   if (!['', '0', '1'].includes(log))
-    throw new Error(`LEDGER_PROJECTOR_COMMIT_LOG must be 0 or 1, not "${log}"`);
+    throw new ConfigurationError(`LEDGER_PROJECTOR_COMMIT_LOG must be 0 or 1, not "${log}"`);
   return { ttlMs, renewMs, commitLog: log === '1' };
 }
