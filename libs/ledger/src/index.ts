@@ -17,6 +17,7 @@ export {
   type RebuildOptions,
 } from './read-models/projector/projector-host';
 export { CHECKPOINT_POLL_INTERVAL_MS, PolledProjections } from './read-models/projector/polled-projections';
+export { ProjectionStatusBoard } from './read-models/projector/projection-status-board';
 export { DeferredCommits } from './read-models/projector/deferred-commits';
 export {
   projectionLeaseName,

@@ -1,7 +1,6 @@
 import type { EventStore } from '../../application/ports/event-store.port';
 import {
   ProjectionsElsewhereError,
-  UnknownProjectionError,
   type ProjectionsControl,
   type ProjectionStatus,
   type RebuildProgress,
@@ -9,18 +8,13 @@ import {
 } from '../../application/ports/projections.port';
 import type { ReadModelStore } from '../../application/ports/read-model-store.port';
 import type { Projection } from '../projection';
+import { ProjectionStatusBoard } from './projection-status-board';
 
 /**
  * How often the API reads the checkpoints when projections run in another process: the longest a
  * `minPosition` wait goes on after a projector committed the position it waits for (docs/projections.md).
  */
 export const CHECKPOINT_POLL_INTERVAL_MS = 200;
-
-interface Waiter {
-  position: bigint;
-  names: readonly string[];
-  resolve(reached: boolean): void;
-}
 
 /**
  * ProjectionsControl of an API whose projections run elsewhere (LEDGER_PROJECTIONS=external, typically
@@ -33,8 +27,7 @@ interface Waiter {
  */
 export class PolledProjections implements ProjectionsControl {
   readonly runsElsewhere = true;
-  private readonly statusByName = new Map<string, ProjectionStatus>();
-  private readonly waiters = new Set<Waiter>();
+  private readonly board = new ProjectionStatusBoard();
   private readonly listeners: { name: string; listener(position: bigint): void }[] = [];
   /** recordedAt of the event at a position, for the lag in seconds; one entry per distinct position. */
   private recordedAt = new Map<string, string | null>();
@@ -49,7 +42,7 @@ export class PolledProjections implements ProjectionsControl {
     private readonly intervalMs: number,
   ) {
     for (const projection of projections) {
-      this.statusByName.set(projection.name, {
+      this.board.set({
         name: projection.name,
         version: projection.version,
         state: 'starting',
@@ -77,7 +70,7 @@ export class PolledProjections implements ProjectionsControl {
   }
 
   statuses(): ProjectionStatus[] {
-    return [...this.statusByName.values()];
+    return this.board.all();
   }
 
   rebuilds(): RebuildProgress[] {
@@ -89,29 +82,16 @@ export class PolledProjections implements ProjectionsControl {
   }
 
   waitFor(position: bigint, names: readonly string[], timeoutMs: number): Promise<boolean> {
-    if (this.reached(position, names)) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const waiter: Waiter = {
-        position,
-        names,
-        resolve: (reached) => {
-          clearTimeout(timer);
-          this.waiters.delete(waiter);
-          resolve(reached);
-        },
-      };
-      const timer = setTimeout(() => waiter.resolve(false), timeoutMs);
-      this.waiters.add(waiter);
-    });
+    return this.board.waitFor(position, names, timeoutMs);
   }
 
   retry(name: string): Promise<void> {
-    this.known(name);
+    this.board.known(name);
     return Promise.reject(new ProjectionsElsewhereError(`retry ${name}`));
   }
 
   rebuild(name: string): Promise<RebuildReport> {
-    this.known(name);
+    this.board.known(name);
     return Promise.reject(new ProjectionsElsewhereError(`rebuild ${name}`));
   }
 
@@ -120,7 +100,7 @@ export class PolledProjections implements ProjectionsControl {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.polling;
-    for (const waiter of this.waiters) waiter.resolve(false);
+    this.board.cancelWaits();
   }
 
   private schedule(): void {
@@ -141,11 +121,11 @@ export class PolledProjections implements ProjectionsControl {
     for (const projection of this.projections) {
       const position = await this.readModels.checkpoint(projection.name);
       const key = position.toString();
-      const moved = this.statusByName.get(projection.name)?.position !== key;
+      const moved = this.board.get(projection.name)?.position !== key;
       let lastRecordedAt = seen.get(key) ?? this.recordedAt.get(key);
       if (lastRecordedAt === undefined) lastRecordedAt = await this.recordedAtOf(position);
       seen.set(key, lastRecordedAt);
-      this.statusByName.set(projection.name, {
+      this.board.set({
         name: projection.name,
         version: projection.version,
         state: position >= head ? 'live' : 'catching-up',
@@ -157,9 +137,7 @@ export class PolledProjections implements ProjectionsControl {
     }
     // Only the positions in use are kept: the cache never grows with the ledger.
     this.recordedAt = seen;
-    for (const waiter of this.waiters) {
-      if (this.reached(waiter.position, waiter.names)) waiter.resolve(true);
-    }
+    this.board.settle();
   }
 
   /** A listener's error is its own: it must not stop the polling or the other listeners. */
@@ -178,20 +156,5 @@ export class PolledProjections implements ProjectionsControl {
     if (position < 0n) return null;
     const [event] = await this.eventStore.readAll({ fromPosition: position, maxCount: 1 });
     return event?.metadata.recordedAt ?? null;
-  }
-
-  private known(name: string): void {
-    if (!this.statusByName.has(name)) {
-      throw new UnknownProjectionError(
-        `No projection named ${name}; known: ${[...this.statusByName.keys()].join(', ')}`,
-      );
-    }
-  }
-
-  private reached(position: bigint, names: readonly string[]): boolean {
-    return names.every((name) => {
-      const status = this.statusByName.get(name);
-      return status !== undefined && BigInt(status.position) >= position;
-    });
   }
 }

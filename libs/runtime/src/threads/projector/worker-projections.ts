@@ -1,6 +1,7 @@
 import {
   RebuildInProgressError,
   RestartingError,
+  ProjectionStatusBoard,
   UnknownProjectionError,
   type ProjectionsControl,
   type ProjectionStatus,
@@ -13,12 +14,6 @@ import type { FromProjector, ProjectorThreadData, ToProjector } from './messages
 const WAKE_INTERVAL_MS = 5;
 const STOP_TIMEOUT_MS = 10_000;
 
-interface Waiter {
-  position: bigint;
-  names: readonly string[];
-  resolve(reached: boolean): void;
-}
-
 /**
  * ProjectionsControl of the embedded profile: the projector runs in a worker thread of this process. A
  * thread that stops unexpectedly (an uncaught error, out of memory) is started again after a delay, and
@@ -26,9 +21,8 @@ interface Waiter {
  * says "degraded", and commands go on being recorded (docs/projections.md, "The projector").
  */
 export class WorkerProjections implements ProjectionsControl {
-  private readonly statusByName = new Map<string, ProjectionStatus>();
+  private readonly board = new ProjectionStatusBoard();
   private readonly rebuildByName = new Map<string, RebuildProgress>();
-  private readonly waiters = new Set<Waiter>();
   private readonly pendingRebuilds = new Map<
     number,
     { resolve(report: RebuildReport): void; reject(error: Error): void }
@@ -61,8 +55,8 @@ export class WorkerProjections implements ProjectionsControl {
   /** Until a new thread reports: every projection failed, and what the old one was doing abandoned. */
   private crashed(message: string): void {
     const at = new Date().toISOString();
-    for (const status of this.statusByName.values()) {
-      this.statusByName.set(status.name, {
+    for (const status of this.board.all()) {
+      this.board.set({
         ...status,
         state: 'failed',
         // No event failed: eventType and stream are empty (docs/projections.md).
@@ -92,7 +86,7 @@ export class WorkerProjections implements ProjectionsControl {
   }
 
   statuses(): ProjectionStatus[] {
-    return [...this.statusByName.values()];
+    return this.board.all();
   }
 
   rebuilds(): RebuildProgress[] {
@@ -100,24 +94,11 @@ export class WorkerProjections implements ProjectionsControl {
   }
 
   waitFor(position: bigint, names: readonly string[], timeoutMs: number): Promise<boolean> {
-    if (this.reached(position, names)) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const waiter: Waiter = {
-        position,
-        names,
-        resolve: (reached) => {
-          clearTimeout(timer);
-          this.waiters.delete(waiter);
-          resolve(reached);
-        },
-      };
-      const timer = setTimeout(() => waiter.resolve(false), timeoutMs);
-      this.waiters.add(waiter);
-    });
+    return this.board.waitFor(position, names, timeoutMs);
   }
 
   async retry(name: string): Promise<void> {
-    this.known(name);
+    this.board.known(name);
     // The new thread resumes every projection anyway; until it is up there is nothing to tell.
     if (!this.send({ type: 'retry', name })) {
       throw new RestartingError('projector', 'The projector thread is restarting; retry shortly');
@@ -125,7 +106,7 @@ export class WorkerProjections implements ProjectionsControl {
   }
 
   rebuild(name: string, options: { compare?: boolean }): Promise<RebuildReport> {
-    this.known(name);
+    this.board.known(name);
     const id = this.nextRebuildId++;
     return new Promise((resolve, reject) => {
       this.pendingRebuilds.set(id, { resolve, reject });
@@ -143,25 +124,10 @@ export class WorkerProjections implements ProjectionsControl {
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     // A thread that does not answer is terminated; its projections resume from their checkpoints.
     this.stopped ??= this.thread.stop({ type: 'stop' }, STOP_TIMEOUT_MS).then(() => {
-      for (const waiter of this.waiters) waiter.resolve(false);
+      this.board.cancelWaits();
       for (const pending of this.pendingRebuilds.values()) pending.reject(new Error('the projector stopped'));
     });
     return this.stopped;
-  }
-
-  private known(name: string): void {
-    if (!this.statusByName.has(name)) {
-      throw new UnknownProjectionError(
-        `No projection named ${name}; known: ${[...this.statusByName.keys()].join(', ')}`,
-      );
-    }
-  }
-
-  private reached(position: bigint, names: readonly string[]): boolean {
-    return names.every((name) => {
-      const status = this.statusByName.get(name);
-      return status !== undefined && BigInt(status.position) >= position;
-    });
   }
 
   /** False while a crashed thread waits to be restarted (what it was told is then moot). */
@@ -172,13 +138,11 @@ export class WorkerProjections implements ProjectionsControl {
   private receive(message: FromProjector): void {
     switch (message.type) {
       case 'ready':
-        for (const status of message.statuses) this.statusByName.set(status.name, status);
+        for (const status of message.statuses) this.board.set(status);
         break;
       case 'status':
-        this.statusByName.set(message.status.name, message.status);
-        for (const waiter of this.waiters) {
-          if (this.reached(waiter.position, waiter.names)) waiter.resolve(true);
-        }
+        this.board.set(message.status);
+        this.board.settle();
         break;
       case 'rebuild-progress':
         this.rebuildByName.set(message.progress.projection, message.progress);
