@@ -1,6 +1,12 @@
 import type { Document, Sort } from 'mongodb';
 import { InvalidReadQueryError, type FieldFilter, type IndexedValue, type ListQuery } from '@app/ledger';
-import { listQueryShape } from '../list-query';
+import {
+  decodeCursor as decodeListCursor,
+  encodeCursor,
+  listQueryShape,
+  MAX_LIMIT,
+  validateLimit,
+} from '../list-query';
 
 /**
  * The ReadModelStore port's queries as MongoDB query documents (docs/storage.md, "MongoDB"). Pure: no
@@ -11,12 +17,11 @@ import { listQueryShape } from '../list-query';
  * and the port's field `f` is queried as `d.f`, the port's `id` as `_id`.
  */
 
-export const MAX_LIMIT = 1000;
+export { MAX_LIMIT };
 /** As the SQLite adapter: `[a-z][a-z0-9_]*` for collections, plain identifiers (no `.` or `$`) for fields. */
 export const COLLECTION_NAME = /^[a-z][a-z0-9_]*$/;
 export const FIELD_NAME = /^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*$/;
 const RANGE_OPERATORS = ['gt', 'gte', 'lt', 'lte'] as const;
-const CURSOR_FORMAT = /^[A-Za-z0-9_-]+$/;
 
 export type Direction = 'asc' | 'desc';
 
@@ -186,34 +191,11 @@ export function sortValueOf(document: Document, field: string): IndexedValue {
   return isIndexedValue(value) ? value : null;
 }
 
-export function encodeCursor(query: Pick<CompiledQuery, 'field' | 'direction'>, last: SortKey): string {
-  return Buffer.from(JSON.stringify([query.field, query.direction, last.value, last.id])).toString(
-    'base64url',
-  );
-}
+export { encodeCursor, validateLimit };
 
+/** The key a cursor holds, its value one this store sorts on. */
 export function decodeCursor(cursor: unknown, query: Pick<CompiledQuery, 'field' | 'direction'>): SortKey {
-  let decoded: unknown;
-  try {
-    if (typeof cursor !== 'string' || !CURSOR_FORMAT.test(cursor)) throw new Error('not base64url');
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid('Malformed cursor');
-  }
-  if (!Array.isArray(decoded) || decoded.length !== 4) throw invalid('Malformed cursor');
-  const [field, direction, value, id] = decoded as unknown[];
-  if (typeof id !== 'string' || !isIndexedValue(value)) throw invalid('Malformed cursor');
-  if (field !== query.field || direction !== query.direction) {
-    throw invalid('The cursor belongs to a list with another orderBy');
-  }
-  return { value, id };
-}
-
-export function validateLimit(limit: unknown): number {
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw invalid(`limit is an integer from 1 to ${MAX_LIMIT}, not ${String(limit)}`);
-  }
-  return limit;
+  return decodeListCursor(cursor, query, isIndexedValue);
 }
 
 /**

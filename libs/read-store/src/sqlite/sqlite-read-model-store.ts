@@ -13,7 +13,7 @@ import {
   type ReadModelStore,
   type StagedReadModels,
 } from '@app/ledger';
-import { listQueryShape } from '../list-query';
+import { decodeCursor, encodeCursor, listQueryShape, validateLimit } from '../list-query';
 
 export interface SqliteReadModelStoreOptions {
   /** Documents read per query while scan() walks a collection. */
@@ -58,13 +58,11 @@ export class StagedGenerationGoneError extends Error {
 const DEFAULT_SCAN_PAGE_SIZE = 500;
 /** WAL pages (of 4 KiB) before a staged commit checkpoints: 40 MiB, against SQLite's default 1,000. */
 const RELAXED_AUTOCHECKPOINT_PAGES = 10_000;
-const MAX_LIMIT = 1000;
 const STATEMENT_CACHE_SIZE = 256;
 const COLLECTION_NAME = /^[a-z][a-z0-9_]*$/;
 /** No `__`: index names are `rmi_<collection>__g<generation>__<field>` and must stay unambiguous. */
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*$/;
 const RANGE_OPERATORS = new Set(['gt', 'gte', 'lt', 'lte']);
-const CURSOR_FORMAT = /^[A-Za-z0-9_-]+$/;
 
 type SqlValue = string | number | null;
 /** Positions bind as bigint: better-sqlite3 passes them to SQLite as 64-bit integers. */
@@ -296,37 +294,9 @@ function keysetSegments(
       ];
 }
 
-function encodeCursor(query: CompiledQuery, last: DocumentRow): string {
-  return Buffer.from(JSON.stringify([query.field, query.direction, last.sort_key, last.id])).toString(
-    'base64url',
-  );
-}
-
-function decodeCursor(cursor: unknown, query: CompiledQuery): SortKey {
-  let decoded: unknown;
-  try {
-    if (typeof cursor !== 'string' || !CURSOR_FORMAT.test(cursor)) throw new Error('not base64url');
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid('Malformed cursor');
-  }
-  if (!Array.isArray(decoded) || decoded.length !== 4) throw invalid('Malformed cursor');
-  const [field, direction, value, id] = decoded as unknown[];
-  if (typeof id !== 'string' || !(value === null || typeof value === 'string' || typeof value === 'number')) {
-    throw invalid('Malformed cursor');
-  }
-  if (field !== query.field || direction !== query.direction) {
-    throw invalid('The cursor belongs to a list with another orderBy');
-  }
-  return { value, id };
-}
-
-function validateLimit(limit: unknown): number {
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw invalid(`limit is an integer from 1 to ${MAX_LIMIT}, not ${String(limit)}`);
-  }
-  return limit;
-}
+/** SQLite sort keys are numbers, strings or NULL (booleans are kept as 0 and 1). */
+const isSqlValue = (value: unknown): value is SqlValue =>
+  value === null || typeof value === 'string' || typeof value === 'number';
 
 interface DocumentWriter {
   table: TableRef;
@@ -698,12 +668,18 @@ abstract class SqliteReadModels {
     const { rows, compiled } = this.connection.read(() => {
       const table = this.resolve(collection);
       const compiled = compileQuery(table, query);
-      const after = query.cursor == null ? null : decodeCursor(query.cursor, compiled);
+      const after = query.cursor == null ? null : decodeCursor(query.cursor, compiled, isSqlValue);
       // One row more than asked: whether a next page exists, without an empty last page.
       return { rows: this.fetch(table, compiled, after, limit + 1), compiled };
     });
     const items = rows.slice(0, limit).map((row) => JSON.parse(row.doc) as ReadDocument);
-    return { items, nextCursor: rows.length > limit ? encodeCursor(compiled, rows[limit - 1]) : null };
+    return {
+      items,
+      nextCursor:
+        rows.length > limit
+          ? encodeCursor(compiled, { value: rows[limit - 1].sort_key, id: rows[limit - 1].id })
+          : null,
+    };
   }
 
   /** Page by page, each in its own short read transaction: nothing stays open while the caller awaits. */
@@ -726,7 +702,7 @@ abstract class SqliteReadModels {
     return this.connection.read(() => {
       const table = this.resolve(collection);
       const compiled = compileQuery(table, query);
-      const after = query.cursor == null ? null : decodeCursor(query.cursor, compiled);
+      const after = query.cursor == null ? null : decodeCursor(query.cursor, compiled, isSqlValue);
       return keysetSegments(compiled, after).flatMap((segment) => {
         const { sql, params } = this.segmentQuery(table, compiled, segment, validateLimit(query.limit) + 1);
         return this.connection.db
