@@ -35,3 +35,4 @@ export type { LedgerAdapters } from './http/ledger.module';
 export type { EngineConnection, EngineContent } from './http/health.controller';
 export * from './application/api-keys/api-keys';
 export * from './audit';
+export { eventsBetween } from './application/events-between';

@@ -1,13 +1,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import {
-  authenticate,
-  createLedgerApp,
-  generateApiKey,
-  type ApiKeyStore,
-  type EventStore,
-} from '@app/ledger';
+import { authenticate, createLedgerApp, generateApiKey, type ApiKeyStore, eventsBetween } from '@app/ledger';
 import { openLedger } from '@app/runtime';
 import { EXIT, optionalInteger, UsageError, type Command, type Io } from '../cli';
 import { demoCustomers, type DemoCommand, type DemoCustomer } from '../demo/demo-workload';
@@ -236,7 +230,7 @@ export const demo: Command = {
         replayed: tally.replayed,
         failed: tally.failed,
         failures: tally.failures,
-        eventsAppended: await eventsAfter(ledger.adapters.eventStore, headBefore, headAfter),
+        eventsAppended: await eventsBetween(ledger.adapters.eventStore, headBefore, headAfter),
         seconds: Math.round(seconds * 10) / 10,
         commandsPerSecond: Math.round(tally.sent / Math.max(seconds, 0.001)),
       };
@@ -262,23 +256,3 @@ export const demo: Command = {
     }
   },
 };
-
-/**
- * How many ledger events lie after `before` up to `after`. Embedded positions are dense from 1 (an empty
- * ledger's head is -1), so the difference of the heads counts them; EventStoreDB's are log offsets, and
- * its $all holds other streams too, so there they are read and counted.
- */
-async function eventsAfter(store: EventStore, before: bigint, after: bigint): Promise<number> {
-  if (store.densePositions) return Number(after < 0n ? 0n : after - (before < 0n ? 0n : before));
-  const PAGE = 1000;
-  let count = 0;
-  let fromPosition = before < 0n ? 0n : before + 1n;
-  for (;;) {
-    const page = (await store.readAll({ fromPosition, maxCount: PAGE })).filter(
-      (event) => event.position <= after,
-    );
-    count += page.length;
-    if (page.length < PAGE) return count;
-    fromPosition = page[page.length - 1].position + 1n;
-  }
-}

@@ -1,5 +1,6 @@
 import type { EventStore } from '../application/ports/event-store.port';
 import type { ProjectionsControl } from '../application/ports/projections.port';
+import { eventsBetween } from '../application/events-between';
 
 /**
  * Where positions are sparse (EventStoreDB's commit positions are log offsets), a lag in events is counted
@@ -13,11 +14,8 @@ export const MAX_COUNTED_LAG = 1000;
  * adapter's readAll skips them, so they never count).
  */
 async function lagInEvents(eventStore: EventStore, position: bigint, head: bigint): Promise<string> {
-  if (position >= head) return '0';
-  if (eventStore.densePositions) return (head - position).toString();
-  const after = await eventStore.readAll({ fromPosition: position + 1n, maxCount: MAX_COUNTED_LAG + 1 });
-  const counted = after.filter((event) => event.position <= head).length;
-  return counted > MAX_COUNTED_LAG ? `${MAX_COUNTED_LAG}+` : String(counted);
+  const counted = await eventsBetween(eventStore, position, head, MAX_COUNTED_LAG);
+  return counted > MAX_COUNTED_LAG && !eventStore.densePositions ? `${MAX_COUNTED_LAG}+` : String(counted);
 }
 
 /** Each projection's position against the head: lag in events and in seconds, and a running rebuild. */
